@@ -1,0 +1,152 @@
+// D1 schema (Drizzle). Migrations are generated from this file by drizzle-kit
+// (`npm run db:generate`) and applied by `wrangler d1 migrations apply`.
+import { sqliteTable, text, integer, real, primaryKey, uniqueIndex, index } from 'drizzle-orm/sqlite-core';
+
+/** Markets, ISO 3166-1 alpha-2, seeded from the countries-list package. */
+export const regions = sqliteTable('regions', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  /** JSON array of ISO 639-1 codes. */
+  languages: text('languages').notNull(),
+});
+
+/** Moderation policies; `position` is the column of the model's score output. */
+export const policies = sqliteTable('policies', {
+  code: text('code').primaryKey(),
+  name: text('name').notNull(),
+  severity: real('severity').notNull(),
+  threshold: real('threshold').notNull(),
+  position: integer('position').notNull(),
+});
+
+/** Seeded taxonomy catalogue: one row per signature (family codes) and per intervention. */
+export const signatures = sqliteTable('signatures', {
+  code: text('code').primaryKey(),
+  level: text('level').notNull(),
+  description: text('description').notNull(),
+  rule: text('rule').notNull(),
+  taxonomyVersion: text('taxonomy_version').notNull(),
+});
+
+export const interventions = sqliteTable('interventions', {
+  code: text('code').primaryKey(),
+  lever: text('lever').notNull(),
+  stage: text('stage'),
+  cost: text('cost').notNull(),
+  description: text('description').notNull(),
+});
+
+/** Default signature → intervention mapping of the taxonomy version. */
+export const signatureInterventions = sqliteTable('signature_interventions', {
+  signature: text('signature').notNull(),
+  intervention: text('intervention').notNull(),
+  weight: real('weight').notNull(),
+  rationale: text('rationale').notNull(),
+}, (t) => [primaryKey({ columns: [t.signature, t.intervention] })]);
+
+/** A region's override of one signature family's mapping (JSON [{code, weight}]). */
+export const interventionOverrides = sqliteTable('intervention_overrides', {
+  region: text('region').notNull(),
+  signature: text('signature').notNull(),
+  mapping: text('mapping').notNull(),
+  updatedBy: text('updated_by').notNull(),
+  updatedAt: text('updated_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.region, t.signature] })]);
+
+export const interventionAudit = sqliteTable('intervention_audit', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  region: text('region').notNull(),
+  signature: text('signature').notNull(),
+  action: text('action').notNull(),
+  actor: text('actor').notNull(),
+  at: text('at').notNull(),
+  oldMapping: text('old_mapping'),
+  newMapping: text('new_mapping'),
+}, (t) => [index('intervention_audit_region').on(t.region, t.id)]);
+
+/** Region API keys: only the SHA-256 of the key is stored. */
+export const apiKeys = sqliteTable('api_keys', {
+  id: text('id').primaryKey(),
+  hash: text('hash').notNull(),
+  /** JSON array of region codes, or ["*"]. */
+  regions: text('regions').notNull(),
+  /** JSON array of scopes: submit, read. */
+  scopes: text('scopes').notNull(),
+  createdAt: text('created_at').notNull(),
+  revokedAt: text('revoked_at'),
+}, (t) => [uniqueIndex('api_keys_hash').on(t.hash)]);
+
+/** Model versions; the first slice fixes the stage and the predecessor order. */
+export const modelVersions = sqliteTable('model_versions', {
+  modelId: text('model_id').notNull(),
+  version: text('version').notNull(),
+  stage: text('stage').notNull(),
+  firstSliceAt: text('first_slice_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.modelId, t.version] })]);
+
+/** One submitted eval slice. The summary columns are set when it completes. */
+export const slices = sqliteTable('slices', {
+  pk: integer('pk').primaryKey({ autoIncrement: true }),
+  region: text('region').notNull(),
+  sliceId: text('slice_id').notNull(),
+  modelId: text('model_id').notNull(),
+  modelVersion: text('model_version').notNull(),
+  modelStage: text('model_stage').notNull(),
+  /** SHA-256 of the canonical slice content: same id + other content → 409. */
+  contentHash: text('content_hash'),
+  /** processing | probing | complete | failed */
+  status: text('status').notNull(),
+  /** Lease holder while processing: a stale lease can be taken over. */
+  owner: text('owner'),
+  error: text('error'),
+  /** Hash buckets of the item store (fixed per slice). */
+  buckets: integer('buckets').notNull(),
+  items: integer('items').notNull().default(0),
+  failures: integer('failures').notNull().default(0),
+  excluded: integer('excluded').notNull().default(0),
+  pending: integer('pending').notNull().default(0),
+  /** JSON {CODE: n} of primary signatures. */
+  bySignature: text('by_signature').notNull().default('{}'),
+  r2Key: text('r2_key'),
+  createdAt: text('created_at').notNull(),
+  updatedAt: text('updated_at').notNull(),
+}, (t) => [
+  uniqueIndex('slices_region_slice').on(t.region, t.sliceId),
+  index('slices_model').on(t.modelId, t.modelVersion),
+]);
+
+/** Commit ledger: inserting the row is the first statement of the commit batch, so a
+ *  second commit of the same slice fails as a whole — aggregates are never added twice. */
+export const sliceCommits = sqliteTable('slice_commits', {
+  slicePk: integer('slice_pk').primaryKey(),
+  committedAt: text('committed_at').notNull(),
+});
+
+/** The item store: items packed by hash bucket (of item_id) into parts, as a JSON array
+ *  text. One row holds many items — one D1 row per item is too slow for bulk ingest. */
+export const itemChunks = sqliteTable('item_chunks', {
+  slicePk: integer('slice_pk').notNull(),
+  bucket: integer('bucket').notNull(),
+  part: integer('part').notNull(),
+  n: integer('n').notNull(),
+  data: text('data').notNull(),
+}, (t) => [primaryKey({ columns: [t.slicePk, t.bucket, t.part] })]);
+
+/** Counters per region × model version × policy, kept current at ingest; the scorecard
+ *  reads only these. `metric` is e.g. items, failures, fp, sig:PER.MISS.audio, bin:n:3. */
+export const aggregates = sqliteTable('aggregates', {
+  region: text('region').notNull(),
+  modelId: text('model_id').notNull(),
+  modelVersion: text('model_version').notNull(),
+  policy: text('policy').notNull(),
+  metric: text('metric').notNull(),
+  value: real('value').notNull(),
+}, (t) => [primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.policy, t.metric] })]);
+
+/** The same counters per slice (for distribution shift against a region's previous slice). */
+export const sliceAggregates = sqliteTable('slice_aggregates', {
+  slicePk: integer('slice_pk').notNull(),
+  policy: text('policy').notNull(),
+  metric: text('metric').notNull(),
+  value: real('value').notNull(),
+}, (t) => [primaryKey({ columns: [t.slicePk, t.policy, t.metric] })]);

@@ -1,0 +1,51 @@
+// The Worker's HTTP app: routers per resource, one error shape, the OpenAPI document and docs.
+import { HTTPException } from 'hono/http-exception';
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from './env.ts';
+import { createRouter } from './lib/openapi.ts';
+import { ApiError, errorBody } from './lib/errors.ts';
+import { authenticate } from './middleware/auth.ts';
+import { adminRouter } from './routes/admin/index.ts';
+import { catalogRouter } from './routes/catalog/index.ts';
+import { slicesRouter } from './routes/slices/index.ts';
+import { scorecardRouter } from './routes/scorecard/index.ts';
+import { SliceJsonSchema } from './schemas/item.ts';
+import { docsPage } from './pages/docs.tsx';
+import { TAXONOMY_VERSION } from '../taxonomy/config.ts';
+
+export const OPENAPI_INFO = {
+  title: 'avlm-diag',
+  version: '1.0.0',
+  description: `Failure signatures, interventions and scorecards for an audio-visual-language moderation model (taxonomy ${TAXONOMY_VERSION}).`,
+};
+
+export function createApp(): OpenAPIHono<AppEnv> {
+  const app = createRouter();
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN or a region key' });
+  app.openAPIRegistry.register('SliceSubmission', SliceJsonSchema);
+
+  app.use('/v1/*', authenticate);
+  app.route('/', adminRouter);
+  app.route('/', catalogRouter);
+  app.route('/', slicesRouter);
+  app.route('/', scorecardRouter);
+
+  app.get('/', (c) => c.redirect('/docs'));
+  app.get('/healthz', (c) => c.json({ ok: true }));
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
+  app.get('/docs', (c) => c.html(docsPage(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO }) as unknown as Parameters<typeof docsPage>[0])));
+
+  app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+    if (err instanceof HTTPException) {
+      const status = err.status;
+      const message = status === 400 ? `body: ${err.message}` : err.message;
+      return c.json(errorBody(status === 400 ? 'invalid_request' : 'http_error', message), status);
+    }
+    // Unexpected: log the message (never headers or bodies: they may carry keys).
+    console.error(`unhandled error on ${c.req.method} ${new URL(c.req.url).pathname}: ${(err as Error).stack ?? err}`);
+    return c.json(errorBody('internal', 'internal error'), 500);
+  });
+  return app;
+}

@@ -1,0 +1,78 @@
+// Publishes a processed slice in ONE D1 batch (a transaction): the ledger row, every
+// aggregate increment, the model version and the slice summary. The ledger's primary key
+// makes a second commit of the same slice fail as a whole, so retries never double count.
+import { nowIso } from '../lib/db.ts';
+import type { AggregateDelta } from './metrics.ts';
+
+const AGG_ROWS = 16; // 6 columns × 16 = 96 bound parameters (D1 allows 100)
+const SLICE_AGG_ROWS = 25; // 4 columns
+
+export class AlreadyCommitted extends Error {
+  constructor() { super('slice already committed'); }
+}
+
+export interface SliceSummary { items: number; failures: number; excluded: number; pending: number; by_signature: Record<string, number> }
+
+export function summarize(delta: AggregateDelta): SliceSummary {
+  return {
+    items: delta.sum('items'),
+    failures: delta.sum('failures'),
+    excluded: delta.sum('excluded'),
+    pending: delta.sum('pending'),
+    by_signature: Object.fromEntries(Object.entries(delta.totals('sig:')).sort(([a], [b]) => a.localeCompare(b))),
+  };
+}
+
+export function aggregateStatements(
+  d1: D1Database,
+  key: { region: string; modelId: string; modelVersion: string },
+  delta: AggregateDelta,
+): D1PreparedStatement[] {
+  const rows = delta.rows();
+  const out: D1PreparedStatement[] = [];
+  for (let i = 0; i < rows.length; i += AGG_ROWS) {
+    const part = rows.slice(i, i + AGG_ROWS);
+    out.push(d1.prepare(
+      `INSERT INTO aggregates (region, model_id, model_version, policy, metric, value) VALUES ${part.map(() => '(?,?,?,?,?,?)').join(',')}
+       ON CONFLICT (region, model_id, model_version, policy, metric) DO UPDATE SET value = value + excluded.value`,
+    ).bind(...part.flatMap((r) => [key.region, key.modelId, key.modelVersion, r.policy, r.metric, r.value])));
+  }
+  return out;
+}
+
+export async function commitSlice(
+  d1: D1Database,
+  slice: { pk: number; owner: string; region: string; modelId: string; modelVersion: string; modelStage: string; createdAt: string },
+  delta: AggregateDelta,
+  status: 'complete' | 'probing' = 'complete',
+): Promise<SliceSummary> {
+  const now = nowIso();
+  const summary = summarize(delta);
+  const stmts: D1PreparedStatement[] = [
+    d1.prepare('INSERT INTO slice_commits (slice_pk, committed_at) VALUES (?, ?)').bind(slice.pk, now),
+    ...aggregateStatements(d1, { region: slice.region, modelId: slice.modelId, modelVersion: slice.modelVersion }, delta),
+  ];
+  const rows = delta.rows();
+  for (let i = 0; i < rows.length; i += SLICE_AGG_ROWS) {
+    const part = rows.slice(i, i + SLICE_AGG_ROWS);
+    stmts.push(d1.prepare(
+      `INSERT OR REPLACE INTO slice_aggregates (slice_pk, policy, metric, value) VALUES ${part.map(() => '(?,?,?,?)').join(',')}`,
+    ).bind(...part.flatMap((r) => [slice.pk, r.policy, r.metric, r.value])));
+  }
+  stmts.push(
+    d1.prepare('INSERT INTO model_versions (model_id, version, stage, first_slice_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
+      .bind(slice.modelId, slice.modelVersion, slice.modelStage, slice.createdAt),
+    d1.prepare(
+      `UPDATE slices SET status = ?, owner = NULL, error = NULL, items = ?, failures = ?, excluded = ?, pending = ?, by_signature = ?, updated_at = ?
+       WHERE pk = ?`,
+    ).bind(status, summary.items, summary.failures, summary.excluded, summary.pending, JSON.stringify(summary.by_signature), now, slice.pk),
+  );
+  try {
+    await d1.batch(stmts);
+  } catch (e) {
+    // Someone committed this slice first (a taken-over lease finishing late): nothing was added.
+    if (/UNIQUE constraint failed: slice_commits/.test(String((e as Error).message))) throw new AlreadyCommitted();
+    throw e;
+  }
+  return summary;
+}

@@ -1,0 +1,51 @@
+// Queue consumer: diagnoses a large slice from its validated body in R2. Safe to retry: item
+// parts are INSERT OR REPLACE on deterministic keys and the commit is guarded by the ledger.
+import type { Bindings, IngestMessage } from '../env.ts';
+import { readLines } from './lines.ts';
+import { SliceProcessor } from './processor.ts';
+import { AlreadyCommitted, commitSlice } from './commit.ts';
+import { failSlice, renewLease, type SliceRow } from './claim.ts';
+import type { EvalItem } from '../../taxonomy/types.ts';
+
+const RENEW_EVERY = 5_000; // items
+
+export async function processIngestMessage(env: Bindings, msg: IngestMessage): Promise<void> {
+  const row = await env.DB.prepare('SELECT * FROM slices WHERE pk = ?').bind(msg.slicePk).first<SliceRow>();
+  // Done, or taken over by a newer submission of the same content (which sent its own message).
+  if (!row || row.status !== 'processing' || row.owner !== msg.owner) return;
+  const obj = await env.SLICES.get(msg.r2Key);
+  if (!obj) throw new Error(`slice body ${msg.r2Key} is missing from R2`);
+  const proc = new SliceProcessor(env.DB, row.pk, row.buckets);
+  let first = true;
+  let n = 0;
+  for await (const line of readLines(obj.body)) {
+    if (first) { first = false; continue; } // the header, validated at submission
+    await proc.add(JSON.parse(line.text) as EvalItem, line.text);
+    if (++n % RENEW_EVERY === 0 && !(await renewLease(env.DB, row.pk, msg.owner))) return;
+  }
+  await proc.finish();
+  try {
+    await commitSlice(env.DB, {
+      pk: row.pk, owner: msg.owner, region: row.region, modelId: row.model_id, modelVersion: row.model_version,
+      modelStage: row.model_stage, createdAt: row.created_at,
+    }, proc.delta);
+  } catch (e) {
+    if (!(e instanceof AlreadyCommitted)) throw e;
+  }
+  await env.SLICES.delete(msg.r2Key);
+}
+
+export async function handleQueue(batch: MessageBatch<IngestMessage>, env: Bindings): Promise<void> {
+  for (const m of batch.messages) {
+    try {
+      await processIngestMessage(env, m.body);
+      m.ack();
+    } catch (e) {
+      const reason = (e as Error).message;
+      console.error(`ingest of slice ${m.body.slicePk} failed (attempt ${m.attempts}): ${reason}`);
+      // After the last retry the message goes to the dead-letter queue; say so on the slice.
+      if (m.attempts >= 5) await failSlice(env.DB, m.body.slicePk, m.body.owner, `ingest failed after ${m.attempts} attempts: ${reason}`);
+      m.retry({ delaySeconds: Math.min(60, 2 ** m.attempts) });
+    }
+  }
+}

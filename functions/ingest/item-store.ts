@@ -1,0 +1,100 @@
+// The item store. Items are packed, per slice, into hash buckets of their item_id, and each
+// bucket into parts of ~16 KB of JSON: one D1 row holds dozens of items, so a 100k-item slice
+// is a few thousand rows, not 100k — and an item lookup reads one bucket, not the slice.
+import { fnv1a } from '../lib/crypto.ts';
+import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
+
+/** A stored record: the diagnosis, the effective threshold and the item as submitted. */
+export interface StoredItem { d: Diagnosis; t: number; i: EvalItem }
+
+const TARGET_BUCKET_BYTES = 64 * 1024;
+export const PART_BYTES = 16 * 1024;
+const BATCH_BYTES = 1_000_000;
+const ROWS_PER_STATEMENT = 4; // 5 columns; ~64 KB of text per statement keeps under D1's 100 KB.
+
+/** Buckets for a slice of about `bytes` bytes: fixed per slice, stored on the slice row. */
+export function bucketCount(bytes: number): number {
+  return Math.min(8192, Math.max(1, Math.ceil(bytes / TARGET_BUCKET_BYTES)));
+}
+
+export const bucketOf = (itemId: string, buckets: number) => fnv1a(itemId) % buckets;
+
+export function recordText(d: Diagnosis, threshold: number, itemJson: string): string {
+  return `{"d":${JSON.stringify(d)},"t":${threshold},"i":${itemJson}}`;
+}
+
+interface Part { bucket: number; part: number; n: number; data: string }
+
+export class ItemStoreWriter {
+  private readonly buffers = new Map<number, { texts: string[]; bytes: number }>();
+  private readonly nextPart = new Map<number, number>();
+  private pending: Part[] = [];
+  private pendingBytes = 0;
+  private inflight: Promise<unknown> = Promise.resolve();
+  rowsWritten = 0;
+
+  constructor(private readonly d1: D1Database, private readonly slicePk: number, readonly buckets: number) {}
+
+  async add(itemId: string, record: string): Promise<void> {
+    const b = bucketOf(itemId, this.buckets);
+    let buf = this.buffers.get(b);
+    if (!buf) this.buffers.set(b, (buf = { texts: [], bytes: 0 }));
+    buf.texts.push(record);
+    buf.bytes += record.length;
+    if (buf.bytes >= PART_BYTES) {
+      this.seal(b, buf.texts);
+      this.buffers.delete(b);
+      if (this.pendingBytes >= BATCH_BYTES) await this.write();
+    }
+  }
+
+  /** Flushes every partly filled bucket and waits for all writes. */
+  async finish(): Promise<void> {
+    for (const [b, buf] of [...this.buffers].sort((x, y) => x[0] - y[0])) this.seal(b, buf.texts);
+    this.buffers.clear();
+    await this.write();
+    await this.inflight;
+  }
+
+  private seal(bucket: number, texts: string[]): void {
+    const part = this.nextPart.get(bucket) ?? 0;
+    this.nextPart.set(bucket, part + 1);
+    const data = `[${texts.join(',')}]`;
+    this.pending.push({ bucket, part, n: texts.length, data });
+    this.pendingBytes += data.length;
+  }
+
+  // One batch in flight while parsing goes on: D1 I/O overlaps the CPU work. Raw prepared
+  // statements here (not the Drizzle builder): this is the hot path, and it needs multi-row
+  // INSERT OR REPLACE so that a retried slice overwrites its own rows.
+  private async write(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const parts = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    const stmts: D1PreparedStatement[] = [];
+    for (let i = 0; i < parts.length; i += ROWS_PER_STATEMENT) {
+      const rows = parts.slice(i, i + ROWS_PER_STATEMENT);
+      const sql = `INSERT OR REPLACE INTO item_chunks (slice_pk, bucket, part, n, data) VALUES ${rows.map(() => '(?,?,?,?,?)').join(',')}`;
+      stmts.push(this.d1.prepare(sql).bind(...rows.flatMap((r) => [this.slicePk, r.bucket, r.part, r.n, r.data])));
+    }
+    await this.inflight;
+    this.rowsWritten += parts.length;
+    this.inflight = this.d1.batch(stmts);
+  }
+}
+
+export interface ItemLocation { bucket: number; part: number; index: number; record: StoredItem; parts: StoredItem[] }
+
+/** Finds one item: reads the parts of its bucket only. */
+export async function findItem(d1: D1Database, slicePk: number, buckets: number, itemId: string): Promise<ItemLocation | null> {
+  const bucket = bucketOf(itemId, buckets);
+  const { results } = await d1.prepare('SELECT part, data FROM item_chunks WHERE slice_pk = ? AND bucket = ? ORDER BY part')
+    .bind(slicePk, bucket).all<{ part: number; data: string }>();
+  for (const row of results) {
+    const parts = JSON.parse(row.data) as StoredItem[];
+    const index = parts.findIndex((r) => r.i.item_id === itemId);
+    if (index >= 0) return { bucket, part: row.part, index, record: parts[index], parts };
+  }
+  return null;
+}

@@ -1,0 +1,71 @@
+// Which aggregate counters one diagnosed item increments. Pure: the same function adds an
+// item at ingest and (with sign −1) removes its old diagnosis when a label changes.
+import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
+
+/** Index of the equal-width score bin [i/10, (i+1)/10), the last bin closed (SPEC §9). */
+export const scoreBin = (s: number) => Math.min(9, Math.max(0, Math.floor(s * 10)));
+
+export function languageKey(tag: string | undefined): string {
+  return tag ? tag.split('-')[0].toLowerCase() : 'und';
+}
+
+/** Counter increments as [metric, delta] pairs. */
+export function itemMetrics(item: EvalItem, d: Diagnosis): Array<[string, number]> {
+  const m: Array<[string, number]> = [['items', 1], [`surface:${item.surface}`, 1], [`lang:${languageKey(item.language)}`, 1]];
+  const score = item.prediction?.score;
+  if (typeof score === 'number') m.push([`score:${scoreBin(score)}`, 1]);
+  if (d.outcome === 'pending') {
+    m.push(['pending', 1]);
+    return m;
+  }
+  m.push([d.outcome.toLowerCase(), 1]);
+  if (d.failure) {
+    m.push(['failures', 1]);
+    if (d.excluded) m.push(['excluded', 1]);
+    if (d.primary) m.push([`sig:${d.primary}`, 1]);
+    for (const s of d.secondary) m.push([`sec:${s.code}`, 1]);
+  }
+  // Calibration table (ECE) over labelled items not excluded.
+  if (!d.excluded && typeof score === 'number') {
+    const b = scoreBin(score);
+    m.push([`cal:n:${b}`, 1], [`cal:s:${b}`, score]);
+    if (item.label?.violating) m.push([`cal:y:${b}`, 1]);
+  }
+  return m;
+}
+
+/** Accumulates counter deltas per policy in memory; written once, at commit. */
+export class AggregateDelta {
+  readonly cells = new Map<string, Map<string, number>>();
+
+  add(policy: string, metrics: Array<[string, number]>, sign = 1): void {
+    let cell = this.cells.get(policy);
+    if (!cell) this.cells.set(policy, (cell = new Map()));
+    for (const [k, v] of metrics) cell.set(k, (cell.get(k) ?? 0) + sign * v);
+  }
+
+  get(policy: string, metric: string): number {
+    return this.cells.get(policy)?.get(metric) ?? 0;
+  }
+
+  /** Totals over policies for one metric prefix, e.g. 'sig:' → {CODE: n}. */
+  totals(prefix: string): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const cell of this.cells.values()) {
+      for (const [k, v] of cell) if (k.startsWith(prefix) && v !== 0) out[k.slice(prefix.length)] = (out[k.slice(prefix.length)] ?? 0) + v;
+    }
+    return out;
+  }
+
+  sum(metric: string): number {
+    let s = 0;
+    for (const cell of this.cells.values()) s += cell.get(metric) ?? 0;
+    return s;
+  }
+
+  rows(): Array<{ policy: string; metric: string; value: number }> {
+    const out: Array<{ policy: string; metric: string; value: number }> = [];
+    for (const [policy, cell] of this.cells) for (const [metric, value] of cell) if (value !== 0) out.push({ policy, metric, value });
+    return out;
+  }
+}

@@ -1,0 +1,65 @@
+// Diagnoses a validated slice item by item and writes it to the item store, keeping the
+// aggregate deltas in memory. Live items wait only until both neighbouring segments of
+// their stream have been seen (TMP.FLIP needs them), so memory stays small for ordered streams.
+import { diagnoseItem, effectiveThreshold } from '../../taxonomy/diagnose.ts';
+import { StreamIndex, decisionFacts } from '../../taxonomy/live.ts';
+import { policyByCode } from '../../taxonomy/policies.ts';
+import type { EvalItem } from '../../taxonomy/types.ts';
+import { AggregateDelta, itemMetrics } from './metrics.ts';
+import { ItemStoreWriter, recordText } from './item-store.ts';
+
+interface Held { item: EvalItem; json: string; threshold: number }
+
+const segKey = (stream: string, seg: number) => `${stream}\u0000${seg}`;
+
+export class SliceProcessor {
+  readonly delta = new AggregateDelta();
+  private readonly streams = new StreamIndex();
+  private readonly seen = new Set<string>();
+  private readonly held = new Map<string, Held[]>();
+  private readonly store: ItemStoreWriter;
+
+  constructor(d1: D1Database, slicePk: number, buckets: number) {
+    this.store = new ItemStoreWriter(d1, slicePk, buckets);
+  }
+
+  /** `json` is the item's JSON text as submitted (unknown fields kept). */
+  async add(item: EvalItem, json: string): Promise<void> {
+    const threshold = effectiveThreshold(item, policyByCode(item.policy)!.threshold);
+    const live = item.live;
+    if (!live) return this.emit({ item, json, threshold });
+    const key = segKey(live.stream_id, live.segment);
+    this.seen.add(key);
+    // A segment claimed twice with different decisions counts as unknown (StreamIndex decides).
+    this.streams.add(live.stream_id, live.segment, decisionFacts(item, threshold));
+    const list = this.held.get(key);
+    if (list) list.push({ item, json, threshold });
+    else this.held.set(key, [{ item, json, threshold }]);
+    // This item and its neighbours may now have both of their neighbours.
+    for (const s of [live.segment - 1, live.segment, live.segment + 1]) await this.release(live.stream_id, s);
+  }
+
+  async finish(): Promise<void> {
+    for (const list of this.held.values()) for (const h of list) await this.emit(h);
+    this.held.clear();
+    await this.store.finish();
+  }
+
+  get rowsWritten() { return this.store.rowsWritten; }
+
+  private async release(stream: string, seg: number): Promise<void> {
+    if (!(this.seen.has(segKey(stream, seg - 1)) && this.seen.has(segKey(stream, seg + 1)))) return;
+    const key = segKey(stream, seg);
+    const list = this.held.get(key);
+    if (!list) return;
+    this.held.delete(key);
+    for (const h of list) await this.emit(h);
+  }
+
+  private async emit({ item, json, threshold }: Held): Promise<void> {
+    const neighbours = item.live ? this.streams.neighbours(item.live.stream_id, item.live.segment) : undefined;
+    const d = diagnoseItem(item, { threshold, neighbours });
+    this.delta.add(item.policy, itemMetrics(item, d));
+    await this.store.add(item.item_id, recordText(d, threshold, json));
+  }
+}

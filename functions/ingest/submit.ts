@@ -1,0 +1,197 @@
+// Slice submission (SPEC §8 POST /v1/regions/{region}/slices).
+// Small bodies are validated, diagnosed and committed within the request (201).
+// Large NDJSON bodies are validated while they stream into R2 (bad input still gets its
+// 4xx and nothing is kept), then diagnosed by the queue consumer (202, status on GET).
+import type { Bindings } from '../env.ts';
+import { ApiError, badRequest } from '../lib/errors.ts';
+import { sha256Hex, toHex } from '../lib/crypto.ts';
+import { readLines } from './lines.ts';
+import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
+import { claimSlice, failSlice, type Claim, type SliceRow } from './claim.ts';
+import { SliceProcessor } from './processor.ts';
+import { AlreadyCommitted, commitSlice, type SliceSummary } from './commit.ts';
+import { bucketCount } from './item-store.ts';
+import type { SliceHeader } from '../schemas/item.ts';
+import type { EvalItem } from '../../taxonomy/types.ts';
+
+export type SubmitResult =
+  | { status: 201 | 200; body: SliceSummaryBody }
+  | { status: 202; body: { slice_id: string; status: string } };
+
+export interface SliceSummaryBody extends SliceSummary { slice_id: string; status: string; error?: string | null }
+
+type Format = 'json' | 'ndjson';
+
+export function formatOf(contentType: string | undefined): Format {
+  const ct = (contentType ?? '').split(';')[0].trim().toLowerCase();
+  if (ct === 'application/json') return 'json';
+  if (ct === 'application/x-ndjson' || ct === 'application/ndjson' || ct === 'application/jsonl') return 'ndjson';
+  throw new ApiError(415, 'unsupported_media_type', `content-type: expected application/json or application/x-ndjson, got '${ct || '(none)'}'`, { field: 'content-type' });
+}
+
+const limits = (env: Bindings) => ({
+  asyncBytes: Number(env.ASYNC_INGEST_BYTES ?? 4_000_000),
+  maxBytes: Number(env.MAX_SLICE_BYTES ?? 500_000_000),
+  // A JSON document must be parsed whole: larger slices go as NDJSON.
+  maxJsonBytes: 32_000_000,
+});
+
+export function summaryBody(row: SliceRow): SliceSummaryBody {
+  return {
+    slice_id: row.slice_id, status: row.status, items: row.items, failures: row.failures,
+    excluded: row.excluded, pending: row.pending, by_signature: JSON.parse(row.by_signature),
+    ...(row.error ? { error: row.error } : {}),
+  };
+}
+
+async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: string): Promise<Uint8Array> {
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let n = 0;
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > cap) {
+      await reader.cancel();
+      throw new ApiError(413, 'payload_too_large', `body: larger than ${cap} bytes${what}`, { field: 'body' });
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(n);
+  let o = 0;
+  for (const c of chunks) { out.set(c, o); o += c.byteLength; }
+  return out;
+}
+
+interface Parsed { header: SliceHeader; items: Array<{ item: EvalItem; json: string }> }
+
+function parseJsonBody(text: string): Parsed {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new ApiError(400, 'malformed_json', `body: malformed JSON (${(e as Error).message})`, { field: 'body' });
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw badRequest('body: expected a JSON object {slice_id, model, items}', { field: 'body' });
+  const header = validateHeader(doc);
+  const raw = (doc as { items?: unknown }).items;
+  if (!Array.isArray(raw)) throw new ApiError(400, 'invalid_slice', 'items: required (an array of eval items)', { field: 'items' });
+  const v = new ItemValidator();
+  const items = raw.map((r, i) => ({ item: v.accept(r, { prefix: `items[${i}]` }), json: JSON.stringify(r) }));
+  return { header, items };
+}
+
+async function parseNdjsonBody(bytes: Uint8Array): Promise<Parsed> {
+  let header: SliceHeader | undefined;
+  const v = new ItemValidator();
+  const items: Parsed['items'] = [];
+  for await (const line of readLines(new Blob([bytes]).stream())) {
+    const value = parseJsonLine(line.text, line.no);
+    if (!header) header = validateHeader(value, line.no);
+    else items.push({ item: v.accept(value, { line: line.no }), json: line.text });
+  }
+  if (!header) throw badRequest('line 1: expected the slice header {slice_id, model}', { line: 1, field: 'slice_id' });
+  return { header, items };
+}
+
+async function regionExists(d1: D1Database, region: string): Promise<void> {
+  const r = await d1.prepare('SELECT 1 AS ok FROM regions WHERE code = ?').bind(region).first();
+  if (!r) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
+}
+
+function claimResponse(claim: Exclude<Claim, { kind: 'owned' }>): SubmitResult {
+  if (claim.kind === 'done') return { status: 200, body: summaryBody(claim.row) };
+  return { status: 202, body: { slice_id: claim.row.slice_id, status: claim.row.status } };
+}
+
+export async function submitSlice(env: Bindings, region: string, req: Request): Promise<SubmitResult> {
+  const format = formatOf(req.headers.get('content-type') ?? undefined);
+  await regionExists(env.DB, region);
+  const lim = limits(env);
+  const declared = req.headers.get('content-length');
+  const length = declared === null ? null : Number(declared);
+  if (length !== null && length > lim.maxBytes) {
+    throw new ApiError(413, 'payload_too_large', `body: ${length} bytes is larger than the ${lim.maxBytes}-byte limit`, { field: 'body' });
+  }
+  if (!req.body) throw badRequest('body: required', { field: 'body' });
+  if (format === 'ndjson' && (length === null || length > lim.asyncBytes)) {
+    return submitAsync(env, region, req.body, lim.maxBytes);
+  }
+  const cap = format === 'json' ? Math.min(lim.maxJsonBytes, lim.maxBytes) : lim.asyncBytes;
+  const bytes = await readCapped(req.body, cap, format === 'json' ? ' for a JSON slice: send large slices as NDJSON' : '');
+  const parsed = format === 'json' ? parseJsonBody(new TextDecoder().decode(bytes)) : await parseNdjsonBody(bytes);
+  const hash = await sha256Hex(bytes);
+  const claim = await claimSlice(env.DB, { region, header: parsed.header, hash, buckets: bucketCount(bytes.byteLength) });
+  if (claim.kind !== 'owned') return claimResponse(claim);
+  const m = parsed.header.model;
+  try {
+    const proc = new SliceProcessor(env.DB, claim.pk, claim.buckets);
+    for (const { item, json } of parsed.items) await proc.add(item, json);
+    await proc.finish();
+    const createdAt = (await env.DB.prepare('SELECT created_at FROM slices WHERE pk = ?').bind(claim.pk).first<{ created_at: string }>())!.created_at;
+    const summary = await commitSlice(env.DB, { pk: claim.pk, owner: claim.owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt }, proc.delta);
+    return { status: 201, body: { slice_id: parsed.header.slice_id, status: 'complete', ...summary } };
+  } catch (e) {
+    if (e instanceof AlreadyCommitted) {
+      const row = (await env.DB.prepare('SELECT * FROM slices WHERE pk = ?').bind(claim.pk).first<SliceRow>())!;
+      return { status: 200, body: summaryBody(row) };
+    }
+    await failSlice(env.DB, claim.pk, claim.owner, `ingest failed: ${(e as Error).message}`);
+    throw e;
+  }
+}
+
+/** R2 multipart parts must be ≥ 5 MiB (but the last). */
+const PART_SIZE = 8 * 1024 * 1024;
+
+async function submitAsync(env: Bindings, region: string, body: ReadableStream<Uint8Array>, maxBytes: number): Promise<SubmitResult> {
+  const key = `incoming/${region}/${crypto.randomUUID()}.ndjson`;
+  const upload = await env.SLICES.createMultipartUpload(key, { httpMetadata: { contentType: 'application/x-ndjson' } });
+  const digest = new crypto.DigestStream('SHA-256');
+  const digestWriter = digest.getWriter();
+  const uploaded: R2UploadedPart[] = [];
+  let buf: Uint8Array[] = [];
+  let bufBytes = 0;
+  let total = 0;
+  const flushPart = async () => {
+    if (bufBytes === 0) return;
+    const part = new Uint8Array(bufBytes);
+    let o = 0;
+    for (const c of buf) { part.set(c, o); o += c.byteLength; }
+    buf = [];
+    bufBytes = 0;
+    uploaded.push(await upload.uploadPart(uploaded.length + 1, part));
+  };
+  let header: SliceHeader | undefined;
+  const v = new ItemValidator();
+  try {
+    for await (const line of readLines(body, async (chunk) => {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw new ApiError(413, 'payload_too_large', `body: larger than ${maxBytes} bytes`, { field: 'body' });
+      await digestWriter.write(chunk);
+      buf.push(chunk);
+      bufBytes += chunk.byteLength;
+      if (bufBytes >= PART_SIZE) await flushPart();
+    })) {
+      const value = parseJsonLine(line.text, line.no);
+      if (!header) header = validateHeader(value, line.no);
+      else v.accept(value, { line: line.no });
+    }
+    if (!header) throw badRequest('line 1: expected the slice header {slice_id, model}', { line: 1, field: 'slice_id' });
+    await flushPart();
+    await digestWriter.close();
+  } catch (e) {
+    await upload.abort().catch(() => undefined);
+    throw e;
+  }
+  const hash = toHex(await digest.digest);
+  const claim = await claimSlice(env.DB, { region, header, hash, buckets: bucketCount(total), r2Key: key });
+  if (claim.kind !== 'owned') {
+    await upload.abort().catch(() => undefined);
+    return claimResponse(claim);
+  }
+  await upload.complete(uploaded);
+  await env.INGEST_QUEUE.send({ kind: 'ingest', slicePk: claim.pk, owner: claim.owner, r2Key: key });
+  return { status: 202, body: { slice_id: header.slice_id, status: 'processing' } };
+}

@@ -1,0 +1,18 @@
+// The OpenAPIHono factory every router uses: request validation failures become our 400
+// error shape, naming the field.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import type { AppEnv } from '../env.ts';
+import { ApiError } from './errors.ts';
+
+export function createRouter() {
+  return new OpenAPIHono<AppEnv>({
+    defaultHook: (result) => {
+      if (!result.success) {
+        const issue = result.error.issues[0];
+        const field = issue.path.map(String).join('.') || result.target;
+        const message = /received undefined/.test(issue.message) ? 'required' : issue.message;
+        throw new ApiError(400, 'invalid_request', `${field}: ${message}`, { field, target: result.target });
+      }
+    },
+  });
+}

@@ -1,0 +1,35 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { AppEnv } from '../../env.ts';
+import { requireAdmin } from '../../middleware/auth.ts';
+import { ApiError, notFound } from '../../lib/errors.ts';
+import { randomToken, sha256Hex } from '../../lib/crypto.ts';
+import { nowIso } from '../../lib/db.ts';
+import type { createKey, revokeKey } from './routes.ts';
+
+export const createKeyHandler: RouteHandler<typeof createKey, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const body = c.req.valid('json');
+  const regions = [...new Set(body.regions)].sort();
+  if (regions.includes('*') && regions.length > 1) throw new ApiError(400, 'invalid_request', "regions: '*' stands alone", { field: 'regions' });
+  if (!regions.includes('*')) {
+    const { results } = await c.env.DB.prepare(`SELECT code FROM regions WHERE code IN (${regions.map(() => '?').join(',')})`)
+      .bind(...regions).all<{ code: string }>();
+    const known = new Set(results.map((r) => r.code));
+    const unknown = regions.filter((r) => !known.has(r));
+    if (unknown.length) throw new ApiError(400, 'invalid_request', `regions: unknown region(s) ${unknown.join(', ')}`, { field: 'regions' });
+  }
+  const scopes = [...new Set(body.scopes)].sort();
+  const id = `key_${randomToken(9)}`;
+  const key = `avlm_${randomToken(32)}`;
+  await c.env.DB.prepare('INSERT INTO api_keys (id, hash, regions, scopes, created_at) VALUES (?, ?, ?, ?, ?)')
+    .bind(id, await sha256Hex(key), JSON.stringify(regions), JSON.stringify(scopes), nowIso()).run();
+  return c.json({ id, key, regions, scopes }, 201);
+};
+
+export const revokeKeyHandler: RouteHandler<typeof revokeKey, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const { id } = c.req.valid('param');
+  const r = await c.env.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowIso(), id).run();
+  if (r.meta.changes !== 1) throw notFound(`key ${id} not found or already revoked`);
+  return c.json({ id, revoked: true }, 200);
+};

@@ -1,0 +1,25 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bearer, errorResponses } from '../../schemas/common.ts';
+
+export const CreateKeyBody = z.object({
+  regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, "a region code or '*'")).min(1).max(300),
+  scopes: z.array(z.enum(['submit', 'read'])).min(1),
+  note: z.string().max(200).optional(),
+}).openapi('CreateKey');
+
+export const createKey = createRoute({
+  method: 'post', path: '/v1/admin/keys', tags: ['admin'], security: bearer,
+  summary: 'Create a region key (admin). The key is shown once; only its hash is stored.',
+  request: { body: { content: { 'application/json': { schema: CreateKeyBody } }, required: true } },
+  responses: {
+    201: { description: 'Created', content: { 'application/json': { schema: z.object({ id: z.string(), key: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()) }) } } },
+    ...errorResponses,
+  },
+});
+
+export const revokeKey = createRoute({
+  method: 'delete', path: '/v1/admin/keys/{id}', tags: ['admin'], security: bearer,
+  summary: 'Revoke a region key (admin)',
+  request: { params: z.object({ id: z.string() }) },
+  responses: { 200: { description: 'Revoked', content: { 'application/json': { schema: z.object({ id: z.string(), revoked: z.boolean() }) } } }, ...errorResponses },
+});

@@ -1,0 +1,41 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { AppEnv } from '../../env.ts';
+import { requireAccess } from '../../middleware/auth.ts';
+import { notFound } from '../../lib/errors.ts';
+import { submitSlice as submit, summaryBody } from '../../ingest/submit.ts';
+import { getSlice } from '../../ingest/claim.ts';
+import { findItem } from '../../ingest/item-store.ts';
+import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
+
+export const submitSliceHandler: RouteHandler<typeof submitSlice, AppEnv> = async (c) => {
+  const { region } = c.req.valid('param');
+  requireAccess(c.get('principal'), 'submit', region);
+  const r = await submit(c.env, region, c.req.raw);
+  return c.json(r.body as never, r.status);
+};
+
+async function sliceOr404(d1: D1Database, region: string, sliceId: string) {
+  const row = await getSlice(d1, region, sliceId);
+  if (!row) throw notFound(`slice_id: no slice '${sliceId}' in ${region}`);
+  return row;
+}
+
+export const getSliceHandler: RouteHandler<typeof getSliceRoute, AppEnv> = async (c) => {
+  const { region, slice_id } = c.req.valid('param');
+  requireAccess(c.get('principal'), 'read', region);
+  const row = await sliceOr404(c.env.DB, region, slice_id);
+  return c.json(summaryBody(row) as never, 200);
+};
+
+export const getItemHandler: RouteHandler<typeof getItemRoute, AppEnv> = async (c) => {
+  const { region, slice_id, item_id } = c.req.valid('param');
+  requireAccess(c.get('principal'), 'read', region);
+  const row = await sliceOr404(c.env.DB, region, slice_id);
+  const found = row.status === 'complete' || row.status === 'probing' ? await findItem(c.env.DB, row.pk, row.buckets, item_id) : null;
+  if (!found) throw notFound(`item_id: no item '${item_id}' in slice '${slice_id}'${row.status === 'processing' ? ' (slice still processing)' : ''}`);
+  const { d, t, i } = found.record;
+  return c.json({
+    slice_id, item_id, outcome: d.outcome, failure: d.failure, excluded: d.excluded, threshold: t,
+    primary: d.primary, secondary: d.secondary, item: i as unknown as Record<string, unknown>,
+  }, 200);
+};

@@ -1,0 +1,71 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bearer, errorResponses, ErrorSchema, RegionParam } from '../../schemas/common.ts';
+
+export const SliceSummarySchema = z.object({
+  slice_id: z.string(),
+  status: z.enum(['processing', 'probing', 'complete', 'failed']),
+  items: z.number().int(), failures: z.number().int(), excluded: z.number().int(), pending: z.number().int(),
+  by_signature: z.record(z.string(), z.number().int()),
+  error: z.string().optional(),
+}).openapi('SliceSummary');
+
+const SliceParams = z.object({
+  region: RegionParam,
+  slice_id: z.string().min(1).max(128).openapi({ param: { name: 'slice_id', in: 'path' } }),
+});
+
+const summary = (description: string) => ({ description, content: { 'application/json': { schema: SliceSummarySchema } } });
+const err = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+
+// The body is documented by reference, not validated by the router: it is streamed and
+// validated line by line with the same schemas (functions/ingest/validate.ts).
+export const submitSlice = createRoute({
+  method: 'post', path: '/v1/regions/{region}/slices', tags: ['slices'], security: bearer,
+  summary: 'Submit an eval slice (JSON, or NDJSON: header line {slice_id, model} then one item per line)',
+  description: 'Idempotent on slice_id: the same body again answers 200 with the same result; other content under the same slice_id is 409. Bodies above ASYNC_INGEST_BYTES are validated while streamed to R2 and diagnosed asynchronously (202; poll the GET).',
+  request: {
+    params: z.object({ region: RegionParam }),
+    body: {
+      required: true,
+      content: {
+        'application/json': { schema: { $ref: '#/components/schemas/SliceSubmission' } },
+        'application/x-ndjson': { schema: { type: 'string', description: 'line 1: {"slice_id", "model"}; then one EvalItem per line' } },
+      },
+    },
+  },
+  responses: {
+    201: summary('Diagnosed and stored'),
+    200: summary('Already stored: the same result'),
+    202: { description: 'Taken asynchronously', content: { 'application/json': { schema: z.object({ slice_id: z.string(), status: z.string() }) } } },
+    409: err('Same slice_id with other content, or a model version registered with another stage'),
+    413: err('Body too large'),
+    415: err('Unsupported content type'),
+    ...errorResponses,
+  },
+});
+
+export const getSliceRoute = createRoute({
+  method: 'get', path: '/v1/regions/{region}/slices/{slice_id}', tags: ['slices'], security: bearer,
+  summary: 'A slice\'s summary and status',
+  request: { params: SliceParams },
+  responses: { 200: summary('The summary'), ...errorResponses },
+});
+
+export const ItemDiagnosisSchema = z.object({
+  slice_id: z.string(),
+  item_id: z.string(),
+  outcome: z.enum(['TP', 'TN', 'FP', 'FN', 'pending']),
+  failure: z.boolean(),
+  excluded: z.boolean(),
+  threshold: z.number(),
+  primary: z.string().nullable(),
+  secondary: z.array(z.object({ code: z.string(), evidence: z.record(z.string(), z.unknown()) })),
+  item: z.record(z.string(), z.unknown()),
+}).openapi('ItemDiagnosis');
+
+export const getItemRoute = createRoute({
+  method: 'get', path: '/v1/regions/{region}/slices/{slice_id}/items/{item_id}', tags: ['slices'], security: bearer,
+  summary: 'One item\'s outcome, primary and secondary signatures with evidence, and the item as stored',
+  request: { params: SliceParams.extend({ item_id: z.string().min(1).max(128).openapi({ param: { name: 'item_id', in: 'path' } }) }) },
+  responses: { 200: { description: 'The diagnosis', content: { 'application/json': { schema: ItemDiagnosisSchema } } }, ...errorResponses },
+});

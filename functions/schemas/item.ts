@@ -1,0 +1,69 @@
+// Eval item v1 and slice header (SPEC §3): the one schema that validates submissions and
+// documents them in the OpenAPI document. Unknown fields are kept (loose objects).
+import { z } from '@hono/zod-openapi';
+import { POLICY_CODES } from '../../taxonomy/policies.ts';
+
+const unit = z.number().min(0).max(1);
+const modality = z.enum(['audio', 'visual', 'text']);
+
+export const LabelSchema = z.looseObject({
+  violating: z.boolean(),
+  source: z.string().max(128).optional(),
+  votes: z.array(z.looseObject({ annotator: z.string().min(1).max(128), violating: z.boolean() })).max(1000).optional(),
+  evidence: z.array(modality).max(3).optional(),
+  adversarial: z.boolean().optional(),
+});
+
+export const PredictionSchema = z.looseObject({
+  score: unit,
+  threshold: unit.optional(),
+  parse_ok: z.boolean().optional(),
+  grounded: z.boolean().optional(),
+});
+
+export const ProbesSchema = z.looseObject({
+  audio_only: unit.optional(), visual_only: unit.optional(), text_only: unit.optional(),
+  no_audio: unit.optional(), no_visual: unit.optional(), no_text: unit.optional(),
+  policy_context: unit.optional(),
+});
+
+export const ItemSchema = z.looseObject({
+  item_id: z.string().min(1).max(128),
+  content_id: z.string().max(256).optional(),
+  surface: z.enum(['vod', 'live', 'short', 'image']),
+  language: z.string().regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, 'a BCP-47 language tag').optional(),
+  policy: z.string().refine((p) => POLICY_CODES.includes(p), { message: 'unknown policy' }),
+  label: LabelSchema.optional(),
+  prediction: PredictionSchema.optional(),
+  probes: ProbesSchema.optional(),
+  signals: z.looseObject({ asr_confidence: unit.optional(), ocr_confidence: unit.optional() }).optional(),
+  live: z.looseObject({
+    stream_id: z.string().min(1).max(256),
+    segment: z.number().int().min(0),
+    onset_ms: z.number().min(0).optional(),
+    flag_ms: z.number().min(0).optional(),
+  }).optional(),
+  media: z.looseObject({ video_uri: z.string().optional(), audio_uri: z.string().optional() }).optional(),
+  features: z.looseObject({
+    audio: z.array(z.number()).max(4096).optional(),
+    visual: z.array(z.number()).max(4096).optional(),
+    text: z.array(z.number()).max(4096).optional(),
+  }).optional(),
+}).openapi('EvalItem');
+
+export const ModelSchema = z.object({
+  id: z.string().min(1).max(128),
+  version: z.string().min(1).max(64),
+  stage: z.enum(['pretrain', 'sft', 'alignment', 'production']),
+}).openapi('ModelVersion');
+
+export const SliceHeaderSchema = z.looseObject({
+  slice_id: z.string().min(1).max(128).regex(/^[A-Za-z0-9._:-]+$/, 'letters, digits and . _ : -'),
+  model: ModelSchema,
+});
+
+export const SliceJsonSchema = SliceHeaderSchema.extend({
+  items: z.array(ItemSchema),
+}).openapi('SliceSubmission');
+
+export type SliceHeader = z.infer<typeof SliceHeaderSchema>;

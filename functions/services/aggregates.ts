@@ -1,0 +1,31 @@
+// Reads the counters kept at ingest. Never scans items.
+export type Cells = Map<string, Map<string, number>>; // policy → metric → value
+
+export async function readCells(d1: D1Database, region: string, modelId: string, version: string): Promise<Cells> {
+  const { results } = await d1.prepare(
+    'SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ?',
+  ).bind(region, modelId, version).all<{ policy: string; metric: string; value: number }>();
+  const cells: Cells = new Map();
+  for (const r of results) {
+    let c = cells.get(r.policy);
+    if (!c) cells.set(r.policy, (c = new Map()));
+    c.set(r.metric, r.value);
+  }
+  return cells;
+}
+
+export const metric = (c: Map<string, number> | undefined, m: string) => c?.get(m) ?? 0;
+
+/** Sums a metric over all policies. */
+export function total(cells: Cells, m: string): number {
+  let s = 0;
+  for (const c of cells.values()) s += c.get(m) ?? 0;
+  return s;
+}
+
+/** {suffix: count} for every metric starting with `prefix`, over the given cells. */
+export function byPrefix(cs: Iterable<Map<string, number>>, prefix: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const c of cs) for (const [k, v] of c) if (k.startsWith(prefix) && v) out.set(k.slice(prefix.length), (out.get(k.slice(prefix.length)) ?? 0) + v);
+  return out;
+}

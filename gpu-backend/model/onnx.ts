@@ -1,0 +1,151 @@
+// Serialises the reference AVLM (spec.ts) as an ONNX model (IR 8, opset 13) with onnx-proto,
+// and writes the matching Triton config. Deterministic: no timestamps, fixed field order,
+// little-endian raw tensor data — the same weights always give the same bytes.
+
+import onnxProto from 'onnx-proto';
+import { DIMS, FUSION_EPS, INPUT_NAMES, MODALITY_ORDER, MODEL_NAME, OUTPUT_NAME, SEED, type ModelWeights } from './spec.ts';
+
+const { onnx } = onnxProto;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const INT64 = onnx.TensorProto.DataType.INT64;
+
+export const IR_VERSION = 8;
+export const OPSET = 13;
+/** Largest batch (rows) the model repository config advertises; the local server's default too. */
+export const MAX_BATCH_SIZE = 256;
+/** Triton dynamic batching delay (µs) written into config.pbtxt. */
+export const MAX_QUEUE_DELAY_US = 2000;
+
+function f32Tensor(name: string, dims: number[], values: ArrayLike<number>) {
+  const bytes = new Uint8Array(values.length * 4);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < values.length; i++) view.setFloat32(i * 4, values[i], true);
+  return onnx.TensorProto.create({ name, dims, dataType: FLOAT, rawData: bytes });
+}
+
+function i64Tensor(name: string, values: number[]) {
+  const bytes = new Uint8Array(values.length * 8);
+  const view = new DataView(bytes.buffer);
+  values.forEach((v, i) => view.setBigInt64(i * 8, BigInt(v), true));
+  return onnx.TensorProto.create({ name, dims: [values.length], dataType: INT64, rawData: bytes });
+}
+
+function valueInfo(name: string, width: number, doc: string) {
+  return onnx.ValueInfoProto.create({
+    name,
+    docString: doc,
+    type: {
+      tensorType: {
+        elemType: FLOAT,
+        shape: { dim: [{ dimParam: 'batch' }, { dimValue: width }] },
+      },
+    },
+  });
+}
+
+function node(opType: string, inputs: string[], output: string, attribute: unknown[] = []) {
+  return onnx.NodeProto.create({ name: output, opType, input: inputs, output: [output], attribute: attribute as never });
+}
+
+/** The ONNX graph of the model: see the forward pass documented in spec.ts. */
+export function buildModel(w: ModelWeights): Uint8Array {
+  const P = w.policies.length;
+  const init = [
+    ...MODALITY_ORDER.flatMap((m) => [f32Tensor(`W_${m}`, [w.dims[m], P], w.W[m]), f32Tensor(`b_${m}`, [P], w.b[m])]),
+    f32Tensor('fusion_weights', [3], MODALITY_ORDER.map((m) => w.fusion[m])),
+    f32Tensor('fusion_eps', [1], [FUSION_EPS]),
+    f32Tensor('W_policy', [w.dims.text, P], w.Wpc),
+    f32Tensor('policy_bias', [P], w.pcBias),
+    f32Tensor('global_bias', [P], w.b0),
+    i64Tensor('axis1', [1]),
+    ...MODALITY_ORDER.flatMap((m, i) => [i64Tensor(`col${i}_start`, [i]), i64Tensor(`col${i}_end`, [i + 1])]),
+  ];
+  const nodes = [
+    // Weighted mask [N,3] and the fusion denominator [N,1].
+    node('Mul', ['modality_mask', 'fusion_weights'], 'weighted_mask'),
+    node('ReduceSum', ['weighted_mask', 'axis1'], 'fusion_weight_sum', [{ name: 'keepdims', type: onnx.AttributeProto.AttributeType.INT, i: 1 }]),
+    node('Max', ['fusion_weight_sum', 'fusion_eps'], 'fusion_den'),
+    // Per-modality evidence logits [N,P], each multiplied by its weighted mask column [N,1].
+    ...MODALITY_ORDER.flatMap((m, i) => [
+      node('MatMul', [m, `W_${m}`], `${m}_proj`),
+      node('Add', [`${m}_proj`, `b_${m}`], `${m}_logits`),
+      node('Slice', ['weighted_mask', `col${i}_start`, `col${i}_end`, 'axis1'], `${m}_weight`),
+      node('Mul', [`${m}_logits`, `${m}_weight`], `${m}_contrib`),
+    ]),
+    node('Sum', MODALITY_ORDER.map((m) => `${m}_contrib`), 'fusion_num'),
+    node('Div', ['fusion_num', 'fusion_den'], 'fused_logits'),
+    // Policy context: policy_context · (policy_bias + text_present · text·W_policy).
+    node('Slice', ['modality_mask', 'col2_start', 'col2_end', 'axis1'], 'text_present'),
+    node('MatMul', ['text', 'W_policy'], 'policy_cues'),
+    node('Mul', ['policy_cues', 'text_present'], 'policy_cues_masked'),
+    node('Add', ['policy_cues_masked', 'policy_bias'], 'policy_terms'),
+    node('Mul', ['policy_terms', 'policy_context'], 'policy_logits'),
+    node('Sum', ['fused_logits', 'policy_logits', 'global_bias'], 'logits'),
+    node('Sigmoid', ['logits'], OUTPUT_NAME),
+  ];
+  const widths: Record<(typeof INPUT_NAMES)[number], number> = {
+    audio: w.dims.audio, visual: w.dims.visual, text: w.dims.text, modality_mask: 3, policy_context: 1,
+  };
+  const docs: Record<(typeof INPUT_NAMES)[number], string> = {
+    audio: 'audio features', visual: 'visual features', text: 'text features',
+    modality_mask: 'audio, visual, text presence (1 = present)', policy_context: '1 = policy text supplied',
+  };
+  const graph = onnx.GraphProto.create({
+    name: MODEL_NAME,
+    docString: 'Reference AVLM: masked weighted-mean fusion of per-modality linear evidence, policy context, sigmoid.',
+    node: nodes,
+    initializer: init,
+    input: INPUT_NAMES.map((n) => valueInfo(n, widths[n], docs[n])),
+    output: [valueInfo(OUTPUT_NAME, P, `sigmoid probabilities: ${w.policies.join(', ')}`)],
+  });
+  const model = onnx.ModelProto.create({
+    irVersion: IR_VERSION,
+    opsetImport: [{ domain: '', version: OPSET }],
+    producerName: 'avlm-diag',
+    producerVersion: '1',
+    domain: 'avlm-diag',
+    modelVersion: 1,
+    docString: 'Stand-in for the production AVLM with the same interface; generated by gpu-backend/model/generate.ts.',
+    graph,
+    metadataProps: [
+      { key: 'policies', value: w.policies.join(',') },
+      { key: 'dims', value: JSON.stringify(w.dims) },
+      { key: 'fusion_weights', value: JSON.stringify(w.fusion) },
+      { key: 'seed', value: String(SEED) },
+    ],
+  });
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** config.pbtxt for NVIDIA Triton (dims exclude the batch dimension when max_batch_size > 0). */
+export function tritonConfig(w: ModelWeights, maxBatchSize = MAX_BATCH_SIZE, queueDelayUs = MAX_QUEUE_DELAY_US): string {
+  const P = w.policies.length;
+  const input = (name: string, d: number) => `  {\n    name: "${name}"\n    data_type: TYPE_FP32\n    dims: [ ${d} ]\n  }`;
+  return `# Generated by gpu-backend/model/generate.ts — do not edit by hand.
+# Reference AVLM (stand-in for the production model, same interface). Output columns, in order:
+# ${w.policies.join(', ')}
+name: "${MODEL_NAME}"
+platform: "onnxruntime_onnx"
+max_batch_size: ${maxBatchSize}
+input [
+${[input('audio', DIMS.audio), input('visual', DIMS.visual), input('text', DIMS.text), input('modality_mask', 3), input('policy_context', 1)].join(',\n')}
+]
+output [
+  {
+    name: "${OUTPUT_NAME}"
+    data_type: TYPE_FP32
+    dims: [ ${P} ]
+  }
+]
+dynamic_batching {
+  max_queue_delay_microseconds: ${queueDelayUs}
+}
+instance_group [
+  {
+    count: 1
+    kind: KIND_GPU
+  }
+]
+version_policy: { latest: { num_versions: 1 } }
+`;
+}

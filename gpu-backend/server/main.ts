@@ -1,0 +1,54 @@
+// Entry point of the local inference server (Open Inference Protocol REST on onnxruntime-node).
+//
+//   node --experimental-strip-types gpu-backend/server/main.ts
+//
+// Environment:
+//   INFERENCE_PORT            port (default 8000, like Triton)
+//   INFERENCE_HOST            bind address (default 127.0.0.1; 0.0.0.0 in containers)
+//   INFERENCE_MODEL_PATH      ONNX file (default gpu-backend/model_repository/avlm/1/model.onnx)
+//   INFERENCE_MAX_BATCH       most rows merged into one execution (default 256; 1 disables batching)
+//   INFERENCE_QUEUE_DELAY_MS  batching window in ms (default 2; 0 disables batching)
+//   INFERENCE_PROVIDERS       execution providers in order (default "cuda,cpu")
+//   INFERENCE_THREADS         onnxruntime intra-op threads (default: onnxruntime's choice)
+
+import { startServer } from './server.ts';
+import { parseProviders } from './session.ts';
+
+function numberEnv(name: string, fallback: number | undefined): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`${name} must be a non-negative number, got ${JSON.stringify(v)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+const server = await startServer({
+  port: numberEnv('INFERENCE_PORT', 8000),
+  host: process.env.INFERENCE_HOST || '127.0.0.1',
+  modelPath: process.env.INFERENCE_MODEL_PATH || undefined,
+  maxBatchSize: numberEnv('INFERENCE_MAX_BATCH', undefined),
+  queueDelayMs: numberEnv('INFERENCE_QUEUE_DELAY_MS', undefined),
+  providers: parseProviders(process.env.INFERENCE_PROVIDERS),
+  threads: numberEnv('INFERENCE_THREADS', undefined),
+  log: (line) => console.error(line),
+});
+console.log(`inference server ready on ${server.url} (provider: ${server.provider})`);
+
+let stopping = false;
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.on(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  });
+}

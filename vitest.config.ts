@@ -1,0 +1,50 @@
+import { defineConfig } from 'vitest/config';
+import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
+
+// Three projects: pure taxonomy and the GPU backend run in Node (fast, no runtime);
+// the Worker runs inside workerd via miniflare with real D1, R2 and Queues.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'taxonomy',
+          include: ['test/taxonomy/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
+          name: 'gpu-backend',
+          include: ['test/gpu-backend/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 60_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        plugins: [
+          cloudflareTest(async () => ({
+            main: './functions/index.ts',
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              compatibilityFlags: ['service_binding_extra_handlers', 'nodejs_compat'],
+              bindings: {
+                ADMIN_TOKEN: 'test-admin-token',
+                TEST_MIGRATIONS: await readD1Migrations('./db/migrations'),
+                ASYNC_INGEST_BYTES: '200000',
+              },
+              queueConsumers: { 'avlm-diag-ingest': { maxBatchTimeout: 0.05, maxBatchSize: 1 } },
+            },
+          })),
+        ],
+        test: {
+          name: 'worker',
+          include: ['test/worker/**/*.test.ts'],
+          setupFiles: ['./test/worker/apply-migrations.ts'],
+          testTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
