@@ -29,13 +29,10 @@
 // that no output reads. `featuresFor` crafts features along these directions.
 
 import { POLICY_CODES } from '../../taxonomy/policies.ts';
-import { PROBE_ROWS, type ProbeRowKey } from '../probes.ts';
+import { DIMS, INPUT_NAMES, MODALITY_ORDER, PROBE_ROWS, type ModalityName, type ProbeRowKey } from '../interface.ts';
 
-export type ModalityName = 'audio' | 'visual' | 'text';
-export const MODALITY_ORDER: readonly ModalityName[] = ['audio', 'visual', 'text'];
-
-/** Feature dimension of each modality input. */
-export const DIMS: Readonly<Record<ModalityName, number>> = Object.freeze({ audio: 16, visual: 16, text: 32 });
+export { DIMS, INPUT_NAMES, MODALITY_ORDER, MODEL_NAME, MODEL_VERSION, OUTPUT_NAME, PROBE_ROWS, ROWS_PER_ITEM } from '../interface.ts';
+export type { FeatureDims, InputName, ModalityName, ProbeRowKey } from '../interface.ts';
 /** Fusion weight of each modality (the weighted mean over present modalities). */
 export const FUSION_WEIGHTS: Readonly<Record<ModalityName, number>> = Object.freeze({ audio: 0.25, visual: 1.0, text: 0.75 });
 /** Logit per unit of feature along an evidence direction. */
@@ -46,10 +43,6 @@ export const POLICY_GAIN = 4;
 export const FUSION_EPS = 1e-6;
 /** PRNG seed of every weight. Changing it changes the model file. */
 export const SEED = 0x5eed_a71a;
-export const MODEL_NAME = 'avlm';
-export const MODEL_VERSION = '1';
-export const INPUT_NAMES = ['audio', 'visual', 'text', 'modality_mask', 'policy_context'] as const;
-export const OUTPUT_NAME = 'scores';
 
 export interface ModelWeights {
   policies: readonly string[];
