@@ -9,6 +9,7 @@ import { adminRouter } from './routes/admin/index.ts';
 import { catalogRouter } from './routes/catalog/index.ts';
 import { slicesRouter } from './routes/slices/index.ts';
 import { scorecardRouter } from './routes/scorecard/index.ts';
+import { interventionsRouter } from './routes/interventions/index.ts';
 import { SliceJsonSchema } from './schemas/item.ts';
 import { docsPage } from './pages/docs.tsx';
 import { TAXONOMY_VERSION } from '../taxonomy/config.ts';
@@ -29,6 +30,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', catalogRouter);
   app.route('/', slicesRouter);
   app.route('/', scorecardRouter);
+  app.route('/', interventionsRouter);
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));
