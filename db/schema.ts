@@ -141,7 +141,11 @@ export const aggregates = sqliteTable('aggregates', {
   policy: text('policy').notNull(),
   metric: text('metric').notNull(),
   value: real('value').notNull(),
-}, (t) => [primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.policy, t.metric] })]);
+}, (t) => [
+  primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.policy, t.metric] }),
+  // Cross-region reads (REG.DISPARITY, lifecycle, heatmap) by model version and metric.
+  index('aggregates_model_metric').on(t.modelId, t.modelVersion, t.metric, t.region, t.policy, t.value),
+]);
 
 /** The same counters per slice (for distribution shift against a region's previous slice). */
 export const sliceAggregates = sqliteTable('slice_aggregates', {

@@ -10,6 +10,7 @@ import { catalogRouter } from './routes/catalog/index.ts';
 import { slicesRouter } from './routes/slices/index.ts';
 import { scorecardRouter } from './routes/scorecard/index.ts';
 import { interventionsRouter } from './routes/interventions/index.ts';
+import { versionsRouter } from './routes/versions/index.ts';
 import { SliceJsonSchema } from './schemas/item.ts';
 import { docsPage } from './pages/docs.tsx';
 import { TAXONOMY_VERSION } from '../taxonomy/config.ts';
@@ -31,6 +32,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', slicesRouter);
   app.route('/', scorecardRouter);
   app.route('/', interventionsRouter);
+  app.route('/', versionsRouter);
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));

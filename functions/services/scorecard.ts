@@ -7,6 +7,7 @@ import { notFound } from '../lib/errors.ts';
 import { byPrefix, metric, readCells, type Cells } from './aggregates.ts';
 import { effectiveMapping, regionOverrides } from './mappings.ts';
 import { rateOf } from './rates.ts';
+import { sliceSignatures } from './slice-signatures.ts';
 
 const AMBIG = 'LBL.AMBIG';
 
@@ -44,7 +45,8 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
     readCells(d1, region, modelId, version),
     regionOverrides(d1, region),
   ]);
-  return { region, model: { id: modelId, version, stage }, taxonomy_version: TAXONOMY_VERSION, ...scorecardBody(cells, overrides) };
+  const slice_signatures = await sliceSignatures(d1, region, modelId, version, cells, effectiveMapping(overrides));
+  return { region, model: { id: modelId, version, stage }, taxonomy_version: TAXONOMY_VERSION, ...scorecardBody(cells, overrides), slice_signatures };
 }
 
 export function scorecardBody(cells: Cells, overrides: Map<string, { code: string; weight: number }[]>) {

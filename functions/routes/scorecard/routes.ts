@@ -23,6 +23,11 @@ export const ScorecardSchema = z.object({
   ...Counts,
   by_policy: z.array(z.object({ policy: z.string(), severity: z.number(), threshold: z.number().nullable(), ...Counts })),
   recommendations: z.array(RecommendationSchema),
+  slice_signatures: z.array(z.object({
+    code: z.enum(['CAL.MISFIT', 'REG.DISPARITY', 'VER.REGRESSION', 'DIST.SHIFT']), policy: z.string(), signature: z.string().optional(),
+    statistics: z.record(z.string(), z.unknown()).openapi({ description: 'ECE and reliability table, z/p/q, PSI … as the rule needs' }),
+    interventions: z.array(z.object({ code: z.string(), weight: z.number() })),
+  })).openapi({ description: 'Listed beside the recommendations, not scored (v1)' }),
 }).openapi('Scorecard');
 
 export const getScorecard = createRoute({

@@ -1,0 +1,1 @@
+CREATE INDEX `aggregates_model_metric` ON `aggregates` (`model_id`,`model_version`,`metric`,`region`,`policy`,`value`);

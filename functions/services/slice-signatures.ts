@@ -1,0 +1,155 @@
+// Slice-level signatures (SPEC §4, second table) for one region × model version, per policy,
+// computed from aggregates only.
+import { ece } from '../../taxonomy/stats/ece.ts';
+import { binomialTest } from '../../taxonomy/stats/binomial.ts';
+import { twoProportionZ } from '../../taxonomy/stats/ztest.ts';
+import { benjaminiHochberg } from '../../taxonomy/stats/bh.ts';
+import { psi } from '../../taxonomy/stats/psi.ts';
+import { metric, readCells, type Cells } from './aggregates.ts';
+import { compareCells, cellFailures, cellN, Q_LEVEL } from './compare.ts';
+import { predecessor } from './versions.ts';
+import type { MappingEntry } from './mappings.ts';
+
+export const SLICE_RULES = {
+  eceLimit: 0.05, eceMinItems: 200, fpFnRatio: 3, fpFnP: 0.01,
+  disparityMinItems: 100, psiLimit: 0.2,
+} as const;
+
+export interface SliceSignature {
+  code: 'CAL.MISFIT' | 'REG.DISPARITY' | 'VER.REGRESSION' | 'DIST.SHIFT';
+  policy: string;
+  signature?: string;
+  statistics: Record<string, unknown>;
+  interventions: MappingEntry[];
+}
+
+const bins = (c: Map<string, number> | undefined) => Array.from({ length: 10 }, (_, b) => ({
+  n: metric(c, `cal:n:${b}`), sumScore: metric(c, `cal:s:${b}`), positives: metric(c, `cal:y:${b}`),
+}));
+
+export function calibration(c: Map<string, number> | undefined) {
+  const e = ece(bins(c));
+  const fp = metric(c, 'fp');
+  const fn = metric(c, 'fn');
+  const p = fp + fn > 0 ? binomialTest(fp, fp + fn) : 1;
+  const lopsided = fp > SLICE_RULES.fpFnRatio * fn || fn > SLICE_RULES.fpFnRatio * fp;
+  const eceFires = e.n >= SLICE_RULES.eceMinItems && e.ece !== null && e.ece > SLICE_RULES.eceLimit;
+  const ratioFires = fp + fn > 0 && lopsided && p < SLICE_RULES.fpFnP;
+  return { fires: eceFires || ratioFires, ece: e.ece, n: e.n, fp, fn, fp_fn_p: p, reliability: e.bins };
+}
+
+/** Region × policy failure counts of one model version, across regions (one indexed read). */
+export async function regionPolicyCounts(d1: D1Database, modelId: string, version: string) {
+  const { results } = await d1.prepare(
+    `SELECT region, policy, metric, value FROM aggregates WHERE model_id = ? AND model_version = ?
+     AND metric IN ('items', 'failures', 'excluded', 'pending')`,
+  ).bind(modelId, version).all<{ region: string; policy: string; metric: string; value: number }>();
+  const out = new Map<string, Map<string, Map<string, number>>>(); // region → policy → metric
+  for (const r of results) {
+    let reg = out.get(r.region);
+    if (!reg) out.set(r.region, (reg = new Map()));
+    let cell = reg.get(r.policy);
+    if (!cell) reg.set(r.policy, (cell = new Map()));
+    cell.set(r.metric, r.value);
+  }
+  return out;
+}
+
+/** REG.DISPARITY over every region × policy cell with ≥100 items: each region against the
+ *  rest of the world (the global rate without the region itself), BH over all cells. */
+export function disparities(counts: Awaited<ReturnType<typeof regionPolicyCounts>>) {
+  const global = new Map<string, [number, number]>();
+  for (const reg of counts.values()) for (const [policy, c] of reg) {
+    const g = global.get(policy) ?? [0, 0];
+    global.set(policy, [g[0] + cellFailures(c), g[1] + cellN(c)]);
+  }
+  const cells: Array<{ region: string; policy: string; k: number; n: number; rest: [number, number]; z: number; p: number; q?: number }> = [];
+  for (const [region, reg] of counts) for (const [policy, c] of reg) {
+    const n = cellN(c);
+    if (n < SLICE_RULES.disparityMinItems) continue;
+    const k = cellFailures(c);
+    const g = global.get(policy)!;
+    const rest: [number, number] = [g[0] - k, g[1] - n];
+    const t = twoProportionZ(k, n, rest[0], rest[1]);
+    cells.push({ region, policy, k, n, rest, z: t.z, p: t.p });
+  }
+  const qs = benjaminiHochberg(cells.map((c) => c.p));
+  cells.forEach((c, i) => { c.q = qs[i]; });
+  return { cells, global };
+}
+
+interface SliceRef { pk: number; slice_id: string }
+
+async function distShift(d1: D1Database, region: string, modelId: string, version: string) {
+  const latest = await d1.prepare(
+    `SELECT pk, slice_id FROM slices WHERE region = ? AND model_id = ? AND model_version = ? AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1`,
+  ).bind(region, modelId, version).first<SliceRef>();
+  if (!latest) return [];
+  const { results } = await d1.prepare(
+    `SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
+     WHERE sa.slice_pk = ? OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ? AND pk < ? AND status IN ('complete', 'probing'))`,
+  ).bind(latest.pk, region, latest.pk).all<{ slice_pk: number; slice_id: string; policy: string; metric: string; value: number }>();
+  const by = new Map<number, { slice_id: string; cells: Cells }>();
+  for (const r of results) {
+    let s = by.get(r.slice_pk);
+    if (!s) by.set(r.slice_pk, (s = { slice_id: r.slice_id, cells: new Map() }));
+    let c = s.cells.get(r.policy);
+    if (!c) s.cells.set(r.policy, (c = new Map()));
+    c.set(r.metric, r.value);
+  }
+  const cur = by.get(latest.pk);
+  const prev = [...by.entries()].find(([pk]) => pk !== latest.pk)?.[1];
+  if (!cur || !prev) return [];
+  const out: Array<{ policy: string; statistics: Record<string, unknown> }> = [];
+  for (const [policy, c] of cur.cells) {
+    const p = prev.cells.get(policy);
+    if (!p) continue;
+    const pick = (cell: Map<string, number>, prefix: string) =>
+      Object.fromEntries([...cell].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
+    const scoreBins = (cell: Map<string, number>) => Array.from({ length: 10 }, (_, b) => metric(cell, `score:${b}`));
+    const psiScore = psi(scoreBins(p), scoreBins(c));
+    const psiLanguage = psi(pick(p, 'lang:'), pick(c, 'lang:'));
+    const psiSurface = psi(pick(p, 'surface:'), pick(c, 'surface:'));
+    const fires = [psiScore, psiLanguage, psiSurface].some((v) => v !== null && v > SLICE_RULES.psiLimit);
+    if (fires) out.push({ policy, statistics: { psi_score: psiScore, psi_language: psiLanguage, psi_surface: psiSurface, slice: cur.slice_id, previous_slice: prev.slice_id } });
+  }
+  return out;
+}
+
+export async function sliceSignatures(
+  d1: D1Database, region: string, modelId: string, version: string, cells: Cells,
+  mapping: (family: string) => MappingEntry[],
+): Promise<SliceSignature[]> {
+  const out: SliceSignature[] = [];
+  for (const [policy, c] of cells) {
+    const cal = calibration(c);
+    if (cal.fires) {
+      const { fires: _f, ...statistics } = cal;
+      out.push({ code: 'CAL.MISFIT', policy, statistics, interventions: mapping('CAL.MISFIT') });
+    }
+  }
+  const { cells: disp, global } = disparities(await regionPolicyCounts(d1, modelId, version));
+  for (const d of disp) {
+    if (d.region !== region || d.q! >= Q_LEVEL || d.z <= 0) continue;
+    const g = global.get(d.policy)!;
+    out.push({
+      code: 'REG.DISPARITY', policy: d.policy, interventions: mapping('REG.DISPARITY'),
+      statistics: { rate: d.k / d.n, n: d.n, rest_of_world_rate: d.rest[1] ? d.rest[0] / d.rest[1] : null, global_rate: g[1] ? g[0] / g[1] : null, z: d.z, p: d.p, q: d.q, cells_tested: disp.length },
+    });
+  }
+  const pred = await predecessor(d1, modelId, version);
+  if (pred) {
+    const before = await readCells(d1, region, modelId, pred.version);
+    for (const cell of compareCells(before, cells)) {
+      if (cell.signature === '*' || cell.verdict !== 'regressed') continue;
+      out.push({
+        code: 'VER.REGRESSION', policy: cell.policy, signature: cell.signature, interventions: mapping('VER.REGRESSION'),
+        statistics: { previous_version: pred.version, from: cell.from, to: cell.to, diff: cell.diff, z: cell.z, p: cell.p, q: cell.q },
+      });
+    }
+  }
+  for (const s of await distShift(d1, region, modelId, version)) {
+    out.push({ code: 'DIST.SHIFT', policy: s.policy, statistics: s.statistics, interventions: mapping('DIST.SHIFT') });
+  }
+  return out;
+}
