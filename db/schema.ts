@@ -130,6 +130,8 @@ export const itemChunks = sqliteTable('item_chunks', {
   part: integer('part').notNull(),
   n: integer('n').notNull(),
   data: text('data').notNull(),
+  /** Bumped by every rewrite (label changes, probes): optimistic concurrency. */
+  rev: integer('rev').notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.slicePk, t.bucket, t.part] })]);
 
 /** Counters per region × model version × policy, kept current at ingest; the scorecard
@@ -154,3 +156,84 @@ export const sliceAggregates = sqliteTable('slice_aggregates', {
   metric: text('metric').notNull(),
   value: real('value').notNull(),
 }, (t) => [primaryKey({ columns: [t.slicePk, t.policy, t.metric] })]);
+
+/** Labelling vendors (SPEC §6). HMAC secrets are kept encrypted (AES-GCM under SECRETS_KEY)
+ *  because verifying needs them; a static token is kept as its SHA-256 only. During a
+ *  rotation the previous secret stays valid until `previous_expires_at`. */
+export const vendors = sqliteTable('vendors', {
+  vendor: text('vendor').primaryKey(),
+  /** standard-webhooks | hmac-sha256-hex | static-token */
+  scheme: text('scheme').notNull(),
+  /** Header carrying the signature/token (hmac-sha256-hex, static-token). */
+  signatureHeader: text('signature_header'),
+  /** Header carrying the delivery id for the non-standard schemes (else SHA-256 of the body). */
+  idHeader: text('id_header'),
+  secret: text('secret').notNull(),
+  previousSecret: text('previous_secret'),
+  previousExpiresAt: text('previous_expires_at'),
+  createdAt: text('created_at').notNull(),
+  rotatedAt: text('rotated_at'),
+});
+
+/** Deliveries applied, for idempotency on the delivery id. */
+export const webhookDeliveries = sqliteTable('webhook_deliveries', {
+  vendor: text('vendor').notNull(),
+  deliveryId: text('delivery_id').notNull(),
+  receivedAt: text('received_at').notNull(),
+  events: integer('events').notNull(),
+  applied: integer('applied').notNull(),
+  parked: integer('parked').notNull(),
+}, (t) => [primaryKey({ columns: [t.vendor, t.deliveryId] })]);
+
+/** Every vote on an item, across deliveries and vendors (label consensus, annotator quality). */
+export const votes = sqliteTable('votes', {
+  region: text('region').notNull(),
+  sliceId: text('slice_id').notNull(),
+  itemId: text('item_id').notNull(),
+  annotator: text('annotator').notNull(),
+  vendor: text('vendor').notNull(),
+  violating: integer('violating', { mode: 'boolean' }).notNull(),
+  labelledAt: text('labelled_at').notNull(),
+  deliveryId: text('delivery_id').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.region, t.sliceId, t.itemId, t.annotator] }),
+  index('votes_annotator').on(t.annotator),
+  index('votes_vendor').on(t.vendor),
+]);
+
+/** Label events for items not (yet) stored: applied when the item arrives, never dropped. */
+export const pendingLabels = sqliteTable('pending_labels', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  region: text('region').notNull(),
+  sliceId: text('slice_id').notNull(),
+  itemId: text('item_id').notNull(),
+  vendor: text('vendor').notNull(),
+  deliveryId: text('delivery_id').notNull(),
+  event: text('event').notNull(),
+  receivedAt: text('received_at').notNull(),
+}, (t) => [index('pending_labels_slice').on(t.region, t.sliceId)]);
+
+/** Interventions the model team applied (closing the loop, SPEC §5). */
+export const interventionRecords = sqliteTable('intervention_records', {
+  id: text('id').primaryKey(),
+  intervention: text('intervention').notNull(),
+  modelId: text('model_id').notNull(),
+  version: text('version').notNull(),
+  /** JSON {signatures:[..], regions:[..] or ["*"], policies?:[..]} */
+  targets: text('targets').notNull(),
+  note: text('note'),
+  appliedAt: text('applied_at').notNull(),
+  createdBy: text('created_by').notNull(),
+  createdAt: text('created_at').notNull(),
+}, (t) => [index('intervention_records_version').on(t.modelId, t.version)]);
+
+/** GPU backend work that failed repeatedly (dead letters), for an admin to list and replay. */
+export const deadLetters = sqliteTable('dead_letters', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  queue: text('queue').notNull(),
+  body: text('body').notNull(),
+  error: text('error').notNull(),
+  attempts: integer('attempts').notNull(),
+  createdAt: text('created_at').notNull(),
+  replayedAt: text('replayed_at'),
+});

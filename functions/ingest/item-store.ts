@@ -2,10 +2,12 @@
 // bucket into parts of ~16 KB of JSON: one D1 row holds dozens of items, so a 100k-item slice
 // is a few thousand rows, not 100k — and an item lookup reads one bucket, not the slice.
 import { fnv1a } from '../lib/crypto.ts';
-import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
+import type { Diagnosis, EvalItem, SegmentFacts } from '../../taxonomy/types.ts';
 
-/** A stored record: the diagnosis, the effective threshold and the item as submitted. */
-export interface StoredItem { d: Diagnosis; t: number; i: EvalItem }
+/** A stored record: the diagnosis, the effective threshold, the item as submitted (labels and
+ *  probes updated in place later), and for live items the neighbouring segments' facts seen at
+ *  ingest, so a re-diagnosis can evaluate TMP.FLIP without reading the stream again. */
+export interface StoredItem { d: Diagnosis; t: number; i: EvalItem; n?: { prev?: SegmentFacts; next?: SegmentFacts } }
 
 const TARGET_BUCKET_BYTES = 64 * 1024;
 export const PART_BYTES = 16 * 1024;
@@ -19,8 +21,9 @@ export function bucketCount(bytes: number): number {
 
 export const bucketOf = (itemId: string, buckets: number) => fnv1a(itemId) % buckets;
 
-export function recordText(d: Diagnosis, threshold: number, itemJson: string): string {
-  return `{"d":${JSON.stringify(d)},"t":${threshold},"i":${itemJson}}`;
+export function recordText(d: Diagnosis, threshold: number, itemJson: string, neighbours?: StoredItem['n']): string {
+  const n = neighbours && (neighbours.prev || neighbours.next) ? `,"n":${JSON.stringify(neighbours)}` : '';
+  return `{"d":${JSON.stringify(d)},"t":${threshold}${n},"i":${itemJson}}`;
 }
 
 interface Part { bucket: number; part: number; n: number; data: string }
@@ -84,17 +87,28 @@ export class ItemStoreWriter {
   }
 }
 
-export interface ItemLocation { bucket: number; part: number; index: number; record: StoredItem; parts: StoredItem[] }
+export interface ItemLocation { bucket: number; part: number; rev: number; index: number; record: StoredItem; parts: StoredItem[] }
 
 /** Finds one item: reads the parts of its bucket only. */
 export async function findItem(d1: D1Database, slicePk: number, buckets: number, itemId: string): Promise<ItemLocation | null> {
   const bucket = bucketOf(itemId, buckets);
-  const { results } = await d1.prepare('SELECT part, data FROM item_chunks WHERE slice_pk = ? AND bucket = ? ORDER BY part')
-    .bind(slicePk, bucket).all<{ part: number; data: string }>();
+  const { results } = await d1.prepare('SELECT part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket = ? ORDER BY part')
+    .bind(slicePk, bucket).all<{ part: number; rev: number; data: string }>();
   for (const row of results) {
     const parts = JSON.parse(row.data) as StoredItem[];
     const index = parts.findIndex((r) => r.i.item_id === itemId);
-    if (index >= 0) return { bucket, part: row.part, index, record: parts[index], parts };
+    if (index >= 0) return { bucket, part: row.part, rev: row.rev, index, record: parts[index], parts };
   }
   return null;
+}
+
+/** Statements that rewrite one part if nobody else rewrote it since it was read: the second
+ *  statement raises (malformed JSON) when the UPDATE matched no row, which aborts the whole
+ *  D1 batch it is in — the caller re-reads and retries. */
+export function rewritePartStatements(d1: D1Database, slicePk: number, loc: Pick<ItemLocation, 'bucket' | 'part' | 'rev' | 'parts'>): D1PreparedStatement[] {
+  return [
+    d1.prepare('UPDATE item_chunks SET data = ?, n = ?, rev = rev + 1 WHERE slice_pk = ? AND bucket = ? AND part = ? AND rev = ?')
+      .bind(JSON.stringify(loc.parts), loc.parts.length, slicePk, loc.bucket, loc.part, loc.rev),
+    d1.prepare(`SELECT json(CASE WHEN changes() = 1 THEN '1' ELSE 'concurrent update of an item part' END) AS guard`),
+  ];
 }

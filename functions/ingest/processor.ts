@@ -60,6 +60,6 @@ export class SliceProcessor {
     const neighbours = item.live ? this.streams.neighbours(item.live.stream_id, item.live.segment) : undefined;
     const d = diagnoseItem(item, { threshold, neighbours });
     this.delta.add(item.policy, itemMetrics(item, d));
-    await this.store.add(item.item_id, recordText(d, threshold, json));
+    await this.store.add(item.item_id, recordText(d, threshold, json, neighbours));
   }
 }
