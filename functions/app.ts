@@ -11,6 +11,7 @@ import { slicesRouter } from './routes/slices/index.ts';
 import { scorecardRouter } from './routes/scorecard/index.ts';
 import { interventionsRouter } from './routes/interventions/index.ts';
 import { versionsRouter } from './routes/versions/index.ts';
+import { recordsRouter } from './routes/records/index.ts';
 import { SliceJsonSchema } from './schemas/item.ts';
 import { docsPage } from './pages/docs.tsx';
 import { TAXONOMY_VERSION } from '../taxonomy/config.ts';
@@ -33,6 +34,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', scorecardRouter);
   app.route('/', interventionsRouter);
   app.route('/', versionsRouter);
+  app.route('/', recordsRouter);
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));

@@ -17,8 +17,8 @@ export type Principal =
   | { kind: 'admin'; id: 'admin' }
   | { kind: 'key'; id: string; regions: string[]; scopes: Scope[] };
 
-export type Scope = 'submit' | 'read';
-export const SCOPES: readonly Scope[] = ['submit', 'read'];
+export type Scope = 'submit' | 'read' | 'intervene';
+export const SCOPES: readonly Scope[] = ['submit', 'read', 'intervene'];
 
 export interface AppEnv {
   Bindings: Bindings;

@@ -17,6 +17,8 @@ export class SliceProcessor {
   private readonly streams = new StreamIndex();
   private readonly seen = new Set<string>();
   private readonly held = new Map<string, Held[]>();
+  /** Items diagnosed TMP.FLIP, kept until the slice's end (see emit). */
+  private readonly flips: Held[] = [];
   private readonly store: ItemStoreWriter;
 
   constructor(d1: D1Database, slicePk: number, buckets: number) {
@@ -42,6 +44,8 @@ export class SliceProcessor {
   async finish(): Promise<void> {
     for (const list of this.held.values()) for (const h of list) await this.emit(h);
     this.held.clear();
+    for (const h of this.flips) await this.emit(h, true);
+    this.flips.length = 0;
     await this.store.finish();
   }
 
@@ -56,9 +60,18 @@ export class SliceProcessor {
     for (const h of list) await this.emit(h);
   }
 
-  private async emit({ item, json, threshold }: Held): Promise<void> {
+  private async emit(h: Held, final = false): Promise<void> {
+    const { item, json, threshold } = h;
     const neighbours = item.live ? this.streams.neighbours(item.live.stream_id, item.live.segment) : undefined;
     const d = diagnoseItem(item, { threshold, neighbours });
+    // A later, disagreeing claim of a neighbouring segment makes that segment unknown, which can
+    // undo a TMP.FLIP (never create one: neighbours only go from known to unknown once both were
+    // seen). So flipped items wait for the slice's end and are diagnosed again then; they are
+    // few, and the result no longer depends on the order of the lines.
+    if (!final && d.secondary.some((s) => s.code === 'TMP.FLIP')) {
+      this.flips.push(h);
+      return;
+    }
     this.delta.add(item.policy, itemMetrics(item, d));
     await this.store.add(item.item_id, recordText(d, threshold, json, neighbours));
   }

@@ -3,7 +3,7 @@ import { bearer, errorResponses } from '../../schemas/common.ts';
 
 export const CreateKeyBody = z.object({
   regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, "a region code or '*'")).min(1).max(300),
-  scopes: z.array(z.enum(['submit', 'read'])).min(1),
+  scopes: z.array(z.enum(['submit', 'read', 'intervene'])).min(1).openapi({ description: 'submit slices, read results, record interventions' }),
   note: z.string().max(200).optional(),
 }).openapi('CreateKey');
 

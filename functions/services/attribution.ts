@@ -1,0 +1,111 @@
+// Closing the loop (SPEC §5, §9): did a recorded intervention move its targeted cells
+// between the predecessor version and the version it was applied in, and what else moved?
+import { familyOf } from '../../taxonomy/signatures/index.ts';
+import { ALL_ITEM_SIGNATURE_CODES } from '../../taxonomy/signatures/index.ts';
+import { testCells, Q_LEVEL } from './compare.ts';
+import { predecessor } from './versions.ts';
+
+export interface Targets { signatures: string[]; regions: string[]; policies?: string[] }
+export interface InterventionRecord {
+  id: string; intervention: string; model: { id: string; version: string }; targets: Targets;
+  note: string | null; applied_at: string; created_by: string; created_at: string;
+}
+
+type Counts = Map<string, Map<string, Map<string, number>>>; // version → region → metric (pooled over policies)
+
+/** One indexed read: both versions, every region, the policies in scope, pooled. */
+async function readPooled(d1: D1Database, modelId: string, versions: string[], policies?: string[]): Promise<Counts> {
+  const pol = policies?.length ? ` AND policy IN (${policies.map(() => '?').join(',')})` : '';
+  const { results } = await d1.prepare(
+    `SELECT model_version, region, metric, SUM(value) AS value FROM aggregates
+     WHERE model_id = ? AND model_version IN (${versions.map(() => '?').join(',')})${pol}
+     AND (metric IN ('items', 'failures', 'excluded', 'pending') OR (metric >= 'sig:' AND metric < 'sig;'))
+     GROUP BY model_version, region, metric`,
+  ).bind(modelId, ...versions, ...(policies ?? [])).all<{ model_version: string; region: string; metric: string; value: number }>();
+  const out: Counts = new Map();
+  for (const r of results) {
+    let v = out.get(r.model_version);
+    if (!v) out.set(r.model_version, (v = new Map()));
+    let g = v.get(r.region);
+    if (!g) v.set(r.region, (g = new Map()));
+    g.set(r.metric, r.value);
+  }
+  return out;
+}
+
+const get = (m: Map<string, number> | undefined, k: string) => m?.get(k) ?? 0;
+const nOf = (m: Map<string, number> | undefined) => get(m, 'items') - get(m, 'excluded') - get(m, 'pending');
+
+export function isTargeted(t: Targets, region: string, signature: string): boolean {
+  const regionOk = t.regions.includes('*') || t.regions.includes(region);
+  return regionOk && (t.signatures.includes(signature) || t.signatures.includes(familyOf(signature)));
+}
+
+const sigOrder = (c: string) => { const i = ALL_ITEM_SIGNATURE_CODES.indexOf(c); return i < 0 ? 999 : i; };
+
+/**
+ * The attribution report of one intervention. `siblings` are all interventions recorded for
+ * the same version (this one included): where k of them target the same cell, each is
+ * credited 1/k of that cell's recovery (an even split — the data cannot tell them apart).
+ */
+export async function attribution(d1: D1Database, rec: InterventionRecord, siblings: InterventionRecord[]) {
+  const before = await predecessor(d1, rec.model.id, rec.model.version);
+  if (!before) {
+    return {
+      intervention: rec, before: null, after: rec.model.version, targeted: [], collateral: [],
+      summary: { recovered: null, overall_gain: null, attributable_share: null, weakly_attributable: null, note: 'no predecessor version: nothing to compare with' },
+    };
+  }
+  const [scoped, all] = await Promise.all([
+    readPooled(d1, rec.model.id, [before.version, rec.model.version], rec.targets.policies),
+    rec.targets.policies?.length ? readPooled(d1, rec.model.id, [before.version, rec.model.version]) : null,
+  ]);
+  const b = scoped.get(before.version) ?? new Map();
+  const a = scoped.get(rec.model.version) ?? new Map();
+  const regions = [...new Set([...b.keys(), ...a.keys()])].filter((r) => get(b.get(r), 'items') + get(a.get(r), 'items') > 0).sort();
+  const keys: Array<{ region: string; signature: string }> = [];
+  const pairs: Array<{ from: [number, number]; to: [number, number] }> = [];
+  for (const region of regions) {
+    const rb = b.get(region), ra = a.get(region);
+    const sigs = new Set<string>();
+    for (const m of [rb, ra]) for (const [k, v] of m ?? []) if (k.startsWith('sig:') && v > 0 && k !== 'sig:LBL.AMBIG') sigs.add(k.slice(4));
+    for (const s of [...sigs].sort((x, y) => sigOrder(x) - sigOrder(y) || x.localeCompare(y))) {
+      keys.push({ region, signature: s });
+      pairs.push({ from: [get(rb, `sig:${s}`), nOf(rb)], to: [get(ra, `sig:${s}`), nOf(ra)] });
+    }
+  }
+  const tested = testCells(pairs);
+  const targeted = [];
+  const collateral = [];
+  let recovered = 0;
+  for (let i = 0; i < keys.length; i++) {
+    const { region, signature } = keys[i];
+    const t = tested[i];
+    const cell = { region, signature, before: t.from, after: t.to, diff: t.diff, z: t.z, p: t.p, q: t.q };
+    const significant = t.q !== null && t.q < Q_LEVEL && t.diff !== null && t.diff.value !== 0;
+    if (isTargeted(rec.targets, region, signature)) {
+      const sharedWith = siblings.filter((s) => s.id !== rec.id && isTargeted(s.targets, region, signature)).map((s) => s.id);
+      const delta = t.from.n > 0 && t.to.n > 0 ? (t.from.count / t.from.n - t.to.count / t.to.n) * t.to.n : 0;
+      const credit = delta / (1 + sharedWith.length);
+      recovered += credit;
+      const verdict = t.tooFew ? 'too_few' : significant ? (t.diff!.value < 0 ? 'effective' : 'harmful') : 'no_effect';
+      targeted.push({ ...cell, verdict, recovered: credit, shared_with: sharedWith });
+    } else if (significant) {
+      collateral.push({ ...cell, verdict: t.diff!.value < 0 ? 'improved' : 'regressed' });
+    }
+  }
+  // Overall gain of the model: all regions, all policies.
+  const overall = all ?? scoped;
+  const tot = (v: string) => {
+    let k = 0, n = 0;
+    for (const m of (overall.get(v) ?? new Map()).values()) { k += get(m, 'failures') - get(m, 'excluded'); n += nOf(m); }
+    return { k, n };
+  };
+  const ob = tot(before.version), oa = tot(rec.model.version);
+  const overallGain = ob.n > 0 && oa.n > 0 ? (ob.k / ob.n - oa.k / oa.n) * oa.n : 0;
+  const share = overallGain > 0 ? recovered / overallGain : null;
+  return {
+    intervention: rec, before: before.version, after: rec.model.version, targeted, collateral,
+    summary: { recovered, overall_gain: overallGain, attributable_share: share, weakly_attributable: share === null ? null : share < 0.5 },
+  };
+}

@@ -1,0 +1,134 @@
+// Closing the loop: intervention records and attribution, against hand-computed verdicts.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { api, createKey, item, submit } from './helpers.ts';
+
+// Numerical Recipes' erfcc (fractional error < 1.2e-7 everywhere) and the pooled
+// two-proportion z-test, written out here independently of the service's statistics.
+function erfc(x: number) {
+  const z = Math.abs(x), t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? r : 2 - r;
+}
+function pz(k1: number, n1: number, k2: number, n2: number) {
+  const p = (k1 + k2) / (n1 + n2);
+  const z = (k1 / n1 - k2 / n2) / Math.sqrt(p * (1 - p) * (1 / n1 + 1 / n2));
+  return erfc(Math.abs(z) / Math.SQRT2);
+}
+const near = (got: number, want: number) => expect(Math.abs(got / want - 1)).toBeLessThan(1e-6);
+
+const M = 'att';
+const V1 = { id: M, version: '1', stage: 'sft' };
+const V2 = { id: M, version: '2', stage: 'alignment' };
+const tn = (id: string) => item(id, { label: { violating: false }, prediction: { score: 0.1 } });
+const fus = (id: string) => item(id, { label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.1 }, probes: { audio_only: 0.9 } });
+const thr = (id: string) => item(id, { label: { violating: false }, prediction: { score: 0.55 } });
+const slice = (k: number, n: number, f: (id: string) => unknown) => [...Array.from({ length: k }, (_, i) => f(`f${i}`)), ...Array.from({ length: n - k }, (_, i) => tn(`t${i}`))];
+
+const record = (body: Record<string, unknown>, token?: string) => api('/v1/interventions', { method: 'POST', json: { applied_at: '2026-11-01T00:00:00Z', model: { id: M, version: '2' }, ...body }, token });
+
+describe('intervention records and attribution', () => {
+  const ids: Record<string, string> = {};
+  beforeAll(async () => {
+    const plan: Array<[string, typeof V1, number, number, (id: string) => unknown]> = [
+      ['BR', V1, 40, 200, fus], ['MX', V1, 20, 200, fus], ['AR', V1, 4, 20, fus], ['CO', V1, 5, 200, thr],
+      ['BR', V2, 10, 200, fus], ['MX', V2, 20, 200, fus], ['AR', V2, 1, 20, fus], ['CO', V2, 30, 200, thr],
+    ];
+    for (const [region, model, k, n, f] of plan) {
+      const r = await submit(region, { slice_id: `att-${region}-${model.version}`, model, items: slice(k, n, f) });
+      expect(r.status).toBe(201);
+    }
+    for (const [name, body] of Object.entries({
+      A: { intervention: 'TRAIN.MODALITY_DROPOUT', targets: { signatures: ['FUS.SUPPRESS'], regions: ['BR', 'MX', 'AR'] }, note: 'dropout 0.3' },
+      B: { intervention: 'DATA.TARGETED', targets: { signatures: ['FUS.SUPPRESS.audio'], regions: ['BR'], policies: ['hate.slur'] } },
+      C: { intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['CO'] } },
+    })) {
+      const r = await record(body);
+      expect(r.status).toBe(201);
+      ids[name] = r.data.id;
+    }
+  });
+
+  it('records, lists and reads interventions', async () => {
+    const list = await api(`/v1/interventions?model=${M}&version=2`);
+    expect(list.data.interventions.map((r: any) => r.intervention)).toEqual(['TRAIN.MODALITY_DROPOUT', 'DATA.TARGETED', 'INF.THRESHOLD']);
+    const one = await api(`/v1/interventions/${ids.A}`);
+    expect(one.data).toMatchObject({ id: ids.A, model: { id: M, version: '2' }, targets: { signatures: ['FUS.SUPPRESS'], regions: ['AR', 'BR', 'MX'] }, note: 'dropout 0.3', applied_at: '2026-11-01T00:00:00.000Z', created_by: 'admin' });
+  });
+
+  it('gives each targeted cell a verdict and finds collateral moves, with BH over all tested cells', async () => {
+    const r = (await api(`/v1/interventions/${ids.A}/attribution`)).data;
+    expect(r.before).toBe('1');
+    expect(r.after).toBe('2');
+    const by = Object.fromEntries(r.targeted.map((c: any) => [c.region, c]));
+    expect(Object.keys(by).sort()).toEqual(['AR', 'BR', 'MX']);
+    expect(by.BR.verdict).toBe('effective');
+    expect(by.MX.verdict).toBe('no_effect');
+    expect(by.AR.verdict).toBe('too_few');
+    // Tested cells: BR, MX (FUS.SUPPRESS.audio), CO (THR.MARGIN); AR is too few. BH with m = 3.
+    const pBR = pz(10, 200, 40, 200), pCO = pz(30, 200, 5, 200);
+    near(by.BR.p, pBR);
+    // Ascending p: BR < CO < MX (= 1). Step-up: q(CO) = pCO · 3/2, q(BR) = min(pBR · 3/1, q(CO)).
+    expect(pBR).toBeLessThan(pCO);
+    const qCO = pCO * 3 / 2;
+    near(by.BR.q, Math.min(pBR * 3, qCO));
+    expect(by.MX.q).toBeCloseTo(1, 9);
+    expect(r.collateral).toEqual([expect.objectContaining({ region: 'CO', signature: 'THR.MARGIN', verdict: 'regressed' })]);
+    near(r.collateral[0].q, qCO);
+    // Recovered: BR (0.20 − 0.05) · 200 = 30, shared evenly with B → 15; MX 0; AR (0.20 − 0.05) · 20 = 3.
+    expect(by.BR.shared_with).toEqual([ids.B]);
+    expect(by.BR.recovered).toBeCloseTo(15, 9);
+    expect(by.AR.recovered).toBeCloseTo(3, 9);
+    expect(r.summary.recovered).toBeCloseTo(18, 9);
+    // Overall: 69/620 failures before, 61/620 after → gain (69 − 61) = 8; share 18 / 8.
+    expect(r.summary.overall_gain).toBeCloseTo(8, 9);
+    expect(r.summary.attributable_share).toBeCloseTo(2.25, 9);
+    expect(r.summary.weakly_attributable).toBe(false);
+  });
+
+  it('says harmful when a targeted rate rose, and reports a version at once', async () => {
+    const r = (await api(`/v1/models/${M}/versions/2/attribution`)).data;
+    expect(r.reports.map((x: any) => x.intervention.id)).toEqual([ids.A, ids.B, ids.C]);
+    const c = r.reports[2];
+    expect(c.targeted).toEqual([expect.objectContaining({ region: 'CO', signature: 'THR.MARGIN', verdict: 'harmful' })]);
+    expect(c.summary.recovered).toBeCloseTo((5 / 200 - 30 / 200) * 200, 9);
+    expect(c.summary.weakly_attributable).toBe(true);
+    expect(c.collateral.map((x: any) => [x.region, x.verdict])).toEqual([['BR', 'improved']]);
+    const b = r.reports[1];
+    expect(b.targeted.map((x: any) => [x.region, x.verdict, x.shared_with])).toEqual([['BR', 'effective', [ids.A]]]);
+    expect(b.summary.recovered).toBeCloseTo(15, 9);
+  });
+
+  it('handles a version without predecessor', async () => {
+    const rec = await record({ intervention: 'EVAL.PROBE', model: { id: M, version: '1' }, targets: { signatures: ['UNPROBED'], regions: ['*'] } });
+    expect(rec.status).toBe(201);
+    const r = (await api(`/v1/interventions/${rec.data.id}/attribution`)).data;
+    expect(r.before).toBeNull();
+    expect(r.targeted).toEqual([]);
+    expect(r.summary.attributable_share).toBeNull();
+  });
+
+  it('rejects bad records with the field named, storing nothing', async () => {
+    const before = (await api('/v1/interventions')).data.interventions.length;
+    const t = { signatures: ['FUS.SUPPRESS'], regions: ['BR'] };
+    const cases: Array<[Record<string, unknown>, number, RegExp, string?]> = [
+      [{ intervention: 'NOPE', targets: t }, 400, /^intervention:/],
+      [{ intervention: 'INF.THRESHOLD', model: { id: M, version: '9' }, targets: t }, 400, /^model\.version:/],
+      [{ intervention: 'INF.THRESHOLD', targets: { signatures: ['X.Y'], regions: ['BR'] } }, 400, /^targets\.signatures\[0\]/],
+      [{ intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['QQ'] } }, 400, /^targets\.regions/],
+      [{ intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['BR'], policies: ['nope'] } }, 400, /^targets\.policies\[0\]/],
+      [{ intervention: 'INF.THRESHOLD', targets: t, applied_at: 'yesterday' }, 400, /applied_at/],
+      [{ intervention: 'INF.THRESHOLD', targets: t }, 403, /intervene/, await createKey(['BR'], ['read', 'submit'])],
+    ];
+    for (const [body, status, msg, token] of cases) {
+      const r = await record(body, token);
+      expect(r.status, JSON.stringify(body)).toBe(status);
+      expect(r.data.error.message).toMatch(msg);
+    }
+    const brKey = await createKey(['BR'], ['intervene', 'read']);
+    expect((await record({ intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['MX'] } }, brKey)).status).toBe(403);
+    expect((await api('/v1/interventions')).data.interventions.length).toBe(before);
+    const ok = await record({ intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['BR'] } }, brKey);
+    expect(ok.status).toBe(201);
+    expect(ok.data.created_by).toMatch(/^key_/);
+  });
+});
