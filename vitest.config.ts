@@ -24,7 +24,7 @@ export default defineConfig({
       },
       {
         plugins: [
-          cloudflareTest(async () => ({
+          cloudflareTest(async ({ inject }) => ({
             main: './functions/index.ts',
             wrangler: { configPath: './wrangler.toml' },
             miniflare: {
@@ -33,8 +33,12 @@ export default defineConfig({
                 ADMIN_TOKEN: 'test-admin-token',
                 TEST_MIGRATIONS: await readD1Migrations('./db/migrations'),
                 ASYNC_INGEST_BYTES: '200000',
+                INFERENCE_URL: inject('inferenceUrl'),
+                INFERENCE_TIMEOUT_MS: '3000',
+                PROBE_RETRY_SECONDS: '0',
+                INFERENCE_RETRIES: '0',
               },
-              queueConsumers: { 'avlm-diag-ingest': { maxBatchTimeout: 0.05, maxBatchSize: 1 } },
+              queueConsumers: { 'avlm-diag-ingest': { maxBatchTimeout: 0.05, maxBatchSize: 1, maxRetries: 5, deadLetterQueue: 'avlm-diag-ingest-dlq' } },
             },
           })),
         ],
@@ -42,6 +46,7 @@ export default defineConfig({
           name: 'worker',
           include: ['test/worker/**/*.test.ts'],
           setupFiles: ['./test/worker/apply-migrations.ts'],
+          globalSetup: ['./test/worker/global-setup.ts'],
           testTimeout: 60_000,
         },
       },

@@ -237,3 +237,17 @@ export const deadLetters = sqliteTable('dead_letters', {
   createdAt: text('created_at').notNull(),
   replayedAt: text('replayed_at'),
 });
+
+/** GPU backend work of a slice: predictions for items without one and the seven probes for
+ *  UNPROBED failures, in small batches. The slice is `probing` until every job is done. */
+export const probeJobs = sqliteTable('probe_jobs', {
+  slicePk: integer('slice_pk').notNull(),
+  batch: integer('batch').notNull(),
+  /** JSON array of item ids. */
+  itemIds: text('item_ids').notNull(),
+  /** queued | done | dead */
+  status: text('status').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  error: text('error'),
+  updatedAt: text('updated_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.slicePk, t.batch] }), index('probe_jobs_status').on(t.status, t.updatedAt)]);

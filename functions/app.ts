@@ -1,5 +1,6 @@
 // The Worker's HTTP app: routers per resource, one error shape, the OpenAPI document and docs.
 import { HTTPException } from 'hono/http-exception';
+import { except } from 'hono/combine';
 import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env.ts';
 import { createRouter } from './lib/openapi.ts';
@@ -11,6 +12,10 @@ import { slicesRouter } from './routes/slices/index.ts';
 import { scorecardRouter } from './routes/scorecard/index.ts';
 import { interventionsRouter } from './routes/interventions/index.ts';
 import { versionsRouter } from './routes/versions/index.ts';
+import { vendorsRouter } from './routes/vendors/index.ts';
+import { webhooksRouter } from './routes/webhooks/index.ts';
+import { qualityRouter } from './routes/quality/index.ts';
+import { pagesRouter } from './routes/pages/index.ts';
 import { recordsRouter } from './routes/records/index.ts';
 import { SliceJsonSchema } from './schemas/item.ts';
 import { docsPage } from './pages/docs.tsx';
@@ -27,18 +32,23 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN or a region key' });
   app.openAPIRegistry.register('SliceSubmission', SliceJsonSchema);
 
-  app.use('/v1/*', authenticate);
+  // Vendor webhooks are authenticated by their signature (routes/webhooks), not a bearer key.
+  app.use('/v1/*', except('/v1/webhooks/*', authenticate));
   app.route('/', adminRouter);
   app.route('/', catalogRouter);
   app.route('/', slicesRouter);
   app.route('/', scorecardRouter);
   app.route('/', interventionsRouter);
   app.route('/', versionsRouter);
+  app.route('/', vendorsRouter);
+  app.route('/', webhooksRouter);
+  app.route('/', qualityRouter);
   app.route('/', recordsRouter);
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));
   app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
+  app.route('/', pagesRouter);
   app.get('/docs', (c) => c.html(docsPage(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO }) as unknown as Parameters<typeof docsPage>[0])));
 
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));

@@ -2,8 +2,11 @@
 export interface Bindings {
   DB: D1Database;
   SLICES: R2Bucket;
-  INGEST_QUEUE: Queue<IngestMessage>;
+  INGEST_QUEUE: Queue<QueueMessage>;
   ADMIN_TOKEN: string;
+  /** Key material for secrets at rest (vendor HMAC secrets, AES-GCM via HKDF). Optional: without
+   *  it the key is derived from ADMIN_TOKEN (see functions/lib/secrets.ts). */
+  SECRETS_KEY?: string;
   ASYNC_INGEST_BYTES?: string;
   MAX_SLICE_BYTES?: string;
   INFERENCE_TRANSPORT?: string;
@@ -11,6 +14,10 @@ export interface Bindings {
   INFERENCE_MODEL?: string;
   INFERENCE_TIMEOUT_MS?: string;
   INFERENCE_TOKEN?: string;
+  /** In-call retries of one backend request (the queue retries jobs on top). */
+  INFERENCE_RETRIES?: string;
+  /** Base delay of GPU backend job retries (doubling per attempt). */
+  PROBE_RETRY_SECONDS?: string;
 }
 
 export type Principal =
@@ -24,6 +31,15 @@ export interface AppEnv {
   Bindings: Bindings;
   Variables: { principal: Principal };
 }
+
+/** Work for the GPU backend: one job of a slice (see probe_jobs). */
+export interface ProbeMessage {
+  kind: 'probe';
+  slicePk: number;
+  batch: number;
+}
+
+export type QueueMessage = IngestMessage | ProbeMessage;
 
 /** Queue message: a large slice whose validated body waits in R2. */
 export interface IngestMessage {

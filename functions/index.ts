@@ -1,11 +1,14 @@
 // Worker entry: HTTP via Hono, and the queue consumer for large slices.
 import { createApp } from './app.ts';
 import { handleQueue } from './ingest/consumer.ts';
-import type { Bindings, IngestMessage } from './env.ts';
+import type { Bindings, QueueMessage } from './env.ts';
+import { requeueStaleProbeJobs } from './probes/enqueue.ts';
 
 const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch: MessageBatch<IngestMessage>, env: Bindings) => handleQueue(batch, env),
-} satisfies ExportedHandler<Bindings, IngestMessage>;
+  queue: (batch: MessageBatch<QueueMessage>, env: Bindings) => handleQueue(batch, env),
+  // Cron: GPU backend jobs whose queue message was lost get sent again.
+  scheduled: async (_c: ScheduledController, env: Bindings) => { await requeueStaleProbeJobs(env); },
+} satisfies ExportedHandler<Bindings, QueueMessage>;

@@ -2,6 +2,7 @@
 // aggregate increment, the model version and the slice summary. The ledger's primary key
 // makes a second commit of the same slice fail as a whole, so retries never double count.
 import { nowIso } from '../lib/db.ts';
+import { conflict } from '../lib/errors.ts';
 import type { AggregateDelta } from './metrics.ts';
 
 const AGG_ROWS = 16; // 6 columns × 16 = 96 bound parameters (D1 allows 100)
@@ -44,10 +45,14 @@ export async function commitSlice(
   d1: D1Database,
   slice: { pk: number; owner: string; region: string; modelId: string; modelVersion: string; modelStage: string; createdAt: string },
   delta: AggregateDelta,
-  status: 'complete' | 'probing' = 'complete',
-): Promise<SliceSummary> {
+  probeWork: readonly string[] = [],
+  /** [labels] More statements for the same batch (e.g. deleting the parked labels applied). */
+  extraStatements: readonly D1PreparedStatement[] = [],
+): Promise<SliceSummary & { probe_jobs: number }> {
   const now = nowIso();
   const summary = summarize(delta);
+  const jobs = chunkIds(probeWork, PROBE_BATCH_ITEMS);
+  const status = jobs.length ? 'probing' : 'complete';
   const stmts: D1PreparedStatement[] = [
     d1.prepare('INSERT INTO slice_commits (slice_pk, committed_at) VALUES (?, ?)').bind(slice.pk, now),
     ...aggregateStatements(d1, { region: slice.region, modelId: slice.modelId, modelVersion: slice.modelVersion }, delta),
@@ -59,9 +64,21 @@ export async function commitSlice(
       `INSERT OR REPLACE INTO slice_aggregates (slice_pk, policy, metric, value) VALUES ${part.map(() => '(?,?,?,?)').join(',')}`,
     ).bind(...part.flatMap((r) => [slice.pk, r.policy, r.metric, r.value])));
   }
+  for (let i = 0; i < jobs.length; i += PROBE_JOB_ROWS) {
+    const part = jobs.slice(i, i + PROBE_JOB_ROWS);
+    stmts.push(d1.prepare(
+      `INSERT OR REPLACE INTO probe_jobs (slice_pk, batch, item_ids, status, attempts, updated_at) VALUES ${part.map(() => "(?, ?, ?, 'queued', 0, ?)").join(',')}`,
+    ).bind(...part.flatMap((ids, j) => [slice.pk, i + j, JSON.stringify(ids), now])));
+  }
+  stmts.push(...extraStatements); // [labels]
   stmts.push(
     d1.prepare('INSERT INTO model_versions (model_id, version, stage, first_slice_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
       .bind(slice.modelId, slice.modelVersion, slice.modelStage, slice.createdAt),
+    // The stage check at claim time races with a concurrent first slice of the same model
+    // version under another stage: check again inside this transaction. json() of a non-JSON
+    // string raises, which aborts the whole batch.
+    d1.prepare(`SELECT json(CASE WHEN stage = ? THEN '1' ELSE 'model.stage conflict' END) AS guard FROM model_versions WHERE model_id = ? AND version = ?`)
+      .bind(slice.modelStage, slice.modelId, slice.modelVersion),
     d1.prepare(
       `UPDATE slices SET status = ?, owner = NULL, error = NULL, items = ?, failures = ?, excluded = ?, pending = ?, by_signature = ?, updated_at = ?
        WHERE pk = ?`,
@@ -72,7 +89,24 @@ export async function commitSlice(
   } catch (e) {
     // Someone committed this slice first (a taken-over lease finishing late): nothing was added.
     if (/UNIQUE constraint failed: slice_commits/.test(String((e as Error).message))) throw new AlreadyCommitted();
+    if (/malformed JSON/.test(String((e as Error).message))) {
+      const mv = await d1.prepare('SELECT stage FROM model_versions WHERE model_id = ? AND version = ?')
+        .bind(slice.modelId, slice.modelVersion).first<{ stage: string }>();
+      if (mv && mv.stage !== slice.modelStage) {
+        throw conflict(`model.stage: model ${slice.modelId} version ${slice.modelVersion} is registered with stage '${mv.stage}', not '${slice.modelStage}'`, { field: 'model.stage' });
+      }
+    }
     throw e;
   }
-  return summary;
+  return { ...summary, probe_jobs: jobs.length };
+}
+
+/** Items per GPU backend job: 8 rows each, so 32 items are one 256-row request. */
+export const PROBE_BATCH_ITEMS = 32;
+const PROBE_JOB_ROWS = 20; // 5 columns bound
+
+function chunkIds(ids: readonly string[], size: number): string[][] {
+  const out: string[][] = [];
+  for (let i = 0; i < ids.length; i += size) out.push(ids.slice(i, i + size));
+  return out;
 }

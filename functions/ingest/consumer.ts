@@ -1,8 +1,12 @@
 // Queue consumer: diagnoses a large slice from its validated body in R2. Safe to retry: item
 // parts are INSERT OR REPLACE on deterministic keys and the commit is guarded by the ledger.
-import type { Bindings, IngestMessage } from '../env.ts';
+import type { Bindings, IngestMessage, QueueMessage } from '../env.ts';
+import { enqueueProbeJobs } from '../probes/enqueue.ts';
+import { handleProbeMessage } from '../probes/consumer.ts';
+import { ApiError } from '../lib/errors.ts';
 import { readLines } from './lines.ts';
 import { SliceProcessor } from './processor.ts';
+import { loadPendingLabels } from '../labels/pending.ts';
 import { AlreadyCommitted, commitSlice } from './commit.ts';
 import { failSlice, renewLease, type SliceRow } from './claim.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
@@ -15,7 +19,8 @@ export async function processIngestMessage(env: Bindings, msg: IngestMessage): P
   if (!row || row.status !== 'processing' || row.owner !== msg.owner) return;
   const obj = await env.SLICES.get(msg.r2Key);
   if (!obj) throw new Error(`slice body ${msg.r2Key} is missing from R2`);
-  const proc = new SliceProcessor(env.DB, row.pk, row.buckets);
+  const pendingLabels = await loadPendingLabels(env.DB, row.region, row.slice_id); // [labels]
+  const proc = new SliceProcessor(env.DB, row.pk, row.buckets, { pendingLabels });
   let first = true;
   let n = 0;
   for await (const line of readLines(obj.body)) {
@@ -25,22 +30,41 @@ export async function processIngestMessage(env: Bindings, msg: IngestMessage): P
   }
   await proc.finish();
   try {
-    await commitSlice(env.DB, {
+    const { probe_jobs } = await commitSlice(env.DB, {
       pk: row.pk, owner: msg.owner, region: row.region, modelId: row.model_id, modelVersion: row.model_version,
       modelStage: row.model_stage, createdAt: row.created_at,
-    }, proc.delta);
+    }, proc.delta, proc.probeWork, pendingLabels.deleteStatements(env.DB));
+    if (probe_jobs) await enqueueProbeJobs(env, row.pk, probe_jobs);
   } catch (e) {
     if (!(e instanceof AlreadyCommitted)) throw e;
   }
   await env.SLICES.delete(msg.r2Key);
 }
 
-export async function handleQueue(batch: MessageBatch<IngestMessage>, env: Bindings): Promise<void> {
+export async function handleQueue(batch: MessageBatch<QueueMessage>, env: Bindings): Promise<void> {
   for (const m of batch.messages) {
+    if (m.body.kind === 'probe') {
+      await handleProbeMessage(env, m as Message<typeof m.body>);
+      continue;
+    }
+    const msg = m as Message<IngestMessage>;
+    await handleIngestMessage(env, msg);
+  }
+}
+
+async function handleIngestMessage(env: Bindings, m: Message<IngestMessage>): Promise<void> {
+  {
     try {
       await processIngestMessage(env, m.body);
       m.ack();
     } catch (e) {
+      if (e instanceof ApiError) {
+        // Permanent (e.g. a model.stage conflict found at commit): retrying cannot help.
+        await failSlice(env.DB, m.body.slicePk, m.body.owner, e.message);
+        await env.SLICES.delete(m.body.r2Key).catch(() => undefined);
+        m.ack();
+        return;
+      }
       const reason = (e as Error).message;
       console.error(`ingest of slice ${m.body.slicePk} failed (attempt ${m.attempts}): ${reason}`);
       // After the last retry the message goes to the dead-letter queue; say so on the slice.

@@ -6,8 +6,11 @@ import type { Diagnosis, EvalItem, SegmentFacts } from '../../taxonomy/types.ts'
 
 /** A stored record: the diagnosis, the effective threshold, the item as submitted (labels and
  *  probes updated in place later), and for live items the neighbouring segments' facts seen at
- *  ingest, so a re-diagnosis can evaluate TMP.FLIP without reading the stream again. */
-export interface StoredItem { d: Diagnosis; t: number; i: EvalItem; n?: { prev?: SegmentFacts; next?: SegmentFacts } }
+ *  ingest, so a re-diagnosis can evaluate TMP.FLIP without reading the stream again.
+ *  `c` (labels): P(violating) from the last label-consensus run (Dawid–Skene), absent before one
+ *  and dropped when the item's votes change; a re-diagnosis passes the posterior of the item's
+ *  current label as ctx.consensusPosterior (see functions/labels/store.ts rediagnose). */
+export interface StoredItem { d: Diagnosis; t: number; i: EvalItem; n?: { prev?: SegmentFacts; next?: SegmentFacts }; c?: number }
 
 const TARGET_BUCKET_BYTES = 64 * 1024;
 export const PART_BYTES = 16 * 1024;

@@ -7,26 +7,41 @@ import { policyByCode } from '../../taxonomy/policies.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import { AggregateDelta, itemMetrics } from './metrics.ts';
 import { ItemStoreWriter, recordText } from './item-store.ts';
+import type { PendingLabels } from '../labels/pending.ts';
 
 interface Held { item: EvalItem; json: string; threshold: number }
+
+const hasFeatures = (item: EvalItem) => ['audio', 'visual', 'text'].some((m) => Array.isArray(item.features?.[m as 'audio']));
+
+export function needsBackend(item: EvalItem, primary: string | null): boolean {
+  return hasFeatures(item) && (!item.prediction || primary === 'UNPROBED');
+}
 
 const segKey = (stream: string, seg: number) => `${stream}\u0000${seg}`;
 
 export class SliceProcessor {
   readonly delta = new AggregateDelta();
+  /** Items the GPU backend must fill in: no prediction yet, or an UNPROBED failure — when
+   *  they carry features the model can score. */
+  readonly probeWork: string[] = [];
   private readonly streams = new StreamIndex();
   private readonly seen = new Set<string>();
   private readonly held = new Map<string, Held[]>();
   /** Items diagnosed TMP.FLIP, kept until the slice's end (see emit). */
   private readonly flips: Held[] = [];
   private readonly store: ItemStoreWriter;
+  /** [labels] Vendor label events parked before this slice arrived (SPEC §6). */
+  private readonly pendingLabels?: PendingLabels;
 
-  constructor(d1: D1Database, slicePk: number, buckets: number) {
+  constructor(d1: D1Database, slicePk: number, buckets: number, opts: { pendingLabels?: PendingLabels } = {}) {
     this.store = new ItemStoreWriter(d1, slicePk, buckets);
+    this.pendingLabels = opts.pendingLabels;
   }
 
   /** `json` is the item's JSON text as submitted (unknown fields kept). */
   async add(item: EvalItem, json: string): Promise<void> {
+    // [labels] Parked label events apply before anything reads the label.
+    if (this.pendingLabels?.size) ({ item, json } = this.pendingLabels.apply(item, json));
     const threshold = effectiveThreshold(item, policyByCode(item.policy)!.threshold);
     const live = item.live;
     if (!live) return this.emit({ item, json, threshold });
@@ -73,6 +88,7 @@ export class SliceProcessor {
       return;
     }
     this.delta.add(item.policy, itemMetrics(item, d));
+    if (needsBackend(item, d.primary)) this.probeWork.push(item.item_id);
     await this.store.add(item.item_id, recordText(d, threshold, json, neighbours));
   }
 }

@@ -11,6 +11,8 @@ import { claimSlice, failSlice, type Claim, type SliceRow } from './claim.ts';
 import { SliceProcessor } from './processor.ts';
 import { AlreadyCommitted, commitSlice, type SliceSummary } from './commit.ts';
 import { bucketCount } from './item-store.ts';
+import { enqueueProbeJobs } from '../probes/enqueue.ts';
+import { loadPendingLabels } from '../labels/pending.ts';
 import type { SliceHeader } from '../schemas/item.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 
@@ -36,12 +38,21 @@ const limits = (env: Bindings) => ({
   maxJsonBytes: 32_000_000,
 });
 
-export function summaryBody(row: SliceRow): SliceSummaryBody {
+export function summaryBody(row: SliceRow, bySignature?: Record<string, number>): SliceSummaryBody {
   return {
     slice_id: row.slice_id, status: row.status, items: row.items, failures: row.failures,
-    excluded: row.excluded, pending: row.pending, by_signature: JSON.parse(row.by_signature),
+    excluded: row.excluded, pending: row.pending, by_signature: bySignature ?? JSON.parse(row.by_signature),
     ...(row.error ? { error: row.error } : {}),
   };
+}
+
+/** The summary with `by_signature` read from the slice's counters, which label changes and
+ *  probes keep current (the JSON column is the value at commit). */
+export async function currentSummary(d1: D1Database, row: SliceRow): Promise<SliceSummaryBody> {
+  const { results } = await d1.prepare(
+    `SELECT metric, SUM(value) AS n FROM slice_aggregates WHERE slice_pk = ? AND metric >= 'sig:' AND metric < 'sig;' GROUP BY metric HAVING n != 0 ORDER BY metric`,
+  ).bind(row.pk).all<{ metric: string; n: number }>();
+  return summaryBody(row, Object.fromEntries(results.map((r) => [r.metric.slice(4), r.n])));
 }
 
 async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: string): Promise<Uint8Array> {
@@ -101,7 +112,7 @@ async function regionExists(d1: D1Database, region: string): Promise<void> {
 }
 
 function claimResponse(claim: Exclude<Claim, { kind: 'owned' }>): SubmitResult {
-  if (claim.kind === 'done') return { status: 200, body: summaryBody(claim.row) };
+  if (claim.kind === 'done') return { status: 200, body: summaryBody(claim.row) }; // as committed: a retry sees the original answer
   return { status: 202, body: { slice_id: claim.row.slice_id, status: claim.row.status } };
 }
 
@@ -126,12 +137,14 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
   if (claim.kind !== 'owned') return claimResponse(claim);
   const m = parsed.header.model;
   try {
-    const proc = new SliceProcessor(env.DB, claim.pk, claim.buckets);
+    const pendingLabels = await loadPendingLabels(env.DB, region, parsed.header.slice_id); // [labels]
+    const proc = new SliceProcessor(env.DB, claim.pk, claim.buckets, { pendingLabels });
     for (const { item, json } of parsed.items) await proc.add(item, json);
     await proc.finish();
     const createdAt = (await env.DB.prepare('SELECT created_at FROM slices WHERE pk = ?').bind(claim.pk).first<{ created_at: string }>())!.created_at;
-    const summary = await commitSlice(env.DB, { pk: claim.pk, owner: claim.owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt }, proc.delta);
-    return { status: 201, body: { slice_id: parsed.header.slice_id, status: 'complete', ...summary } };
+    const { probe_jobs, ...summary } = await commitSlice(env.DB, { pk: claim.pk, owner: claim.owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt }, proc.delta, proc.probeWork, pendingLabels.deleteStatements(env.DB));
+    if (probe_jobs) await enqueueProbeJobs(env, claim.pk, probe_jobs);
+    return { status: 201, body: { slice_id: parsed.header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };
   } catch (e) {
     if (e instanceof AlreadyCommitted) {
       const row = (await env.DB.prepare('SELECT * FROM slices WHERE pk = ?').bind(claim.pk).first<SliceRow>())!;

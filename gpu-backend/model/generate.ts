@@ -1,6 +1,7 @@
 // Writes the reference model into the Triton-layout model repository:
 //   gpu-backend/model_repository/avlm/1/model.onnx   (the weights of spec.ts, byte-for-byte reproducible)
 //   gpu-backend/model_repository/avlm/config.pbtxt   (NVIDIA Triton config)
+//   gpu-backend/model_repository/avlm/labels.txt     (the policy of each score column, POLICY_CODES order)
 //
 // Usage (Node 22):
 //   node --experimental-strip-types gpu-backend/model/generate.ts           # write both files
@@ -8,45 +9,40 @@
 //   node --experimental-strip-types gpu-backend/model/generate.ts --out DIR # write into another repository dir
 
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel, tritonConfig } from './onnx.ts';
-import { MODEL_NAME, MODEL_VERSION, weights, type ModelWeights } from './spec.ts';
+import { buildModel, labelsFile, tritonConfig } from './onnx.ts';
+import { configPath, DEFAULT_REPOSITORY, labelsPath, modelPath } from './repository.ts';
+import { weights, type ModelWeights } from './spec.ts';
 
-export const DEFAULT_REPOSITORY = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'model_repository');
-
-export function modelPath(repository = DEFAULT_REPOSITORY): string {
-  return join(repository, MODEL_NAME, MODEL_VERSION, 'model.onnx');
-}
-
-export function configPath(repository = DEFAULT_REPOSITORY): string {
-  return join(repository, MODEL_NAME, 'config.pbtxt');
-}
+export { configPath, DEFAULT_REPOSITORY, labelsPath, modelPath } from './repository.ts';
 
 /** The files of the model repository, as bytes (nothing written). */
-export function renderRepository(w: ModelWeights = weights()): { model: Uint8Array; config: string } {
-  return { model: buildModel(w), config: tritonConfig(w) };
+export function renderRepository(w: ModelWeights = weights()): { model: Uint8Array; config: string; labels: string } {
+  return { model: buildModel(w), config: tritonConfig(w), labels: labelsFile(w) };
 }
 
 /** Writes the model repository; returns the paths and the model's size in bytes. */
 export function generate(repository = DEFAULT_REPOSITORY, w: ModelWeights = weights()) {
-  const { model, config } = renderRepository(w);
+  const { model, config, labels } = renderRepository(w);
   const mp = modelPath(repository);
   const cp = configPath(repository);
   mkdirSync(dirname(mp), { recursive: true });
   writeFileSync(mp, model);
   writeFileSync(cp, config);
+  writeFileSync(labelsPath(repository), labels);
   return { modelPath: mp, configPath: cp, bytes: model.byteLength };
 }
 
 /** Names of the repository files that differ from what the generator would write now. */
 export function staleFiles(repository = DEFAULT_REPOSITORY, w: ModelWeights = weights()): string[] {
-  const { model, config } = renderRepository(w);
+  const { model, config, labels } = renderRepository(w);
   const stale: string[] = [];
   const mp = modelPath(repository);
-  const cp = configPath(repository);
   if (!existsSync(mp) || !Buffer.from(model).equals(readFileSync(mp))) stale.push(mp);
-  if (!existsSync(cp) || readFileSync(cp, 'utf8') !== config) stale.push(cp);
+  for (const [path, text] of [[configPath(repository), config], [labelsPath(repository), labels]]) {
+    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) stale.push(path);
+  }
   return stale;
 }
 
@@ -63,6 +59,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`model repository up to date: ${repository}`);
   } else {
     const r = generate(repository);
-    console.log(`wrote ${r.modelPath} (${r.bytes} bytes) and ${r.configPath}`);
+    console.log(`wrote ${r.modelPath} (${r.bytes} bytes), ${r.configPath} and labels.txt`);
   }
 }

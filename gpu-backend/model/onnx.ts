@@ -3,6 +3,7 @@
 // little-endian raw tensor data — the same weights always give the same bytes.
 
 import onnxProto from 'onnx-proto';
+import { MAX_BATCH_SIZE, MAX_QUEUE_DELAY_US } from './repository.ts';
 import { DIMS, FUSION_EPS, INPUT_NAMES, MODALITY_ORDER, MODEL_NAME, OUTPUT_NAME, SEED, type ModelWeights } from './spec.ts';
 
 const { onnx } = onnxProto;
@@ -11,10 +12,6 @@ const INT64 = onnx.TensorProto.DataType.INT64;
 
 export const IR_VERSION = 8;
 export const OPSET = 13;
-/** Largest batch (rows) the model repository config advertises; the local server's default too. */
-export const MAX_BATCH_SIZE = 256;
-/** Triton dynamic batching delay (µs) written into config.pbtxt. */
-export const MAX_QUEUE_DELAY_US = 2000;
 
 function f32Tensor(name: string, dims: number[], values: ArrayLike<number>) {
   const bytes = new Uint8Array(values.length * 4);
@@ -135,6 +132,7 @@ output [
     name: "${OUTPUT_NAME}"
     data_type: TYPE_FP32
     dims: [ ${P} ]
+    label_filename: "labels.txt"
   }
 ]
 dynamic_batching {
@@ -148,4 +146,9 @@ instance_group [
 ]
 version_policy: { latest: { num_versions: 1 } }
 `;
+}
+
+/** labels.txt: the policy of each score column, one per line. */
+export function labelsFile(w: ModelWeights): string {
+  return w.policies.map((p) => `${p}\n`).join('');
 }

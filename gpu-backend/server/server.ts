@@ -8,18 +8,23 @@
 //   POST /v2/models/{m}[/versions/{v}]/infer   inference (JSON tensors, or the binary tensor extension)
 //   GET  /v2/models/{m}[/versions/{v}]/stats   Triton-style statistics (execution_count = session runs)
 //
+// and, at the root, the Hugging Face Inference Endpoint custom-handler format of client/hf.ts:
+//   GET  /                                     health
+//   POST /   {"inputs": {"audio": [[…]], …}} → [[scores of row 0], …]
+//
 // Errors are {"error": "..."}: 400 malformed tensors, 404 unknown model/version/route,
 // 405 wrong method, 413 body too large, 500 model failure, 503 shutting down.
 
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import ort from 'onnxruntime-node';
 import { DynamicBatcher, type BatchStats } from './batcher.ts';
 import { loadSession } from './session.ts';
-import { decodeInferRequest, encodeInferResponse, HEADER_LENGTH, TensorError, type TensorSpec } from './tensors.ts';
-import { modelPath as defaultModelPath } from '../model/generate.ts';
-import { MODEL_NAME, MODEL_VERSION } from '../model/spec.ts';
-import { MAX_BATCH_SIZE } from '../model/onnx.ts';
+import { decodeHfRequest, decodeInferRequest, encodeInferResponse, HEADER_LENGTH, TensorError, type TensorSpec } from './tensors.ts';
+import { MAX_BATCH_SIZE, MAX_QUEUE_DELAY_US, modelPath as defaultModelPath } from '../model/repository.ts';
+import { MODEL_NAME, MODEL_VERSION } from '../interface.ts';
 
 export const SERVER_NAME = 'avlm-diag-inference';
 export const SERVER_VERSION = '1.0.0';
@@ -79,17 +84,30 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const { session } = loaded;
   if (loaded.fallbackReason) log(`execution provider fallback to ${loaded.provider} (${loaded.fallbackReason})`);
 
-  const model: ModelInfo = {
-    name: opts.modelName ?? MODEL_NAME,
-    version: opts.modelVersion ?? MODEL_VERSION,
-    inputs: session.inputMetadata.map((m) => ({ name: m.name, width: widthOf(m) })),
-    outputs: session.outputMetadata.map((m) => ({ name: m.name, width: widthOf(m) })),
-  };
+  let model: ModelInfo;
+  let labels: string[] | undefined;
+  try {
+    model = {
+      name: opts.modelName ?? MODEL_NAME,
+      version: opts.modelVersion ?? MODEL_VERSION,
+      inputs: session.inputMetadata.map((m) => ({ name: m.name, width: widthOf(m) })),
+      outputs: session.outputMetadata.map((m) => ({ name: m.name, width: widthOf(m) })),
+    };
+    // Triton layout: <model>/labels.txt beside <model>/<version>/model.onnx names the score columns.
+    const labelsFile = join(dirname(dirname(modelPath)), 'labels.txt');
+    labels = existsSync(labelsFile) ? readFileSync(labelsFile, 'utf8').split('\n').map((l) => l.trim()).filter(Boolean) : undefined;
+    if (labels && labels.length !== model.outputs[0]?.width) {
+      throw new Error(`${labelsFile} names ${labels.length} labels, the model's ${model.outputs[0]?.name} has ${model.outputs[0]?.width} columns`);
+    }
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
   const outputNames = model.outputs.map((o) => o.name);
 
   const batcher = new DynamicBatcher({
     maxBatchSize: opts.maxBatchSize ?? MAX_BATCH_SIZE,
-    queueDelayMs: opts.queueDelayMs ?? 2,
+    queueDelayMs: opts.queueDelayMs ?? MAX_QUEUE_DELAY_US / 1000,
     inputWidths: Object.fromEntries(model.inputs.map((i) => [i.name, i.width])),
     outputWidths: Object.fromEntries(model.outputs.map((o) => [o.name, o.width])),
     run: async (inputs, rows) => {
@@ -112,6 +130,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     outputs: model.outputs.map(tensorMeta),
     execution_provider: loaded.provider,
     max_batch_size: batcher.maxBatchSize,
+    // The policy of each score column (labels.txt), so a client can check the order.
+    ...(labels ? { labels } : {}),
   });
 
   const server = createServer((req, res) => {
@@ -129,6 +149,19 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = (req.url ?? '/').split('?')[0].replace(/\/+$/, '') || '/';
     const method = req.method ?? 'GET';
+    if (path === '/') {
+      if (method === 'GET' || method === 'HEAD') return send(res, closing ? 503 : 200, { status: closing ? 'shutting down' : 'ok' });
+      if (method !== 'POST') return send(res, 405, { error: `use GET or POST for /` }, { allow: 'GET, POST' });
+      if (closing) return send(res, 503, { error: 'server is shutting down' });
+      const decoded = decodeHfRequest(await readBody(req), model.inputs);
+      const out = await infer(decoded.rows, decoded.inputs, res);
+      if (!out) return;
+      const o = model.outputs[0];
+      const data = out[o.name];
+      const rows: number[][] = [];
+      for (let i = 0; i < decoded.rows; i++) rows.push(Array.from(data.subarray(i * o.width, (i + 1) * o.width)));
+      return send(res, 200, rows);
+    }
     if (path === '/v2/health/live') return get(req, res, () => send(res, 200, { live: true }));
     if (path === '/v2/health/ready') {
       return get(req, res, () => (closing ? send(res, 503, { ready: false }) : send(res, 200, { ready: true })));
@@ -178,13 +211,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const body = await readBody(req);
     const headerLength = req.headers[HEADER_LENGTH];
     const decoded = decodeInferRequest(body, Array.isArray(headerLength) ? headerLength[0] : headerLength, model.inputs, outputNames);
-    let out: Record<string, Float32Array>;
-    try {
-      out = await batcher.submit(decoded.rows, decoded.inputs);
-    } catch (err) {
-      log(`inference failed: ${err instanceof Error ? err.message : String(err)}`);
-      return send(res, closing ? 503 : 500, { error: `inference failed: ${err instanceof Error ? err.message : String(err)}` });
-    }
+    const out = await infer(decoded.rows, decoded.inputs, res);
+    if (!out) return;
     const widths = Object.fromEntries(model.outputs.map((o) => [o.name, o.width]));
     const enc = encodeInferResponse(
       { model_name: model.name, model_version: model.version, id: decoded.id },
@@ -194,6 +222,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     res.end(enc.body);
   }
 
+  /** Runs through the batcher; on failure answers 500 (503 when closing) and returns undefined. */
+  async function infer(rows: number, inputs: Record<string, Float32Array>, res: ServerResponse): Promise<Record<string, Float32Array> | undefined> {
+    try {
+      return await batcher.submit(rows, inputs);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      log(`inference failed: ${msg}`);
+      send(res, closing ? 503 : 500, { error: `inference failed: ${msg}` });
+      return undefined;
+    }
+  }
+
   function get(req: IncomingMessage, res: ServerResponse, fn: () => void): Promise<void> | void {
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       return drainBody(req).then(() => send(res, 405, { error: `use GET for ${req.url}` }, { allow: 'GET' }));
@@ -201,13 +241,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     fn();
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 8000, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(opts.port ?? 8000, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    await session.release();
+    throw err; // e.g. EADDRINUSE
+  }
   const port = (server.address() as AddressInfo).port;
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 

@@ -130,6 +130,40 @@ export function decodeInferRequest(body: Buffer, headerLength: string | undefine
   return { id: req.id as string | undefined, rows: rows!, inputs, outputs };
 }
 
+/**
+ * Parses a Hugging Face Inference Endpoint custom-handler request (the wire format of
+ * client/hf.ts): {"inputs": {"audio": [[…]], …}} with one array of N rows per model input.
+ */
+export function decodeHfRequest(body: Buffer, specs: readonly TensorSpec[]): DecodedRequest {
+  let req: unknown;
+  try {
+    req = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new TensorError('request body is not valid JSON');
+  }
+  if (!isObject(req) || !isObject(req.inputs)) throw new TensorError("body must be {\"inputs\": {<input name>: [[row], …], …}}");
+  const given = req.inputs;
+  const known = new Set(specs.map((s) => s.name));
+  const unknown = Object.keys(given).filter((k) => !known.has(k));
+  if (unknown.length) throw new TensorError(`unknown input '${unknown[0]}' (expected ${specs.map((s) => s.name).join(', ')})`);
+  const inputs: Record<string, Float32Array> = {};
+  let rows: number | undefined;
+  for (const spec of specs) {
+    const v = given[spec.name];
+    if (!Array.isArray(v) || v.length === 0) throw new TensorError(`input '${spec.name}' must be a non-empty array of rows`);
+    if (rows !== undefined && v.length !== rows) throw new TensorError(`input '${spec.name}' has ${v.length} rows, other inputs have ${rows}`);
+    rows = v.length;
+    const flat: number[] = [];
+    for (let i = 0; i < v.length; i++) {
+      const row = v[i];
+      if (!Array.isArray(row) || row.length !== spec.width) throw new TensorError(`input '${spec.name}' row ${i} must have ${spec.width} numbers`);
+      if (!flattenInto(row, flat) || flat.length !== (i + 1) * spec.width) throw new TensorError(`input '${spec.name}' row ${i} must have ${spec.width} finite numbers`);
+    }
+    inputs[spec.name] = Float32Array.from(flat);
+  }
+  return { rows: rows!, inputs, outputs: [] };
+}
+
 export interface EncodedResponse {
   body: Buffer;
   headers: Record<string, string>;

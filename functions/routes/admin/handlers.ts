@@ -4,7 +4,9 @@ import { requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/crypto.ts';
 import { nowIso } from '../../lib/db.ts';
-import type { createKey, revokeKey } from './routes.ts';
+import { sendProbeMessages } from '../../probes/enqueue.ts';
+import type { ProbeMessage } from '../../env.ts';
+import type { createKey, listDeadLetters, replayDeadLetter, revokeKey } from './routes.ts';
 
 export const createKeyHandler: RouteHandler<typeof createKey, AppEnv> = async (c) => {
   requireAdmin(c.get('principal'));
@@ -32,4 +34,30 @@ export const revokeKeyHandler: RouteHandler<typeof revokeKey, AppEnv> = async (c
   const r = await c.env.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowIso(), id).run();
   if (r.meta.changes !== 1) throw notFound(`key ${id} not found or already revoked`);
   return c.json({ id, revoked: true }, 200);
+};
+
+type DeadRow = { id: number; queue: string; body: string; error: string; attempts: number; created_at: string; replayed_at: string | null };
+
+export const listDeadLettersHandler: RouteHandler<typeof listDeadLetters, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const all = c.req.valid('query').all === 'true';
+  const { results } = await c.env.DB.prepare(`SELECT * FROM dead_letters${all ? '' : ' WHERE replayed_at IS NULL'} ORDER BY id DESC LIMIT 500`).all<DeadRow>();
+  return c.json({ dead_letters: results.map((r) => ({ ...r, body: JSON.parse(r.body) })) }, 200);
+};
+
+export const replayDeadLetterHandler: RouteHandler<typeof replayDeadLetter, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const { id } = c.req.valid('param');
+  const row = await c.env.DB.prepare('SELECT * FROM dead_letters WHERE id = ?').bind(id).first<DeadRow>();
+  if (!row) throw notFound(`id: no dead letter ${id}`);
+  if (row.replayed_at) throw new ApiError(409, 'conflict', `id: dead letter ${id} was already replayed at ${row.replayed_at}`);
+  const body = JSON.parse(row.body) as ProbeMessage;
+  const now = nowIso();
+  await c.env.DB.batch([
+    c.env.DB.prepare(`UPDATE probe_jobs SET status = 'queued', attempts = 0, error = NULL, updated_at = ? WHERE slice_pk = ? AND batch = ? AND status = 'dead'`)
+      .bind(now, body.slicePk, body.batch),
+    c.env.DB.prepare('UPDATE dead_letters SET replayed_at = ? WHERE id = ?').bind(now, id),
+  ]);
+  await sendProbeMessages(c.env, [body]);
+  return c.json({ id, replayed: true }, 200);
 };

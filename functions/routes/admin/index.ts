@@ -1,7 +1,9 @@
 import { createRouter } from '../../lib/openapi.ts';
-import { createKey, revokeKey } from './routes.ts';
-import { createKeyHandler, revokeKeyHandler } from './handlers.ts';
+import { createKey, listDeadLetters, replayDeadLetter, revokeKey } from './routes.ts';
+import { createKeyHandler, listDeadLettersHandler, replayDeadLetterHandler, revokeKeyHandler } from './handlers.ts';
 
 export const adminRouter = createRouter()
   .openapi(createKey, createKeyHandler)
-  .openapi(revokeKey, revokeKeyHandler);
+  .openapi(revokeKey, revokeKeyHandler)
+  .openapi(listDeadLetters, listDeadLettersHandler)
+  .openapi(replayDeadLetter, replayDeadLetterHandler);

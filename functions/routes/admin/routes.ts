@@ -23,3 +23,22 @@ export const revokeKey = createRoute({
   request: { params: z.object({ id: z.string() }) },
   responses: { 200: { description: 'Revoked', content: { 'application/json': { schema: z.object({ id: z.string(), revoked: z.boolean() }) } } }, ...errorResponses },
 });
+
+const DeadLetter = z.object({
+  id: z.number(), queue: z.string(), body: z.record(z.string(), z.unknown()), error: z.string(), attempts: z.number(),
+  created_at: z.string(), replayed_at: z.string().nullable(),
+}).openapi('DeadLetter');
+
+export const listDeadLetters = createRoute({
+  method: 'get', path: '/v1/admin/dead-letters', tags: ['admin'], security: bearer,
+  summary: 'GPU backend jobs that failed repeatedly (admin)',
+  request: { query: z.object({ all: z.enum(['true', 'false']).optional().openapi({ description: 'include replayed ones' }) }) },
+  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ dead_letters: z.array(DeadLetter) }) } } }, ...errorResponses },
+});
+
+export const replayDeadLetter = createRoute({
+  method: 'post', path: '/v1/admin/dead-letters/{id}/replay', tags: ['admin'], security: bearer,
+  summary: 'Send a dead job to the queue again (admin)',
+  request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: { 200: { description: 'Re-queued', content: { 'application/json': { schema: z.object({ id: z.number(), replayed: z.boolean() }) } } }, ...errorResponses },
+});

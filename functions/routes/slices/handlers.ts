@@ -2,7 +2,7 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { notFound } from '../../lib/errors.ts';
-import { submitSlice as submit, summaryBody } from '../../ingest/submit.ts';
+import { currentSummary, submitSlice as submit } from '../../ingest/submit.ts';
 import { getSlice } from '../../ingest/claim.ts';
 import { findItem } from '../../ingest/item-store.ts';
 import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
@@ -24,7 +24,7 @@ export const getSliceHandler: RouteHandler<typeof getSliceRoute, AppEnv> = async
   const { region, slice_id } = c.req.valid('param');
   requireAccess(c.get('principal'), 'read', region);
   const row = await sliceOr404(c.env.DB, region, slice_id);
-  return c.json(summaryBody(row) as never, 200);
+  return c.json(await currentSummary(c.env.DB, row) as never, 200);
 };
 
 export const getItemHandler: RouteHandler<typeof getItemRoute, AppEnv> = async (c) => {

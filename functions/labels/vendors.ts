@@ -1,0 +1,203 @@
+// Labelling vendors (SPEC §6): registration, secrets, rotation, and verifying a delivery's
+// signature over its raw bytes. A secret is returned once, when it is created; HMAC secrets are
+// stored sealed (AES-GCM, see lib/secrets.ts) because verifying needs them, a static token only
+// as its SHA-256.
+import type { Bindings } from '../env.ts';
+import { ApiError, conflict, notFound, unauthorized } from '../lib/errors.ts';
+import { randomToken, sha256Hex, timingSafeEqualStr, toHex } from '../lib/crypto.ts';
+import { base64ToBytes, bytesToBase64, openSecret, sealSecret } from '../lib/secrets.ts';
+import { nowIso } from '../lib/db.ts';
+
+export const SCHEMES = ['standard-webhooks', 'hmac-sha256-hex', 'static-token'] as const;
+export type Scheme = (typeof SCHEMES)[number];
+
+export const DEFAULT_SIGNATURE_HEADER: Record<Exclude<Scheme, 'standard-webhooks'>, string> = {
+  'hmac-sha256-hex': 'x-hub-signature-256',
+  'static-token': 'x-webhook-token',
+};
+
+/** Standard Webhooks: timestamps further than this from now (either way) are refused. */
+export const TOLERANCE_S = 5 * 60;
+
+export interface VendorRow {
+  vendor: string; scheme: Scheme; signature_header: string | null; id_header: string | null;
+  secret: string; previous_secret: string | null; previous_expires_at: string | null;
+  created_at: string; rotated_at: string | null;
+}
+
+/** What a GET shows: never a secret. */
+export function publicVendor(r: VendorRow) {
+  return {
+    vendor: r.vendor, scheme: r.scheme,
+    signature_header: r.scheme === 'standard-webhooks' ? 'webhook-signature' : r.signature_header,
+    id_header: r.scheme === 'standard-webhooks' ? 'webhook-id' : r.id_header,
+    created_at: r.created_at, rotated_at: r.rotated_at,
+    previous_valid_until: r.previous_expires_at && Date.parse(r.previous_expires_at) > Date.now() ? r.previous_expires_at : null,
+  };
+}
+
+function newSecret(scheme: Scheme): string {
+  const raw = crypto.getRandomValues(new Uint8Array(32));
+  if (scheme === 'standard-webhooks') return `whsec_${bytesToBase64(raw)}`;
+  if (scheme === 'hmac-sha256-hex') return toHex(raw);
+  return `tok_${randomToken(32)}`;
+}
+
+async function storeForm(env: Bindings, vendor: string, scheme: Scheme, secret: string): Promise<string> {
+  return scheme === 'static-token' ? `sha256:${await sha256Hex(secret)}` : sealSecret(env, `vendor:${vendor}`, secret);
+}
+
+export async function getVendorRow(d1: D1Database, vendor: string): Promise<VendorRow | null> {
+  return d1.prepare('SELECT * FROM vendors WHERE vendor = ?').bind(vendor).first<VendorRow>();
+}
+
+export async function createVendor(
+  env: Bindings,
+  body: { vendor: string; scheme: Scheme; signature_header?: string; id_header?: string },
+): Promise<{ row: VendorRow; secret: string }> {
+  const { vendor, scheme } = body;
+  if (scheme === 'standard-webhooks' && (body.signature_header || body.id_header)) {
+    const field = body.signature_header ? 'signature_header' : 'id_header';
+    throw new ApiError(400, 'invalid_request', `${field}: standard-webhooks uses the webhook-id/-timestamp/-signature headers`, { field });
+  }
+  const signatureHeader = scheme === 'standard-webhooks' ? null : (body.signature_header ?? DEFAULT_SIGNATURE_HEADER[scheme]).toLowerCase();
+  const idHeader = scheme === 'standard-webhooks' ? null : body.id_header?.toLowerCase() ?? null;
+  const secret = newSecret(scheme);
+  const now = nowIso();
+  const stored = await storeForm(env, vendor, scheme, secret);
+  const r = await env.DB.prepare(
+    `INSERT INTO vendors (vendor, scheme, signature_header, id_header, secret, created_at) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (vendor) DO NOTHING`,
+  ).bind(vendor, scheme, signatureHeader, idHeader, stored, now).run();
+  if (r.meta.changes !== 1) throw conflict(`vendor: '${vendor}' already exists (rotate its secret with POST /v1/admin/vendors/${vendor}/rotate)`, { field: 'vendor' });
+  forget(vendor);
+  return { row: (await getVendorRow(env.DB, vendor))!, secret };
+}
+
+/** New secret; the current one stays valid for `overlapSeconds` more (replacing any older one). */
+export async function rotateVendor(env: Bindings, vendor: string, overlapSeconds: number): Promise<{ row: VendorRow; secret: string }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const row = await getVendorRow(env.DB, vendor);
+    if (!row) throw notFound(`vendor: no vendor '${vendor}'`);
+    const secret = newSecret(row.scheme);
+    const now = new Date();
+    const expires = new Date(now.getTime() + overlapSeconds * 1000).toISOString();
+    // Compare-and-set on the current secret: two concurrent rotations do not both win.
+    const r = await env.DB.prepare(
+      `UPDATE vendors SET secret = ?, previous_secret = ?, previous_expires_at = ?, rotated_at = ? WHERE vendor = ? AND secret = ?`,
+    ).bind(await storeForm(env, vendor, row.scheme, secret), row.secret, expires, now.toISOString(), vendor, row.secret).run();
+    if (r.meta.changes === 1) {
+      forget(vendor);
+      return { row: (await getVendorRow(env.DB, vendor))!, secret };
+    }
+  }
+  throw new ApiError(409, 'conflict', `vendor: '${vendor}' is being rotated concurrently; try again`);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Verification. A vendor's credentials are cached per isolate for a few seconds (a rotation in
+// this isolate clears it at once; other isolates see it within VENDOR_CACHE_MS, and the previous
+// secret stays valid meanwhile — its expiry is checked on every request).
+
+interface Credential { hmac?: CryptoKey; tokenHash?: string }
+interface VendorAuth {
+  vendor: string; scheme: Scheme; signatureHeader: string | null; idHeader: string | null;
+  current: Credential; previous?: Credential; previousExpires: number;
+}
+
+const VENDOR_CACHE_MS = 5_000;
+const cache = new Map<string, { at: number; auth: Promise<VendorAuth | null> }>();
+
+function forget(vendor: string) { cache.delete(vendor); }
+
+async function credential(env: Bindings, row: VendorRow, stored: string): Promise<Credential> {
+  if (row.scheme === 'static-token') return { tokenHash: stored.replace(/^sha256:/, '') };
+  const secret = await openSecret(env, `vendor:${row.vendor}`, stored);
+  const keyBytes = row.scheme === 'standard-webhooks'
+    ? base64ToBytes(secret.replace(/^whsec_/, ''))
+    : new TextEncoder().encode(secret); // GitHub style: the secret string is the HMAC key
+  return { hmac: await crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) };
+}
+
+async function loadAuth(env: Bindings, vendor: string): Promise<VendorAuth | null> {
+  const row = await getVendorRow(env.DB, vendor);
+  if (!row) return null;
+  const previousExpires = row.previous_expires_at ? Date.parse(row.previous_expires_at) : 0;
+  return {
+    vendor, scheme: row.scheme, signatureHeader: row.signature_header, idHeader: row.id_header,
+    current: await credential(env, row, row.secret),
+    previous: row.previous_secret && previousExpires > Date.now() ? await credential(env, row, row.previous_secret) : undefined,
+    previousExpires,
+  };
+}
+
+export async function vendorAuth(env: Bindings, vendor: string): Promise<VendorAuth | null> {
+  const hit = cache.get(vendor);
+  if (hit && Date.now() - hit.at < VENDOR_CACHE_MS) return hit.auth;
+  const auth = loadAuth(env, vendor);
+  cache.set(vendor, { at: Date.now(), auth });
+  auth.catch(() => cache.delete(vendor));
+  if (cache.size > 1000) cache.delete(cache.keys().next().value!);
+  return auth;
+}
+
+function credentials(a: VendorAuth, now: number): Credential[] {
+  return a.previous && a.previousExpires > now ? [a.current, a.previous] : [a.current];
+}
+
+async function hmac(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.sign('HMAC', key, data));
+}
+
+function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a, 0);
+  out.set(b, a.length);
+  return out;
+}
+
+/**
+ * Checks a delivery's signature over its raw bytes; returns its delivery id. Throws 401 on a
+ * missing or wrong signature, or (Standard Webhooks) a timestamp outside ±5 minutes.
+ */
+export async function verifyDelivery(a: VendorAuth, headers: Headers, raw: Uint8Array, nowMs = Date.now()): Promise<string> {
+  const creds = credentials(a, nowMs);
+  if (a.scheme === 'standard-webhooks') {
+    const id = headers.get('webhook-id');
+    const ts = headers.get('webhook-timestamp');
+    const sig = headers.get('webhook-signature');
+    if (!id || !ts || !sig) throw unauthorized('webhook-id, webhook-timestamp and webhook-signature headers are required');
+    if (!/^\d{1,12}$/.test(ts.trim())) throw unauthorized('webhook-timestamp: expected Unix seconds');
+    const skew = Math.floor(nowMs / 1000) - Number(ts.trim());
+    if (skew > TOLERANCE_S) throw unauthorized('webhook-timestamp: too old (more than 5 minutes)');
+    if (skew < -TOLERANCE_S) throw unauthorized('webhook-timestamp: in the future (more than 5 minutes)');
+    if (id.length > 256) throw unauthorized('webhook-id: longer than 256 characters');
+    const signed = concat(new TextEncoder().encode(`${id}.${ts.trim()}.`), raw);
+    const given = sig.split(' ').map((s) => s.trim()).filter((s) => s.startsWith('v1,')).map((s) => s.slice(3));
+    for (const c of creds) {
+      const expected = bytesToBase64(await hmac(c.hmac!, signed));
+      // Every candidate is compared (no early exit on the first mismatch).
+      let ok = false;
+      for (const g of given) ok = timingSafeEqualStr(g, expected) || ok;
+      if (ok) return id;
+    }
+    throw unauthorized('webhook-signature: no valid v1 signature');
+  }
+  const header = a.signatureHeader!;
+  const value = headers.get(header);
+  if (!value) throw unauthorized(`${header}: required`);
+  if (a.scheme === 'hmac-sha256-hex') {
+    const given = value.trim().replace(/^sha256=/i, '').toLowerCase();
+    let ok = false;
+    for (const c of creds) ok = timingSafeEqualStr(given, toHex(await hmac(c.hmac!, raw))) || ok;
+    if (!ok) throw unauthorized(`${header}: signature does not match`);
+  } else {
+    const hash = await sha256Hex(value.trim());
+    let ok = false;
+    for (const c of creds) ok = timingSafeEqualStr(hash, c.tokenHash!) || ok;
+    if (!ok) throw unauthorized(`${header}: token does not match`);
+  }
+  const id = a.idHeader ? headers.get(a.idHeader) : null;
+  if (id && id.length <= 256) return id;
+  return `sha256:${await sha256Hex(raw)}`;
+}

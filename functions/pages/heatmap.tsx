@@ -1,0 +1,153 @@
+/** @jsxImportSource hono/jsx */
+// The global page: regions × primary signatures for one model version (optionally one policy),
+// each cell the signature's rate in that region on a sequential colour scale — with the number
+// always shown, and cells with n < 30 hatched and marked "too few".
+import { raw as rawHtml } from 'hono/html';
+import type { Heatmap, HeatmapRow } from '../services/heatmap.ts';
+import type { RateOut } from '../services/rates.ts';
+import { POLICIES } from '../../taxonomy/policies.ts';
+import { fmtCount, fmtInterval, fmtPct, raw } from './format.ts';
+import { html, Layout } from './layout.tsx';
+import { legend, niceMax, STEPS, stepOf } from './palette.ts';
+import { regionHref, type VersionOption } from './scorecard.tsx';
+
+export interface HeatmapPageProps {
+  map: Heatmap;
+  stage: string;
+  names: Map<string, string>;
+  models: string[];
+  /** Versions of map.model, most recent first. */
+  versions: VersionOption[];
+  /** The reader's key covers only some regions (rows of others are not shown). */
+  scoped: boolean;
+  signedIn: boolean;
+}
+
+const enc = encodeURIComponent;
+
+/** Colour classes of the scale (inline CSS; each step's text colour keeps ≥ 4.5:1). */
+const STEP_CSS = STEPS.map((s, i) => `.heat td.s${i}{background:${s.bg};color:${s.fg}}`).join('\n');
+
+/** Signature codes break after their dots so narrow columns stay readable. */
+const breakable = (code: string) => code.split('.').flatMap((part, i) => (i ? [<wbr />, '.' + part] : [part]));
+
+function cellTitle(region: string, code: string, count: number, r: RateOut) {
+  return `${code} in ${region}: ${fmtCount(count)} of ${fmtCount(r.n)} = ${fmtPct(r.value)} (95% CI ${fmtInterval(r.low, r.high)})${r.too_few ? ', too few items' : ''}`;
+}
+
+function Row({ row, p, top }: { row: HeatmapRow; p: HeatmapPageProps; top: number }) {
+  const fr = row.failure_rate;
+  return (
+    <tr data-region={row.region} data-items={raw(row.items)}>
+      <th scope="row"><a href={regionHref(row.region, p.map.model, p.map.version)}>{row.region}</a> <span class="small">{p.names.get(row.region) ?? ''}</span></th>
+      <td class="num" data-n={raw(fr.n)}>{fmtCount(fr.n)}</td>
+      <td class={`num fr${fr.too_few ? ' hatch' : ''}`} data-value={raw(fr.value)} data-low={raw(fr.low)} data-high={raw(fr.high)} data-too-few={String(fr.too_few)}
+        title={`All failures in ${row.region}: ${fmtPct(fr.value)} (95% CI ${fmtInterval(fr.low, fr.high)}), n = ${fmtCount(fr.n)}`}>
+        {fmtPct(fr.value)}
+        <span class="tf">{fr.too_few ? 'too few' : fmtInterval(fr.low, fr.high)}</span>
+      </td>
+      {row.cells.map((c) => {
+        const r = c.rate;
+        const cls = r.too_few ? 'hatch' : `s${stepOf(r.value ?? 0, top)}`;
+        return (
+          <td class={cls} data-code={c.code} data-count={raw(c.count)} data-value={raw(r.value)} data-low={raw(r.low)}
+            data-high={raw(r.high)} data-n={raw(r.n)} data-too-few={String(r.too_few)} title={cellTitle(row.region, c.code, c.count, r)}>
+            {fmtPct(r.value)}
+            {r.too_few ? <span class="tf">too few</span> : null}
+          </td>
+        );
+      })}
+    </tr>
+  );
+}
+
+function Legend({ top }: { top: number }) {
+  return (
+    <ul class="legend" id="legend" aria-label="Colour scale of the cells" data-top={raw(top)}>
+      {legend(top).map((l) => (
+        <li data-step={String(l.step)}>
+          <span class="swatch" style={`background:${STEPS[l.step].bg}`} aria-hidden="true"></span>
+          {l.step === 0 ? '0%' : l.step === 1 ? `above 0 up to ${fmtPct(l.high)}` : `${fmtPct(l.low)}–${fmtPct(l.high)}`}
+        </li>
+      ))}
+      <li><span class="swatch hatch" aria-hidden="true"></span> n &lt; 30: too few items (not coloured, not comparable)</li>
+    </ul>
+  );
+}
+
+function Filters(p: HeatmapPageProps) {
+  const others = p.models.filter((m) => m !== p.map.model);
+  return (
+    <>
+      <form class="filters" method="get" action="/scorecards" aria-label="Filter the heatmap">
+        <input type="hidden" name="model" value={p.map.model} />
+        <label for="version">Version of {p.map.model}
+          <select id="version" name="version">
+            {p.versions.map((v) => <option value={v.version} selected={v.version === p.map.version}>{v.version} — {v.stage}</option>)}
+          </select>
+        </label>
+        <label for="policy">Policy
+          <select id="policy" name="policy">
+            <option value="" selected={p.map.policy === null}>All policies</option>
+            {POLICIES.map((pol) => <option value={pol.code} selected={pol.code === p.map.policy}>{pol.code} — {pol.name}</option>)}
+          </select>
+        </label>
+        <button type="submit">Show</button>
+      </form>
+      {others.length ? (
+        <p class="small">Other models: {others.map((m, i) => <>{i ? ', ' : ''}<a href={`/scorecards?model=${enc(m)}`}>{m}</a></>)}</p>
+      ) : null}
+    </>
+  );
+}
+
+export function heatmapPage(p: HeatmapPageProps): string {
+  const { map } = p;
+  const shown = map.rows.flatMap((r) => r.cells).filter((c) => !c.rate.too_few && c.rate.value !== null).map((c) => c.rate.value!);
+  const top = niceMax(shown.length ? Math.max(...shown) : 0);
+  const scope = map.policy ? `policy ${map.policy}` : 'all policies';
+  return html(
+    <Layout title={`All regions — ${map.model} ${map.version}`} signedIn={p.signedIn}>
+      <style>{rawHtml(STEP_CSS)}</style>
+      <h1 data-model={map.model} data-version={map.version} data-policy={map.policy ?? ''}>
+        All regions <span class="muted">— {map.model} {map.version} ({p.stage}), {scope}</span>
+      </h1>
+      <Filters {...p} />
+      {p.scoped ? <p class="note">Your key covers only some regions: only those are shown.</p> : null}
+      {!map.rows.length ? <p class="note" id="no-rows">No region has data for {map.model} {map.version}{map.policy ? ` and ${map.policy}` : ''} yet.</p> : (
+        <>
+          <Legend top={top} />
+          <div class="heat-wrap" role="region" aria-labelledby="heat-cap" tabindex={0}>
+            <table class="heat" id="heatmap">
+              <caption id="heat-cap">
+                Primary-signature failure rate by region, {map.model} {map.version}, {scope} ({fmtCount(map.rows.length)} regions).
+                <span class="small muted"> Each cell: failures with that primary signature ÷ n (items − excluded − pending; LBL.AMBIG ÷ labelled items). Follow a region to its scorecard.</span>
+              </caption>
+              <thead>
+                <tr>
+                  <th scope="col">Region</th>
+                  <th scope="col" class="num">n</th>
+                  <th scope="col" class="num">Failure rate (95% CI)</th>
+                  {map.signatures.map((s) => <th scope="col" data-code={s}><code>{breakable(s)}</code></th>)}
+                </tr>
+              </thead>
+              <tbody>
+                {map.rows.map((row) => <Row row={row} p={p} top={top} />)}
+              </tbody>
+            </table>
+          </div>
+        </>
+      )}
+    </Layout>,
+  );
+}
+
+/** No model version has any slice yet. */
+export function emptyHeatmapPage(signedIn: boolean): string {
+  return html(
+    <Layout title="All regions" signedIn={signedIn}>
+      <h1>All regions</h1>
+      <p class="note" id="no-data">No slices have been submitted yet: the heatmap appears with the first one.</p>
+    </Layout>,
+  );
+}

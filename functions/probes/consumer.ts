@@ -1,0 +1,83 @@
+// Queue consumer for GPU backend jobs: one backend call fills in the prediction and the
+// seven probes of up to 32 items, which are re-diagnosed and their counters moved — in one
+// D1 batch with the job's own `done`, so a job counts exactly once whatever the retries.
+import type { Bindings, ProbeMessage } from '../env.ts';
+import { InferenceError, runProbes } from '../../gpu-backend/client/index.ts';
+import type { EvalItem } from '../../taxonomy/types.ts';
+import { ItemEditor, isConcurrentUpdate } from '../ingest/editor.ts';
+import type { SliceRow } from '../ingest/claim.ts';
+import { backendFromEnv } from './backend.ts';
+
+/** After this many failed attempts a job goes to the dead letters (an admin can replay it). */
+export const MAX_PROBE_ATTEMPTS = 4;
+
+type Job = { slice_pk: number; batch: number; item_ids: string; status: string; attempts: number };
+
+export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise<'done' | 'skipped'> {
+  const job = await env.DB.prepare('SELECT * FROM probe_jobs WHERE slice_pk = ? AND batch = ?').bind(msg.slicePk, msg.batch).first<Job>();
+  if (!job || job.status !== 'queued') return 'skipped';
+  const slice = (await env.DB.prepare('SELECT * FROM slices WHERE pk = ?').bind(msg.slicePk).first<SliceRow>())!;
+  for (let attempt = 0; ; attempt++) {
+    const editor = new ItemEditor(env.DB, slice);
+    const items: EvalItem[] = [];
+    for (const id of JSON.parse(job.item_ids) as string[]) {
+      const found = await editor.get(id);
+      if (found) items.push(found.record.i);
+    }
+    const results = await runProbes(backendFromEnv(env), items);
+    for (let i = 0; i < items.length; i++) {
+      const r = results[i];
+      await editor.update(items[i].item_id, (item) => ({
+        ...item,
+        // A submitted prediction is kept; the backend's fills in only what is missing.
+        prediction: item.prediction ?? { score: r.score, source: 'gpu-backend' },
+        probes: { ...r.probes, ...(item.probes ?? {}) },
+      }));
+    }
+    const now = new Date().toISOString();
+    try {
+      await env.DB.batch([
+        env.DB.prepare(`UPDATE probe_jobs SET status = 'done', attempts = attempts + 1, error = NULL, updated_at = ? WHERE slice_pk = ? AND batch = ? AND status = 'queued'`)
+          .bind(now, msg.slicePk, msg.batch),
+        env.DB.prepare(`SELECT json(CASE WHEN changes() = 1 THEN '1' ELSE 'job already done' END) AS guard`),
+        ...editor.statements(),
+        env.DB.prepare(`UPDATE slices SET status = 'complete', updated_at = ? WHERE pk = ? AND status = 'probing'
+          AND NOT EXISTS (SELECT 1 FROM probe_jobs WHERE slice_pk = ? AND status != 'done')`).bind(now, msg.slicePk, msg.slicePk),
+      ]);
+      return 'done';
+    } catch (e) {
+      if (!isConcurrentUpdate(e)) throw e;
+      const again = await env.DB.prepare('SELECT status FROM probe_jobs WHERE slice_pk = ? AND batch = ?').bind(msg.slicePk, msg.batch).first<{ status: string }>();
+      if (again?.status !== 'queued') return 'skipped'; // a duplicate message finished it
+      if (attempt >= 3) throw e; // a label change keeps racing us: let the queue retry later
+    }
+  }
+}
+
+export async function handleProbeMessage(env: Bindings, m: Message<ProbeMessage>): Promise<void> {
+  try {
+    await processProbeJob(env, m.body);
+    m.ack();
+  } catch (e) {
+    const err = e as Error;
+    const permanent = e instanceof InferenceError && !e.retryable;
+    const reason = `${err.name}: ${err.message}`;
+    console.error(`probe job ${m.body.slicePk}/${m.body.batch} failed (attempt ${m.attempts}): ${reason}`);
+    if (permanent || m.attempts >= MAX_PROBE_ATTEMPTS) {
+      // Items stay UNPROBED (or pending); the slice stays `probing` until a replay succeeds.
+      const now = new Date().toISOString();
+      await env.DB.batch([
+        env.DB.prepare(`UPDATE probe_jobs SET status = 'dead', attempts = ?, error = ?, updated_at = ? WHERE slice_pk = ? AND batch = ? AND status = 'queued'`)
+          .bind(m.attempts, reason.slice(0, 1000), now, m.body.slicePk, m.body.batch),
+        env.DB.prepare(`INSERT INTO dead_letters (queue, body, error, attempts, created_at) SELECT 'probe', ?, ?, ?, ? WHERE changes() = 1`)
+          .bind(JSON.stringify(m.body), reason.slice(0, 1000), m.attempts, now),
+      ]);
+      m.ack();
+      return;
+    }
+    await env.DB.prepare('UPDATE probe_jobs SET attempts = ?, error = ?, updated_at = ? WHERE slice_pk = ? AND batch = ?')
+      .bind(m.attempts, reason.slice(0, 1000), new Date().toISOString(), m.body.slicePk, m.body.batch).run();
+    const base = Number(env.PROBE_RETRY_SECONDS ?? 5);
+    m.retry({ delaySeconds: Math.min(300, Math.round(base * 2 ** (m.attempts - 1))) });
+  }
+}

@@ -1,0 +1,111 @@
+// Handlers of the pages for people. They read exactly what the JSON API reads (buildScorecard,
+// compareCells, predecessor) plus the heatmap service, and render HTML.
+import type { Context } from 'hono';
+import type { PagesEnv } from './auth.ts';
+import { lookupKey, safeNext, setKeyCookie, clearKeyCookie } from './auth.ts';
+import { ApiError } from '../../lib/errors.ts';
+import { requireAccess } from '../../middleware/auth.ts';
+import { readCells } from '../../services/aggregates.ts';
+import { compareCells } from '../../services/compare.ts';
+import { buildHeatmap } from '../../services/heatmap.ts';
+import { buildScorecard } from '../../services/scorecard.ts';
+import { getVersion, predecessor } from '../../services/versions.ts';
+import { POLICY_CODES } from '../../../taxonomy/policies.ts';
+import { emptyHeatmapPage, heatmapPage } from '../../pages/heatmap.tsx';
+import { loginPage } from '../../pages/login.tsx';
+import { emptyRegionPage, scorecardPage } from '../../pages/scorecard.tsx';
+import { allVersions, modelIds, regionName, regionNames, regionVersions } from './data.ts';
+
+type C = Context<PagesEnv>;
+
+/** A query parameter, '' counted as absent; too long → 400. */
+function param(c: C, name: string, max: number): string | undefined {
+  const v = c.req.query(name);
+  if (v === undefined || v === '') return undefined;
+  if (v.length > max) throw new ApiError(400, 'invalid_request', `${name}: at most ${max} characters`);
+  return v;
+}
+
+export async function regionPage(c: C) {
+  const given = c.req.param('region') ?? '';
+  if (!/^[A-Za-z]{2}$/.test(given)) throw new ApiError(404, 'not_found', `No region '${given}': regions are ISO 3166-1 alpha-2 codes such as BR.`);
+  const region = given.toUpperCase();
+  if (region !== given) {
+    const u = new URL(c.req.url);
+    return c.redirect(`/scorecards/${region}${u.search}`, 301);
+  }
+  requireAccess(c.get('principal'), 'read', region);
+  const d1 = c.env.DB;
+  const name = await regionName(d1, region);
+  if (name === null) throw new ApiError(404, 'unknown_region', `Unknown region '${region}'.`);
+  const signedIn = c.get('signedIn');
+
+  const model = param(c, 'model', 128);
+  const wanted = param(c, 'version', 64);
+  const chosen = param(c, 'compare', 64) ?? '';
+  const here = await regionVersions(d1, region);
+  const modelId = model ?? here[0]?.model_id;
+  if (!modelId) return c.html(emptyRegionPage(region, name, signedIn), 200);
+  const mine = here.filter((v) => v.model_id === modelId);
+  const version = wanted ?? mine[0]?.version;
+  if (!version) throw new ApiError(404, 'not_found', `Model ${modelId} has no data in ${region}.`);
+
+  // The page's numbers are the JSON API's: the same function builds both.
+  const sc = await buildScorecard(d1, region, modelId, version);
+  const pred = await predecessor(d1, modelId, version);
+  const from = chosen ? await getVersion(d1, modelId, chosen, 'compare') : pred;
+  let compare = null;
+  if (from) {
+    const [before, after] = await Promise.all([readCells(d1, region, modelId, from.version), readCells(d1, region, modelId, version)]);
+    compare = { from, predecessor: !chosen, chosen, cells: compareCells(before, after) };
+  }
+  const versions = mine.some((v) => v.version === version) ? mine : [{ ...sc.model, first_slice_at: '' }, ...mine];
+  return c.html(scorecardPage({
+    sc, regionName: name, models: modelIds(here), versions, compare, predecessor: pred?.version ?? null,
+    compareOptions: mine.filter((v) => v.version !== version), signedIn,
+  }), 200);
+}
+
+export async function globalPage(c: C) {
+  const p = c.get('principal');
+  requireAccess(p, 'read');
+  const d1 = c.env.DB;
+  const signedIn = c.get('signedIn');
+  const model = param(c, 'model', 128);
+  const wanted = param(c, 'version', 64);
+  const policy = param(c, 'policy', 64) ?? null;
+  if (policy !== null && !POLICY_CODES.includes(policy)) throw new ApiError(400, 'invalid_request', `policy: unknown policy '${policy}'.`);
+  const all = await allVersions(d1);
+  if (!all.length && !model) return c.html(emptyHeatmapPage(signedIn), 200);
+  const modelId = model ?? all[0].model_id;
+  const mine = all.filter((v) => v.model_id === modelId);
+  if (!mine.length) throw new ApiError(404, 'not_found', `Model ${modelId} has no versions with slices.`);
+  const version = wanted ?? mine[0].version;
+  const row = mine.find((v) => v.version === version);
+  if (!row) throw new ApiError(404, 'not_found', `Model ${modelId} has no version '${version}' with slices.`);
+  const scoped = p.kind === 'key' && !p.regions.includes('*');
+  const visible = scoped ? (r: string) => (p as { regions: string[] }).regions.includes(r) : undefined;
+  const [map, names] = await Promise.all([buildHeatmap(d1, modelId, version, policy, visible), regionNames(d1)]);
+  return c.html(heatmapPage({ map, stage: row.stage, names, models: modelIds(all), versions: mine, scoped, signedIn }), 200);
+}
+
+export function loginForm(c: C) {
+  return c.html(loginPage({ next: safeNext(c.req.query('next')) }), 200);
+}
+
+/** POST /scorecards/login: a valid key with the read scope → HttpOnly cookie and 303 to `next`. */
+export async function login(c: C) {
+  const body = await c.req.parseBody();
+  const key = typeof body.key === 'string' ? body.key : '';
+  const next = safeNext(typeof body.next === 'string' ? body.next : undefined);
+  const p = key ? await lookupKey(c.env, key) : null;
+  if (!p) return c.html(loginPage({ next, message: 'That key was not accepted.' }), 401);
+  if (p.kind === 'key' && !p.scopes.includes('read')) return c.html(loginPage({ next, message: "That key lacks the 'read' scope." }), 403);
+  setKeyCookie(c, key);
+  return c.redirect(next, 303);
+}
+
+export function logout(c: C) {
+  clearKeyCookie(c);
+  return c.redirect('/scorecards/login', 303);
+}

@@ -1,0 +1,34 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { AppEnv, Principal } from '../../env.ts';
+import { requireAccess, requireAdmin } from '../../middleware/auth.ts';
+import { forbidden, notFound } from '../../lib/errors.ts';
+import { annotatorQuality as annotatorQ, runConsensus as run, runDawidSkene, vendorQuality as vendorQ } from '../../labels/consensus.ts';
+import { getVendorRow } from '../../labels/vendors.ts';
+import type { annotatorQuality, runConsensus, vendorQuality } from './routes.ts';
+
+/** Quality spans regions: the admin, or a key with the read scope for every region ('*'). */
+function requireGlobalRead(p: Principal): void {
+  requireAccess(p, 'read');
+  if (p.kind === 'key' && !p.regions.includes('*')) throw forbidden("annotator and vendor quality span regions: needs a read key for regions ['*']");
+}
+
+export const vendorQualityHandler: RouteHandler<typeof vendorQuality, AppEnv> = async (c) => {
+  requireGlobalRead(c.get('principal'));
+  const { vendor } = c.req.valid('param');
+  if (!(await getVendorRow(c.env.DB, vendor))) throw notFound(`vendor: no vendor '${vendor}'`);
+  return c.json(vendorQ(await runDawidSkene(c.env.DB), vendor) as never, 200);
+};
+
+export const annotatorQualityHandler: RouteHandler<typeof annotatorQuality, AppEnv> = async (c) => {
+  requireGlobalRead(c.get('principal'));
+  const { id } = c.req.valid('param');
+  const q = annotatorQ(await runDawidSkene(c.env.DB), id);
+  if (!q) throw notFound(`id: no votes by annotator '${id}'`);
+  return c.json(q as never, 200);
+};
+
+export const runConsensusHandler: RouteHandler<typeof runConsensus, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const body = c.req.valid('json') as { limit?: number; cursor?: number };
+  return c.json(await run(c.env.DB, body), 200);
+};

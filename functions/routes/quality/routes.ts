@@ -1,0 +1,64 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bearer, errorResponses } from '../../schemas/common.ts';
+import { CONSENSUS_LIMITS } from '../../labels/consensus.ts';
+
+const Consensus = z.object({
+  method: z.literal('dawid-skene'), classes: z.array(z.string()), votes: z.number().int(), items: z.number().int(),
+  annotators: z.number().int(), prevalence: z.number().optional(), iterations: z.number().int(), converged: z.boolean(),
+}).openapi('ConsensusRun');
+
+const Quality = {
+  votes: z.number().int(), items: z.number().int(),
+  accuracy: z.number().nullable().openapi({ description: 'mean Dawid–Skene posterior of the label given: expected share of right votes' }),
+  agreement: z.number().nullable().openapi({ description: 'share of votes equal to the consensus label' }),
+  confusion: z.array(z.array(z.number()).nullable()).openapi({ description: 'P(vote | true class): rows [not violating, violating], columns [not violating, violating]; estimated from the posteriors' }),
+  sensitivity: z.number().nullable(), specificity: z.number().nullable(),
+};
+
+const AnnotatorQ = z.object({ annotator: z.string(), ...Quality });
+const VendorQ = z.object({ vendor: z.string(), ...Quality });
+
+export const vendorQuality = createRoute({
+  method: 'get', path: '/v1/vendors/{vendor}/quality', tags: ['labels'], security: bearer,
+  summary: 'Quality of a vendor and of each of its annotators (Dawid–Skene over all votes; admin, or a read key for all regions)',
+  request: { params: z.object({ vendor: z.string().max(64).openapi({ param: { name: 'vendor', in: 'path' }, example: 'acme-labels' }) }) },
+  responses: {
+    200: { description: 'Per-vendor summary and per-annotator figures', content: { 'application/json': { schema: z.object({ vendor: z.string(), consensus: Consensus, summary: z.object({ annotators: z.number().int(), ...Quality }), annotators: z.array(AnnotatorQ) }).openapi('VendorQuality') } } },
+    ...errorResponses,
+  },
+});
+
+export const annotatorQuality = createRoute({
+  method: 'get', path: '/v1/annotators/{id}', tags: ['labels'], security: bearer,
+  summary: 'One annotator\'s quality over all their votes, and per vendor (admin, or a read key for all regions)',
+  request: { params: z.object({ id: z.string().max(128).openapi({ param: { name: 'id', in: 'path' } }) }) },
+  responses: {
+    200: { description: 'The annotator', content: { 'application/json': { schema: z.object({ annotator: z.string(), consensus: Consensus, ...Quality, vendors: z.array(VendorQ) }).openapi('AnnotatorQuality') } } },
+    ...errorResponses,
+  },
+});
+
+export const runConsensus = createRoute({
+  method: 'post', path: '/v1/admin/consensus', tags: ['labels'], security: bearer,
+  summary: 'Run label consensus (admin): Dawid–Skene over all votes; voted labels take the consensus, posteriors are stored, items re-diagnosed',
+  description: `Bounded and idempotent: examines at most \`limit\` voted items per call (default ${CONSENSUS_LIMITS.defaultItems}, at most ${CONSENSUS_LIMITS.maxItems}; whole item-store buckets), `
+    + 'answers `remaining` and `next_cursor` (call again with `cursor` until it is null); a second run over the same votes changes nothing. '
+    + `Also applies up to ${CONSENSUS_LIMITS.stranded} parked events whose slice has been stored since.`,
+  request: {
+    body: { content: { 'application/json': { schema: z.object({
+      limit: z.number().int().min(1).max(CONSENSUS_LIMITS.maxItems).optional(),
+      cursor: z.number().int().min(0).optional(),
+    }).openapi('RunConsensus') } }, required: false },
+  },
+  responses: {
+    200: { description: 'What changed', content: { 'application/json': { schema: z.object({
+      consensus: Consensus,
+      pending: z.object({ applied: z.number().int(), parked: z.number().int() }),
+      examined: z.number().int(), items_changed: z.number().int(), relabelled: z.number().int(), rediagnosed: z.number().int(),
+      ambiguous: z.object({ became: z.number().int(), cleared: z.number().int() }),
+      unstored_items: z.number().int(), remaining: z.number().int(), next_cursor: z.number().int().nullable(),
+      limits: z.object({ items_per_call: z.number().int() }),
+    }).openapi('ConsensusResult') } } },
+    ...errorResponses,
+  },
+});

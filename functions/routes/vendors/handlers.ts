@@ -1,0 +1,35 @@
+import type { RouteHandler } from '@hono/zod-openapi';
+import type { AppEnv } from '../../env.ts';
+import { requireAdmin } from '../../middleware/auth.ts';
+import { notFound } from '../../lib/errors.ts';
+import { createVendor, getVendorRow, publicVendor, rotateVendor, type VendorRow } from '../../labels/vendors.ts';
+import type { createVendor as createRoute, getVendor, listVendors, rotateVendor as rotateRoute } from './routes.ts';
+
+export const createVendorHandler: RouteHandler<typeof createRoute, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const { row, secret } = await createVendor(c.env, c.req.valid('json'));
+  return c.json({ ...publicVendor(row), secret }, 201);
+};
+
+export const rotateVendorHandler: RouteHandler<typeof rotateRoute, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const { vendor } = c.req.valid('param');
+  // The body is optional: without one, the default overlap (a day).
+  const overlap = (c.req.valid('json') as { overlap_seconds?: number }).overlap_seconds ?? 86_400;
+  const { row, secret } = await rotateVendor(c.env, vendor, overlap);
+  return c.json({ ...publicVendor(row), secret }, 200);
+};
+
+export const getVendorHandler: RouteHandler<typeof getVendor, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const { vendor } = c.req.valid('param');
+  const row = await getVendorRow(c.env.DB, vendor);
+  if (!row) throw notFound(`vendor: no vendor '${vendor}'`);
+  return c.json(publicVendor(row), 200);
+};
+
+export const listVendorsHandler: RouteHandler<typeof listVendors, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const { results } = await c.env.DB.prepare('SELECT * FROM vendors ORDER BY vendor').all<VendorRow>();
+  return c.json({ vendors: results.map(publicVendor) }, 200);
+};

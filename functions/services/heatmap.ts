@@ -1,0 +1,72 @@
+// The global heatmap (regions × primary signatures) for one model version, optionally for one
+// policy — from aggregates only, in ONE indexed read (aggregates_model_metric covers it:
+// model_id, model_version, metric, region, policy, value). Rates follow SPEC §9 exactly as the
+// scorecard computes them: k / (items − excluded − pending), LBL.AMBIG over labelled items.
+import { ALL_ITEM_SIGNATURE_CODES } from '../../taxonomy/signatures/index.ts';
+import { metric } from './aggregates.ts';
+import { rateOf, type RateOut } from './rates.ts';
+
+export const HEATMAP_SQL = `SELECT region, policy, metric, value FROM aggregates WHERE model_id = ? AND model_version = ?
+  AND (metric IN ('items', 'excluded', 'pending', 'failures') OR (metric >= 'sig:' AND metric < 'sig;'))`;
+
+const AMBIG = 'LBL.AMBIG';
+
+export interface HeatmapCell { code: string; count: number; rate: RateOut }
+export interface HeatmapRow {
+  region: string;
+  items: number; failures: number; excluded: number; pending: number;
+  failure_rate: RateOut;
+  /** Primary signature → cell; only codes with a count somewhere in the map, in `signatures` order. */
+  cells: HeatmapCell[];
+}
+export interface Heatmap {
+  model: string; version: string; policy: string | null;
+  /** Primary signature codes with a non-zero count in any shown row, in precedence order. */
+  signatures: string[];
+  rows: HeatmapRow[];
+}
+
+const sigOrder = (code: string) => {
+  const i = ALL_ITEM_SIGNATURE_CODES.indexOf(code);
+  return i < 0 ? ALL_ITEM_SIGNATURE_CODES.length : i;
+};
+
+/**
+ * @param policy only this policy's cells (null: all policies summed)
+ * @param visible which regions the reader may see (rows of other regions are dropped)
+ */
+export async function buildHeatmap(
+  d1: D1Database, modelId: string, version: string, policy: string | null,
+  visible: (region: string) => boolean = () => true,
+): Promise<Heatmap> {
+  const { results } = await d1.prepare(HEATMAP_SQL).bind(modelId, version)
+    .all<{ region: string; policy: string; metric: string; value: number }>();
+  const byRegion = new Map<string, Map<string, number>>(); // region → metric → Σ value over the chosen policies
+  for (const r of results) {
+    if (policy !== null && r.policy !== policy) continue;
+    if (!visible(r.region)) continue;
+    let m = byRegion.get(r.region);
+    if (!m) byRegion.set(r.region, (m = new Map()));
+    m.set(r.metric, (m.get(r.metric) ?? 0) + r.value);
+  }
+  const codes = new Set<string>();
+  for (const m of byRegion.values()) for (const [k, v] of m) if (k.startsWith('sig:') && v > 0) codes.add(k.slice(4));
+  const signatures = [...codes].sort((a, b) => sigOrder(a) - sigOrder(b) || a.localeCompare(b));
+  const rows: HeatmapRow[] = [...byRegion.keys()].sort().map((region) => {
+    const m = byRegion.get(region)!;
+    const items = metric(m, 'items');
+    const failures = metric(m, 'failures');
+    const excluded = metric(m, 'excluded');
+    const pending = metric(m, 'pending');
+    const n = items - excluded - pending;
+    return {
+      region, items, failures, excluded, pending,
+      failure_rate: rateOf(failures - excluded, n),
+      cells: signatures.map((code) => {
+        const count = metric(m, `sig:${code}`);
+        return { code, count, rate: rateOf(count, code === AMBIG ? items - pending : n) };
+      }),
+    };
+  }).filter((r) => r.items > 0);
+  return { model: modelId, version, policy, signatures, rows };
+}

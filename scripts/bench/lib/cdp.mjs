@@ -1,0 +1,74 @@
+// Minimal Chrome DevTools Protocol client (Node 22's global WebSocket) for V8 CPU profiles of
+// workerd isolates through Miniflare's inspector proxy, plus helpers to read the profiles.
+import { readFileSync } from 'node:fs';
+
+export async function connect(wsUrl) {
+  const ws = new WebSocket(wsUrl);
+  await new Promise((res, rej) => { ws.onopen = res; ws.onerror = (e) => rej(new Error(`inspector ${wsUrl}: ${e.message ?? 'connect failed'}`)); });
+  let seq = 0;
+  const waiting = new Map();
+  ws.onmessage = (ev) => {
+    const msg = JSON.parse(typeof ev.data === 'string' ? ev.data : Buffer.from(ev.data).toString());
+    if (msg.id && waiting.has(msg.id)) {
+      const { res, rej } = waiting.get(msg.id);
+      waiting.delete(msg.id);
+      if (msg.error) rej(new Error(msg.error.message)); else res(msg.result);
+    }
+  };
+  return {
+    send(method, params = {}) {
+      const id = ++seq;
+      ws.send(JSON.stringify({ id, method, params }));
+      return new Promise((res, rej) => waiting.set(id, { res, rej }));
+    },
+    close() { ws.close(); },
+  };
+}
+
+/** Starts sampling on one isolate; returns stop() → profile. */
+export async function startProfile(wsUrl, intervalUs = 250) {
+  const c = await connect(wsUrl);
+  await c.send('Profiler.enable');
+  await c.send('Profiler.setSamplingInterval', { interval: intervalUs });
+  await c.send('Profiler.start');
+  return { async stop() { const { profile } = await c.send('Profiler.stop'); c.close(); return profile; } };
+}
+
+/** Module of a bundle line, from esbuild's `// path/to/file.ts` markers (unminified bundles). */
+export function moduleMapper(bundlePath) {
+  const lines = readFileSync(bundlePath, 'utf8').split('\n');
+  const marks = [];
+  lines.forEach((l, i) => { const m = /^\/\/ ((?:node_modules|functions|taxonomy|db|src)\/\S+)$/.exec(l); if (m) marks.push([i, m[1]]); });
+  return (line) => {
+    let lo = 0; let hi = marks.length - 1; let best = '(bundle)';
+    while (lo <= hi) { const mid = (lo + hi) >> 1; if (marks[mid][0] <= line) { best = marks[mid][1]; lo = mid + 1; } else hi = mid - 1; }
+    return best;
+  };
+}
+
+/** Groups a module path: node_modules package, or the repo file. */
+export function moduleGroup(path) {
+  const m = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path);
+  return m ? m[1] : path;
+}
+
+/**
+ * Self time per node of a profile. Returns {totalUs, nodes: Map(id → {node, selfUs}), parent: Map(id → parentId), samples: [{id, t}]}.
+ */
+export function analyse(profile) {
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map();
+  for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const selfUs = new Map();
+  const samples = [];
+  let t = profile.startTime;
+  for (let i = 0; i < profile.samples.length; i++) {
+    t += profile.timeDeltas[i] ?? 0;
+    const dt = profile.timeDeltas[i + 1] ?? 0; // time until the next sample is this sample's weight
+    const id = profile.samples[i];
+    selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
+    samples.push({ id, t, dt });
+  }
+  const stack = (id) => { const out = []; for (let x = id; x !== undefined; x = parent.get(x)) out.push(byId.get(x)); return out; };
+  return { byId, parent, selfUs, samples, stack, totalUs: profile.endTime - profile.startTime };
+}

@@ -1,0 +1,220 @@
+// Writes a demo world through the public HTTP API, as a regional team would: one
+// POST /v1/regions/{region}/slices per region × version, as NDJSON (SPEC §3, §8).
+// Idempotent (a slice already stored answers 200 and counts as `existing`), retried on
+// 5xx / 429 / network errors with exponential backoff, at most `concurrency` requests in
+// flight, and a 202 (slice taken asynchronously) is polled until its summary is there.
+// Workers-compatible: no node: imports; the fetch is injected (global fetch, or the
+// Worker's own `exports.default.fetch` in tests).
+import { sliceNdjson, type DemoSlice } from './world.ts';
+
+export type FetchLike = (req: Request) => Promise<Response>;
+
+export interface PushOptions {
+  fetch: FetchLike;
+  /** e.g. http://127.0.0.1:8787 (no trailing slash needed). */
+  baseUrl: string;
+  token: string;
+  /** Requests in flight at once (default 4). */
+  concurrency?: number;
+  /** Attempts per request on 5xx / 429 / network errors (default 6). */
+  attempts?: number;
+  /** First backoff in ms, doubled each retry (default 250). */
+  backoffMs?: number;
+  /** Poll interval for slices taken asynchronously (default 250 ms) … */
+  pollMs?: number;
+  /** … and how long to wait for one before giving up (default 10 min). */
+  pollTimeoutMs?: number;
+  /**
+   * Send an explicit content-length. Needed in workerd, whose in-process Request carries none
+   * (the service would take a length-less NDJSON body as a stream: 202, asynchronous); Node's
+   * fetch adds it itself and rejects a second one under Miniflare's dispatcher. Default: only
+   * in workerd.
+   */
+  contentLength?: boolean;
+  /** Called after each slice with its outcome. */
+  onSlice?: (r: SlicePushResult, done: number, total: number) => void;
+}
+
+export interface SlicePushResult {
+  region: string;
+  slice_id: string;
+  /** created (201) | existing (200) | async (202, then polled to completion) | conflict (409) | failed */
+  outcome: 'created' | 'existing' | 'async' | 'conflict' | 'failed';
+  status: number;
+  items?: number;
+  failures?: number;
+  excluded?: number;
+  pending?: number;
+  by_signature?: Record<string, number>;
+  retries: number;
+  error?: string;
+}
+
+export interface PushCounts {
+  slices: number;
+  created: number;
+  existing: number;
+  async: number;
+  conflicts: number;
+  failed: number;
+  retries: number;
+  /** Items, failures, excluded, pending as the service reported them, over stored slices. */
+  items: number;
+  failures: number;
+  excluded: number;
+  pending: number;
+  results: SlicePushResult[];
+}
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+const join = (base: string, path: string) => base.replace(/\/+$/, '') + path;
+const retryable = (status: number) => status >= 500 || status === 429;
+
+interface Answer { status: number; body: any }
+
+/** One request with retries; returns the last answer (never throws for HTTP statuses). */
+async function request(
+  opts: Required<Pick<PushOptions, 'fetch' | 'attempts' | 'backoffMs'>>,
+  make: () => Request,
+  counter: { retries: number },
+): Promise<Answer> {
+  let lastError = '';
+  for (let attempt = 0; attempt < opts.attempts; attempt++) {
+    if (attempt > 0) {
+      counter.retries++;
+      await sleep(opts.backoffMs * 2 ** (attempt - 1));
+    }
+    let res: Response;
+    try {
+      res = await opts.fetch(make());
+    } catch (e) {
+      const cause = (e as { cause?: { message?: string; code?: string } }).cause;
+      lastError = `network: ${(e as Error).message}${cause ? ` (${cause.code ?? ''} ${cause.message ?? ''})` : ''}`;
+      continue;
+    }
+    const text = await res.text();
+    let body: any = null;
+    try { body = text ? JSON.parse(text) : null; } catch { body = text; }
+    if (retryable(res.status) && attempt < opts.attempts - 1) {
+      lastError = `${res.status} ${typeof body === 'object' && body?.error ? body.error.message : String(text).slice(0, 200)}`;
+      continue;
+    }
+    return { status: res.status, body };
+  }
+  return { status: 0, body: { error: { code: 'unreachable', message: lastError } } };
+}
+
+/** GET a JSON document with the same retries as the push (5xx / 429 / network). */
+export async function getJson(
+  options: Pick<PushOptions, 'fetch' | 'baseUrl' | 'token' | 'attempts' | 'backoffMs'>,
+  path: string,
+): Promise<{ status: number; body: any }> {
+  const url = join(options.baseUrl, path);
+  return request(
+    { fetch: options.fetch, attempts: options.attempts ?? 6, backoffMs: options.backoffMs ?? 250 },
+    () => new Request(url, { headers: { authorization: `Bearer ${options.token}` } }),
+    { retries: 0 },
+  );
+}
+
+/** Runs `fn` over `xs` with at most `limit` calls in flight; results in input order. */
+export async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T, i: number) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(xs.length);
+  let next = 0;
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= xs.length) return;
+      out[i] = await fn(xs[i], i);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, xs.length)) }, worker));
+  return out;
+}
+
+const errorText = (a: Answer) => (a.body && typeof a.body === 'object' && a.body.error ? `${a.body.error.code}: ${a.body.error.message}` : `HTTP ${a.status}`);
+
+/** Pushes every slice of the world (region × version). Resolves with counts; never rejects on HTTP errors. */
+export async function pushWorld(world: { slices: readonly DemoSlice[] }, options: PushOptions): Promise<PushCounts> {
+  const opts = {
+    fetch: options.fetch, attempts: options.attempts ?? 6, backoffMs: options.backoffMs ?? 250,
+  };
+  const concurrency = Math.max(1, options.concurrency ?? 4);
+  const pollMs = options.pollMs ?? 250;
+  const pollTimeoutMs = options.pollTimeoutMs ?? 600_000;
+  const auth = { authorization: `Bearer ${options.token}` };
+  const inWorkerd = (globalThis as { navigator?: { userAgent?: string } }).navigator?.userAgent === 'Cloudflare-Workers';
+  const withLength = options.contentLength ?? inWorkerd;
+  const slices = world.slices;
+  const results: SlicePushResult[] = new Array(slices.length);
+  let next = 0;
+  let done = 0;
+
+  const pushOne = async (slice: DemoSlice): Promise<SlicePushResult> => {
+    const counter = { retries: 0 };
+    const bytes = new TextEncoder().encode(sliceNdjson(slice));
+    const url = join(options.baseUrl, `/v1/regions/${slice.region}/slices`);
+    const post = await request(opts, () => new Request(url, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/x-ndjson', ...(withLength ? { 'content-length': String(bytes.byteLength) } : {}) },
+      body: bytes,
+    }), counter);
+    const base = { region: slice.region, slice_id: slice.slice_id, status: post.status, retries: counter.retries };
+    const summary = (b: any) => ({ items: b.items, failures: b.failures, excluded: b.excluded, pending: b.pending, by_signature: b.by_signature });
+    if (post.status === 201) return { ...base, outcome: 'created', ...summary(post.body) };
+    if (post.status === 200) return { ...base, outcome: 'existing', ...summary(post.body) };
+    if (post.status === 409) return { ...base, outcome: 'conflict', error: errorText(post) };
+    if (post.status !== 202) return { ...base, outcome: 'failed', error: errorText(post) };
+    // Taken asynchronously: poll the slice until it is no longer processing.
+    const getUrl = join(options.baseUrl, `/v1/regions/${slice.region}/slices/${encodeURIComponent(slice.slice_id)}`);
+    const until = Date.now() + pollTimeoutMs;
+    for (;;) {
+      await sleep(pollMs);
+      const g = await request(opts, () => new Request(getUrl, { headers: auth }), counter);
+      if (g.status === 200 && g.body?.status === 'failed') return { ...base, retries: counter.retries, outcome: 'failed', error: `slice failed: ${g.body.error ?? 'unknown'}` };
+      if (g.status === 200 && g.body?.status !== 'processing') return { ...base, retries: counter.retries, outcome: 'async', ...summary(g.body) };
+      if (g.status !== 200 && g.status !== 404) return { ...base, retries: counter.retries, outcome: 'failed', error: `poll: ${errorText(g)}` };
+      if (Date.now() > until) return { ...base, retries: counter.retries, outcome: 'failed', error: `still processing after ${pollTimeoutMs} ms` };
+    }
+  };
+
+  const worker = async () => {
+    for (;;) {
+      const i = next++;
+      if (i >= slices.length) return;
+      results[i] = await pushOne(slices[i]);
+      done++;
+      options.onSlice?.(results[i], done, slices.length);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, slices.length) }, worker));
+
+  const counts: PushCounts = {
+    slices: slices.length, created: 0, existing: 0, async: 0, conflicts: 0, failed: 0, retries: 0,
+    items: 0, failures: 0, excluded: 0, pending: 0, results,
+  };
+  for (const r of results) {
+    counts.retries += r.retries;
+    if (r.outcome === 'conflict') counts.conflicts++;
+    else if (r.outcome === 'failed') counts.failed++;
+    else {
+      counts[r.outcome]++;
+      counts.items += r.items ?? 0;
+      counts.failures += r.failures ?? 0;
+      counts.excluded += r.excluded ?? 0;
+      counts.pending += r.pending ?? 0;
+    }
+  }
+  return counts;
+}
+
+/** Sums counts of several pushes (the CLI pushes region batch by region batch). */
+export function addCounts(a: PushCounts, b: PushCounts): PushCounts {
+  const out = { ...a, results: [...a.results, ...b.results] };
+  for (const k of ['slices', 'created', 'existing', 'async', 'conflicts', 'failed', 'retries', 'items', 'failures', 'excluded', 'pending'] as const) out[k] = a[k] + b[k];
+  return out;
+}
+
+export const emptyCounts = (): PushCounts => ({
+  slices: 0, created: 0, existing: 0, async: 0, conflicts: 0, failed: 0, retries: 0, items: 0, failures: 0, excluded: 0, pending: 0, results: [],
+});

@@ -1,0 +1,104 @@
+// GPU backend end to end: a slice with unpredicted items and unprobed failures goes
+// `probing`, a real ONNX model run (local OIP server) fills predictions and probes through
+// the queue, and the slice ends `complete` with signatures and counters moved once.
+// Faults go through a proxy (see global-setup.ts): a backend that fails keeps items
+// UNPROBED, dead-letters the job, and a replay finishes the slice.
+import { describe, it, expect, afterEach } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { featuresFor, referenceForward } from '../../gpu-backend/model/spec.ts';
+import { policyIndex } from '../../taxonomy/policies.ts';
+import { api, item, submit } from './helpers.ts';
+
+const fault = (mode: string) => fetch(`${env.INFERENCE_URL}/__fault`, { method: 'POST', body: JSON.stringify({ mode }) });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await f();
+    if (ok(v) || Date.now() > until) return v;
+    await sleep(100);
+  }
+}
+
+// Audio carries the violation alone, but the reference model's fusion weights drown it.
+const drowned = () => featuresFor({ policyIndex: policyIndex('hate.slur'), audio: 0.95, visual: 0.05, text: 0.05 });
+
+const slice = (id: string) => ({
+  slice_id: id, model: { id: 'gpu', version: '1', stage: 'sft' },
+  items: [
+    item('p1', { label: { violating: true, evidence: ['audio'] }, prediction: undefined, features: drowned() }),
+    item('p2', { label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.05 }, features: drowned() }),
+    item('p3', { label: { violating: false }, prediction: { score: 0.1 } }),
+    item('p4', { label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.05 } }), // no features: stays UNPROBED
+  ],
+});
+
+describe('GPU backend: predictions and probes', () => {
+  afterEach(async () => { await fault('ok'); });
+
+  it('fills predictions and probes from a real model run, then completes', async () => {
+    const r = await submit('KE', slice('gpu-ok'));
+    expect(r.status).toBe(201);
+    expect(r.data).toMatchObject({ status: 'probing', items: 4, pending: 1, by_signature: { UNPROBED: 2 } });
+    const done = await waitFor(() => api('/v1/regions/KE/slices/gpu-ok'), (x) => x.data.status === 'complete');
+    expect(done.data).toMatchObject({ status: 'complete', pending: 0, failures: 3, by_signature: { 'FUS.SUPPRESS.audio': 2, UNPROBED: 1 } });
+
+    const p1 = (await api('/v1/regions/KE/slices/gpu-ok/items/p1')).data;
+    const f = drowned();
+    const rows = referenceForward({
+      audio: [f.audio, f.audio], visual: [f.visual, new Array(f.visual.length).fill(0)], text: [f.text, new Array(f.text.length).fill(0)],
+      modality_mask: [[1, 1, 1], [1, 0, 0]], policy_context: [[0], [0]],
+    });
+    const p = policyIndex('hate.slur');
+    expect(p1.item.prediction.source).toBe('gpu-backend');
+    expect(p1.item.prediction.score).toBeCloseTo(rows[0][p], 5); // the ONNX run equals the reference forward pass
+    expect(p1.item.probes.audio_only).toBeCloseTo(rows[1][p], 5);
+    expect(Object.keys(p1.item.probes).sort()).toEqual(['audio_only', 'no_audio', 'no_text', 'no_visual', 'policy_context', 'text_only', 'visual_only']);
+    expect(p1.outcome).toBe('FN');
+    expect(p1.primary).toBe('FUS.SUPPRESS.audio');
+    // p2 kept its submitted score and got probes only.
+    const p2 = (await api('/v1/regions/KE/slices/gpu-ok/items/p2')).data;
+    expect(p2.item.prediction).toEqual({ score: 0.05 });
+    expect(p2.primary).toBe('FUS.SUPPRESS.audio');
+
+    const sc = (await api('/v1/regions/KE/scorecard?model=gpu&version=1')).data;
+    expect(sc).toMatchObject({ items: 4, pending: 0, failures: 3 });
+    expect(sc.by_signature.map((s: any) => [s.code, s.count])).toEqual([['FUS.SUPPRESS.audio', 2], ['UNPROBED', 1]]);
+  });
+
+  it('keeps items UNPROBED while the backend fails, dead-letters the job, and a replay finishes it', async () => {
+    await fault('503');
+    const r = await submit('UG', slice('gpu-down'));
+    expect(r.data.status).toBe('probing');
+    const dead = await waitFor(() => api('/v1/admin/dead-letters'), (x) => x.data.dead_letters.some((d: any) => d.error.includes('503')), 45_000);
+    if (!dead.data.dead_letters.length) console.log(await env.DB.prepare('SELECT * FROM probe_jobs').all());
+    const letter = dead.data.dead_letters.find((d: any) => d.error.includes('503'));
+    expect(letter).toMatchObject({ queue: 'probe', attempts: 4, replayed_at: null });
+    // Nothing was lost or counted: the slice still waits, its items as submitted.
+    const waiting = (await api('/v1/regions/UG/slices/gpu-down')).data;
+    expect(waiting).toMatchObject({ status: 'probing', pending: 1, by_signature: { UNPROBED: 2 } });
+    expect((await api('/v1/regions/UG/slices/gpu-down/items/p2')).data.primary).toBe('UNPROBED');
+
+    await fault('ok');
+    const replay = await api(`/v1/admin/dead-letters/${letter.id}/replay`, { method: 'POST' });
+    expect(replay.data).toEqual({ id: letter.id, replayed: true });
+    expect((await api(`/v1/admin/dead-letters/${letter.id}/replay`, { method: 'POST' })).status).toBe(409);
+    const done = await waitFor(() => api('/v1/regions/UG/slices/gpu-down'), (x) => x.data.status === 'complete');
+    expect(done.data).toMatchObject({ pending: 0, failures: 3, by_signature: { 'FUS.SUPPRESS.audio': 2, UNPROBED: 1 } });
+    const sc = (await api('/v1/regions/UG/scorecard?model=gpu&version=1')).data;
+    expect(sc).toMatchObject({ items: 4, failures: 3, pending: 0 });
+    expect((await api('/v1/admin/dead-letters')).data.dead_letters.find((d: any) => d.id === letter.id)).toBeUndefined();
+    // A non-admin cannot see or replay dead letters.
+    expect((await api('/v1/admin/dead-letters', { token: 'nope' })).status).toBe(401);
+  });
+
+  it('treats a refused connection like any other outage', async () => {
+    await fault('down');
+    const r = await submit('TZ', slice('gpu-refused'));
+    expect(r.data.status).toBe('probing');
+    const dead = await waitFor(() => api('/v1/admin/dead-letters'), (x) => x.data.dead_letters.some((d: any) => d.body.slicePk && d.error.match(/network|connect|socket|fetch/i)));
+    expect(dead.data.dead_letters.length).toBeGreaterThan(0);
+    expect((await api('/v1/regions/TZ/slices/gpu-refused')).data.status).toBe('probing');
+  });
+});
