@@ -92,7 +92,7 @@ export const slices = sqliteTable('slices', {
   modelId: text('model_id').notNull(),
   modelVersion: text('model_version').notNull(),
   modelStage: text('model_stage').notNull(),
-  /** SHA-256 of the canonical slice content: same id + other content → 409. */
+  /** SHA-256 of the raw body bytes: the same id with any other body → 409. */
   contentHash: text('content_hash'),
   /** processing | probing | complete | failed */
   status: text('status').notNull(),

@@ -18,6 +18,8 @@ export function needsBackend(item: EvalItem, primary: string | null): boolean {
 }
 
 const segKey = (stream: string, seg: number) => `${stream}\u0000${seg}`;
+/** A stream is judged per policy: each policy's decisions form their own sequence. */
+const streamKey = (item: EvalItem) => `${item.live!.stream_id}\u0001${item.policy}`;
 
 export class SliceProcessor {
   readonly delta = new AggregateDelta();
@@ -45,15 +47,16 @@ export class SliceProcessor {
     const threshold = effectiveThreshold(item, policyByCode(item.policy)!.threshold);
     const live = item.live;
     if (!live) return this.emit({ item, json, threshold });
-    const key = segKey(live.stream_id, live.segment);
+    const stream = streamKey(item);
+    const key = segKey(stream, live.segment);
     this.seen.add(key);
     // A segment claimed twice with different decisions counts as unknown (StreamIndex decides).
-    this.streams.add(live.stream_id, live.segment, decisionFacts(item, threshold));
+    this.streams.add(stream, live.segment, decisionFacts(item, threshold));
     const list = this.held.get(key);
     if (list) list.push({ item, json, threshold });
     else this.held.set(key, [{ item, json, threshold }]);
     // This item and its neighbours may now have both of their neighbours.
-    for (const s of [live.segment - 1, live.segment, live.segment + 1]) await this.release(live.stream_id, s);
+    for (const s of [live.segment - 1, live.segment, live.segment + 1]) await this.release(stream, s);
   }
 
   async finish(): Promise<void> {
@@ -77,7 +80,7 @@ export class SliceProcessor {
 
   private async emit(h: Held, final = false): Promise<void> {
     const { item, json, threshold } = h;
-    const neighbours = item.live ? this.streams.neighbours(item.live.stream_id, item.live.segment) : undefined;
+    const neighbours = item.live ? this.streams.neighbours(streamKey(item), item.live.segment) : undefined;
     const d = diagnoseItem(item, { threshold, neighbours });
     // A later, disagreeing claim of a neighbouring segment makes that segment unknown, which can
     // undo a TMP.FLIP (never create one: neighbours only go from known to unknown once both were

@@ -28,7 +28,8 @@ export const ProbesSchema = z.looseObject({
 });
 
 export const ItemSchema = z.looseObject({
-  item_id: z.string().min(1).max(128),
+  // '.' and '..' would be normalised away in item URLs.
+  item_id: z.string().min(1).max(128).refine((s) => s !== '.' && s !== '..', { message: "'.' and '..' are not item ids" }),
   content_id: z.string().max(256).optional(),
   surface: z.enum(['vod', 'live', 'short', 'image']),
   language: z.string().regex(/^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$/, 'a BCP-47 language tag').optional(),

@@ -57,14 +57,17 @@ export async function rows<T = Record<string, unknown>>(sql: string, ...binds: u
   return results;
 }
 
-/** Everything stored for a region: slices, item chunks, aggregates, model versions of a model id. */
+/** Everything stored for a region: slices, item chunks, aggregates, model versions of a model id (one D1 batch). */
 export async function storedFor(region: string, modelId: string) {
-  const [s] = await rows<{ n: number }>('SELECT count(*) AS n FROM slices WHERE region = ?', region);
-  const [c] = await rows<{ n: number }>('SELECT count(*) AS n FROM item_chunks WHERE slice_pk IN (SELECT pk FROM slices WHERE region = ?)', region);
-  const [a] = await rows<{ n: number; v: number }>('SELECT count(*) AS n, total(value) AS v FROM aggregates WHERE region = ?', region);
-  const [m] = await rows<{ n: number }>('SELECT count(*) AS n FROM model_versions WHERE model_id = ?', modelId);
-  const [l] = await rows<{ n: number }>('SELECT count(*) AS n FROM slice_commits');
-  return { slices: s.n, chunks: c.n, aggregates: a.n, aggregateTotal: a.v, modelVersions: m.n, commits: l.n };
+  const [s, c, a, m, l] = await env.DB.batch([
+    env.DB.prepare('SELECT count(*) AS n FROM slices WHERE region = ?').bind(region),
+    env.DB.prepare('SELECT count(*) AS n FROM item_chunks WHERE slice_pk IN (SELECT pk FROM slices WHERE region = ?)').bind(region),
+    env.DB.prepare('SELECT count(*) AS n, total(value) AS v FROM aggregates WHERE region = ?').bind(region),
+    env.DB.prepare('SELECT count(*) AS n FROM model_versions WHERE model_id = ?').bind(modelId),
+    env.DB.prepare('SELECT count(*) AS n FROM slice_commits'),
+  ]);
+  const one = (r: D1Result) => r.results[0] as { n: number; v?: number };
+  return { slices: one(s).n, chunks: one(c).n, aggregates: one(a).n, aggregateTotal: one(a).v, modelVersions: one(m).n, commits: one(l).n };
 }
 
 /** Every object key left in the SLICES bucket. */

@@ -37,6 +37,17 @@ const flipStream = (s: string) => [0, 1, 2, 3, 4].map((n) => seg(s, n, true, n =
 const order = <T>(xs: T[], idx: number[]) => idx.map((i) => xs[i]);
 
 describe('TMP.FLIP', () => {
+  it('judges a stream per policy: another policy on the same segments neither hides nor fakes a flip', async () => {
+    const sliceId = uid('policies');
+    const hate = flipStream('st-p');
+    // spam.scam (T 0.6) on the same stream and segments, all decided alike (TN).
+    const spam = [0, 1, 2, 3, 4].map((n) => seg('st-p', n, false, 0.1, { policy: 'spam.scam', suffix: '-spam' }));
+    const data = await sendNdjson(sliceId, [hate[0], spam[0], hate[1], spam[1], spam[2], hate[2], spam[3], hate[3], spam[4], hate[4]]);
+    expect(data).toMatchObject({ items: 10, failures: 1, by_signature: { 'TMP.FLIP': 1 } });
+    expect(await getItem(sliceId, 'st-p-2')).toMatchObject({ outcome: 'FN', primary: 'TMP.FLIP' });
+    expect(await getItem(sliceId, 'st-p-2-spam')).toMatchObject({ outcome: 'TN', primary: null });
+  });
+
   it('segments 0..4 in shuffled order: the segment whose decision differs from 1 and 3 is TMP.FLIP', async () => {
     const sliceId = uid('flip');
     const s = flipStream('st-a');

@@ -184,8 +184,8 @@ describe('body formats', () => {
     expect(r.data.items).toBe(1);
   });
 
-  it('item ids with spaces and non-ASCII characters can be looked up', async () => {
-    const ids = ['a b', 'ação-ü', 'x:y.z', 'q?x=1#f'];
+  it('item ids with spaces, slashes, percent signs and non-ASCII characters can be looked up', async () => {
+    const ids = ['a b', 'ação-ü', 'x:y.z', 'q?x=1#f', 'a/b', '50%', 'x%2Fy'];
     const r = await submit('UY', { slice_id: 'fmt-ids', model: MODEL, items: ids.map((id) => ({ ...CRAFTED[6], item_id: id })) });
     expect(r.status).toBe(201);
     for (const id of ids) {

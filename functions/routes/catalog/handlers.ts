@@ -59,6 +59,10 @@ export const getSignatureHandler: RouteHandler<typeof getSignature, AppEnv> = as
     .bind(family).all<{ intervention: string; weight: number; rationale: string }>();
   let interventions = maps.map((m) => ({ code: m.intervention, weight: m.weight, rationale: m.rationale }));
   let overridden = false;
+  if (!q.region && (q.model || q.version)) {
+    const field = q.model ? 'model' : 'version';
+    throw new ApiError(400, 'invalid_request', `${field}: only used together with region`, { field });
+  }
   let region: { region: string; model: string | null; version: string | null; count: number; rate: ReturnType<typeof rateOf> } | undefined;
   if (q.region) {
     requireAccess(c.get('principal'), 'read', q.region);
