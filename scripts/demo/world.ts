@@ -26,7 +26,7 @@ import { POLICY_CODES, policyByCode, policyIndex } from '../../taxonomy/policies
 import { defaultMapping } from '../../taxonomy/mappings.ts';
 import { recommend } from '../../taxonomy/ranking.ts';
 import type { EvalItem, Modality, Surface, Vote } from '../../taxonomy/types.ts';
-import { featuresFor } from '../../gpu-backend/model/spec.ts';
+import { featuresFor, mulberry32 } from '../../gpu-backend/model/spec.ts';
 
 // ---------------------------------------------------------------------------------------
 // Public shapes
@@ -127,16 +127,8 @@ export const demoSliceId = (region: string, version: string) => `demo-${region}-
 // ---------------------------------------------------------------------------------------
 // Deterministic randomness
 
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The same PRNG the reference model's weights come from.
+export { mulberry32 };
 
 /** FNV-1a, 32 bits. */
 function hash32(s: string): number {
