@@ -23,6 +23,15 @@ export default defineConfig({
         },
       },
       {
+        test: {
+          name: 'pages',
+          include: ['test/pages/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
         plugins: [
           cloudflareTest(async ({ inject }) => ({
             main: './functions/index.ts',

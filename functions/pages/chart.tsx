@@ -3,7 +3,7 @@
 // carries its numbers three times: as visible text, as an accessible name (role="img" +
 // aria-label, and a <title> tooltip), and raw in data- attributes for tests.
 import type { RateOut } from '../services/rates.ts';
-import { fmtCount, fmtInterval, fmtPct, raw } from './format.ts';
+import { fmtCount, fmtEdge, fmtInterval, fmtPct, raw } from './format.ts';
 import { niceMax } from './palette.ts';
 
 export interface Bar { code: string; count: number; rate: RateOut }
@@ -47,7 +47,7 @@ export function SignatureChart({ bars, id, caption }: { bars: Bar[]; id: string;
           {ticks(top).map((t) => (
             <g>
               <line x1={x(t)} x2={x(t)} y1={TOP} y2={axisY} stroke="#d0d0d0" stroke-width="1" />
-              <text x={x(t)} y={axisY + 18} font-size="12" text-anchor="middle" fill="#333">{fmtPct(t)}</text>
+              <text x={x(t)} y={axisY + 18} font-size="12" text-anchor="middle" fill="#333">{fmtEdge(t)}</text>
             </g>
           ))}
           <line x1={LABEL_W} x2={LABEL_W + BAR_W} y1={axisY} y2={axisY} stroke="#555" stroke-width="1" />

@@ -4,10 +4,14 @@ const MINUS = '\u2212';
 
 const signed = (s: string) => (s.startsWith('-') ? MINUS + s.slice(1) : s);
 
+// One formatter for every count: Number#toLocaleString builds a new one per call, which costs
+// tens of microseconds each — milliseconds on a 120-region heatmap.
+const COUNT = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
+
 /** A count: 12,345 (non-integers keep up to 3 decimals). */
 export function fmtCount(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
-  return n.toLocaleString('en-US', { maximumFractionDigits: 3 });
+  return COUNT.format(n);
 }
 
 /** A rate as a percentage: 2 decimals below 10 %, 1 decimal from 10 % (three significant figures). */
@@ -16,6 +20,11 @@ export function fmtPct(v: number | null | undefined): string {
   const pct = v * 100;
   const digits = v !== 0 && Math.abs(v) < 0.1 ? 2 : 1;
   return signed(pct.toFixed(digits)) + '%';
+}
+
+/** A round scale edge (legend, axis ticks): 4%, 12.5%, 0.25% — no padding zeros. */
+export function fmtEdge(v: number): string {
+  return `${Number((v * 100).toPrecision(4))}%`;
 }
 
 /** A Wilson (or Newcombe) interval: 3.01%–8.91%. */
@@ -37,7 +46,7 @@ export function fmtPp(v: number | null | undefined): string {
 export function fmtP(p: number | null | undefined): string {
   if (p === null || p === undefined || !Number.isFinite(p)) return '—';
   if (p === 0) return '0';
-  return p >= 0.001 ? p.toFixed(3) : signed(p.toExponential(1));
+  return p >= 0.001 ? p.toFixed(3) : p.toExponential(1).replace(/-/g, MINUS);
 }
 
 /** A test statistic or index (z, ECE, PSI): fixed decimals, proper minus sign. */

@@ -31,9 +31,11 @@ thead th{background:#eef1f6}
 .num{text-align:right;white-space:nowrap}
 .muted{color:#555}
 .small{font-size:.88rem}
+.sub{display:block;font-size:.8rem;color:#444}
 code{font:.92em ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f2f2f2;padding:0 .2em;border-radius:2px}
 form.filters{display:flex;gap:1rem;flex-wrap:wrap;align-items:flex-end;background:#f4f6fa;padding:.6rem .8rem;border:1px solid #c9d1df;border-radius:4px;margin:.6rem 0}
-form.filters label{display:flex;flex-direction:column;font-weight:600;font-size:.9rem;gap:.15rem}
+form.filters .field{display:flex;flex-direction:column;gap:.15rem}
+form.filters label{font-weight:600;font-size:.9rem}
 select,input,button{font:inherit;padding:.25rem .45rem;border:1px solid #767676;border-radius:3px;background:#fff;color:#111}
 button{background:#1f4e99;color:#fff;border-color:#1f4e99;cursor:pointer}
 .kpis{display:flex;flex-wrap:wrap;gap:.8rem;margin:.6rem 0}

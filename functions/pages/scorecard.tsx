@@ -223,7 +223,7 @@ function Comparison({ sc, compare }: { sc: Scorecard; compare: ScorecardPageProp
               <td class="num">{fmtPct(c.from.rate.value)}</td>
               <td class="num">{fmtCount(c.to.count)} / {fmtCount(c.to.n)}</td>
               <td class="num">{fmtPct(c.to.rate.value)}</td>
-              <td class="num">{c.diff ? `${fmtPp(c.diff.value)} (${fmtPp(c.diff.low)} to ${fmtPp(c.diff.high)})` : '—'}</td>
+              <td class="num">{c.diff ? <>{fmtPp(c.diff.value)}<span class="sub">{fmtPp(c.diff.low)} to {fmtPp(c.diff.high)}</span></> : '—'}</td>
               <td class="num">{fmtStat(c.z)}</td>
               <td class="num">{fmtP(c.p)}</td>
               <td class="num">{fmtP(c.q)}</td>
@@ -299,17 +299,19 @@ function Picker(p: ScorecardPageProps) {
     <>
       <form class="filters" method="get" action={`/scorecards/${sc.region}`} aria-label="Choose the model version">
         <input type="hidden" name="model" value={sc.model.id} />
-        <label for="version">Version of {sc.model.id}
+        <div class="field">
+          <label for="version">Version of {sc.model.id}</label>
           <select id="version" name="version">
             {p.versions.map((v) => <option value={v.version} selected={v.version === sc.model.version}>{v.version} — {v.stage}</option>)}
           </select>
-        </label>
-        <label for="compare-with">Compare with
+        </div>
+        <div class="field">
+          <label for="compare-with">Compare with</label>
           <select id="compare-with" name="compare">
             <option value="" selected={!p.compare || p.compare.chosen === ''}>its predecessor{p.predecessor ? ` (now ${p.predecessor})` : ''}</option>
             {p.compareOptions.map((v) => <option value={v.version} selected={p.compare?.chosen === v.version}>{v.version} — {v.stage}</option>)}
           </select>
-        </label>
+        </div>
         <button type="submit">Show</button>
       </form>
       {others.length ? (

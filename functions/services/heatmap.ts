@@ -1,13 +1,27 @@
 // The global heatmap (regions × primary signatures) for one model version, optionally for one
-// policy — from aggregates only, in ONE indexed read (aggregates_model_metric covers it:
-// model_id, model_version, metric, region, policy, value). Rates follow SPEC §9 exactly as the
+// policy — from aggregates only, in ONE statement on the covering index aggregates_model_metric
+// (model_id, model_version, metric, region, policy, value). Rates follow SPEC §9 exactly as the
 // scorecard computes them: k / (items − excluded − pending), LBL.AMBIG over labelled items.
+//
+// The statement sums over policies in SQLite (GROUP BY metric, region follows the index order: no
+// temporary B-tree), so D1 returns one row per region × metric instead of one per region ×
+// policy × metric (8× fewer at 8 policies). The two halves of the UNION ALL are the two metric
+// ranges (the four counts; 'sig:' … 'sig;'), each an index range seek: the plain OR form lets
+// SQLite use the index range too, but not once GROUP BY is added (it then scans every metric of
+// the version, calibration and score bins included).
 import { ALL_ITEM_SIGNATURE_CODES } from '../../taxonomy/signatures/index.ts';
 import { metric } from './aggregates.ts';
 import { rateOf, type RateOut } from './rates.ts';
 
-export const HEATMAP_SQL = `SELECT region, policy, metric, value FROM aggregates WHERE model_id = ? AND model_version = ?
-  AND (metric IN ('items', 'excluded', 'pending', 'failures') OR (metric >= 'sig:' AND metric < 'sig;'))`;
+const part = (metrics: string) => `SELECT region, metric, SUM(value) AS value FROM aggregates
+  WHERE model_id = ? AND model_version = ? AND ${metrics} AND (? IS NULL OR policy = ?) GROUP BY metric, region`;
+
+/** Binds (model, version, policy|null, policy|null) twice: see heatmapParams. */
+export const HEATMAP_SQL = `${part("metric IN ('items', 'excluded', 'pending', 'failures')")}
+  UNION ALL ${part("metric >= 'sig:' AND metric < 'sig;'")}`;
+
+export const heatmapParams = (modelId: string, version: string, policy: string | null) =>
+  [modelId, version, policy, policy, modelId, version, policy, policy];
 
 const AMBIG = 'LBL.AMBIG';
 
@@ -39,15 +53,14 @@ export async function buildHeatmap(
   d1: D1Database, modelId: string, version: string, policy: string | null,
   visible: (region: string) => boolean = () => true,
 ): Promise<Heatmap> {
-  const { results } = await d1.prepare(HEATMAP_SQL).bind(modelId, version)
-    .all<{ region: string; policy: string; metric: string; value: number }>();
+  const { results } = await d1.prepare(HEATMAP_SQL).bind(...heatmapParams(modelId, version, policy))
+    .all<{ region: string; metric: string; value: number }>();
   const byRegion = new Map<string, Map<string, number>>(); // region → metric → Σ value over the chosen policies
   for (const r of results) {
-    if (policy !== null && r.policy !== policy) continue;
     if (!visible(r.region)) continue;
     let m = byRegion.get(r.region);
     if (!m) byRegion.set(r.region, (m = new Map()));
-    m.set(r.metric, (m.get(r.metric) ?? 0) + r.value);
+    m.set(r.metric, r.value);
   }
   const codes = new Set<string>();
   for (const m of byRegion.values()) for (const [k, v] of m) if (k.startsWith('sig:') && v > 0) codes.add(k.slice(4));

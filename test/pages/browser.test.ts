@@ -51,9 +51,9 @@ describe.skipIf(!HAVE_CHROMIUM)('pages in a real browser', () => {
   it('asks for a key, signs in with the form, and keeps the key in an HttpOnly SameSite=Strict cookie', async () => {
     const res = await page.goto(`${w.url}/scorecards`);
     expect(res!.status()).toBe(401);
-    await expect(page.getByLabel('API key')).toBeDefined();
+    expect(await page.getByRole('textbox', { name: 'API key' }).count()).toBe(1);
     await page.screenshot({ path: join(ARTIFACTS, 'pages-login.png'), fullPage: true });
-    await page.getByLabel('API key').fill(readKey);
+    await page.getByLabel('API key', { exact: true }).fill(readKey);
     await Promise.all([page.waitForURL(`${w.url}/scorecards`), page.getByRole('button', { name: 'Sign in' }).click()]);
     expect(await page.locator('#heatmap').count()).toBe(1);
     const cookies = await ctx.cookies();
@@ -69,7 +69,7 @@ describe.skipIf(!HAVE_CHROMIUM)('pages in a real browser', () => {
     for (const region of REGIONS) {
       const sc = (await apiJson(w.url, `/v1/regions/${region}/scorecard?model=${MODEL}&version=2`, { token: readKey })).data;
       const cells = await page.$$eval(`#heatmap tbody tr[data-region="${region}"] td[data-code]`,
-        (tds) => tds.map((td) => ({ ...(td as HTMLElement).dataset, text: td.textContent })));
+        (tds) => tds.map((td) => ({ ...(td as HTMLElement).dataset, text: td.textContent }) as Record<string, string | undefined>));
       for (const s of sc.by_signature) {
         const c = cells.find((x) => x.code === s.code)!;
         expect([num(c.count), num(c.value), num(c.low), num(c.high), num(c.n)]).toEqual([s.count, s.rate.value, s.rate.low, s.rate.high, s.rate.n]);
@@ -105,8 +105,8 @@ describe.skipIf(!HAVE_CHROMIUM)('pages in a real browser', () => {
   it('changes the version and policy with the GET form (no JavaScript on the page)', async () => {
     await page.goto(`${w.url}/scorecards?model=${MODEL}&version=2`);
     expect(await page.locator('script').count()).toBe(0);
-    await page.getByLabel(`Version of ${MODEL}`).selectOption('1');
-    await page.getByLabel('Policy').selectOption('hate.slur');
+    await page.getByLabel(`Version of ${MODEL}`, { exact: true }).selectOption('1');
+    await page.getByLabel('Policy', { exact: true }).selectOption('hate.slur');
     await Promise.all([page.waitForURL(/version=1/), page.getByRole('button', { name: 'Show' }).click()]);
     const h1 = await page.$eval('h1', (h) => ({ ...(h as HTMLElement).dataset }));
     expect(h1).toMatchObject({ model: MODEL, version: '1', policy: 'hate.slur' });
@@ -126,7 +126,7 @@ describe.skipIf(!HAVE_CHROMIUM)('pages in a real browser', () => {
     const sc = (await apiJson(w.url, `/v1/regions/BR/scorecard?model=${MODEL}&version=2`, { token: readKey })).data;
     const fr = await page.$eval('#failure-rate', (d) => ({ ...(d as HTMLElement).dataset }));
     expect({ value: num(fr.value), low: num(fr.low), high: num(fr.high), n: num(fr.n), too_few: fr.tooFew === 'true' }).toEqual(sc.failure_rate);
-    const bars = await page.$$eval('svg#signatures g.bar', (gs) => gs.map((g) => ({ ...(g as SVGGElement).dataset, label: g.getAttribute('aria-label') })));
+    const bars = await page.$$eval('svg#signatures g.bar', (gs) => gs.map((g) => ({ ...(g as SVGGElement).dataset }) as Record<string, string | undefined>));
     expect(bars.map((b) => [b.code, num(b.count), num(b.value), num(b.low), num(b.high)]))
       .toEqual(sc.by_signature.map((s: any) => [s.code, s.count, s.rate.value, s.rate.low, s.rate.high]));
     // the accessible name of each bar carries code, count and rate
@@ -138,6 +138,7 @@ describe.skipIf(!HAVE_CHROMIUM)('pages in a real browser', () => {
     const cells = await page.$$eval('table#compare tbody tr', (rs) => rs.map((r) => ({ ...(r as HTMLElement).dataset })));
     expect(cells.map((c) => [c.policy, c.signature, c.verdict, num(c.q)])).toEqual(cmp.cells.map((c: any) => [c.policy, c.signature, c.verdict, c.q]));
     await page.screenshot({ path: join(ARTIFACTS, 'pages-region-BR.png'), fullPage: true });
+    await page.locator('figure:has(svg#signatures)').screenshot({ path: join(ARTIFACTS, 'pages-region-BR-chart.png') });
   });
 
   it('shows a 403 page to a region key outside its regions, and loads nothing from elsewhere', async () => {

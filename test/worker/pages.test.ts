@@ -4,9 +4,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { ADMIN, api, createKey, item, submit } from './helpers.ts';
-import { HEATMAP_SQL } from '../../functions/services/heatmap.ts';
+import { HEATMAP_SQL, heatmapParams } from '../../functions/services/heatmap.ts';
 import { contrast, legend, niceMax, STEPS, stepOf } from '../../functions/pages/palette.ts';
-import { fmtInterval, fmtP, fmtPct, fmtPp } from '../../functions/pages/format.ts';
+import { fmtCount, fmtEdge, fmtInterval, fmtNum, fmtP, fmtPct, fmtPp, fmtStat } from '../../functions/pages/format.ts';
 
 const M = 'pgm';
 const tn = (id: string, policy = 'hate.slur') => item(id, { policy, label: { violating: false }, prediction: { score: 0.1 } });
@@ -335,11 +335,13 @@ describe('pages for people', () => {
     }
   });
 
-  it('reads the heatmap with one covering-index query', async () => {
-    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${HEATMAP_SQL}`).bind(M, '2').all<{ detail: string }>();
-    const plan = results.map((r) => r.detail).join(' | ');
-    expect(plan).toMatch(/USING COVERING INDEX aggregates_model_metric/);
-    expect(plan).not.toMatch(/SCAN aggregates/);
+  it('reads the heatmap with one statement: two range seeks on the covering index, no sort', async () => {
+    for (const policy of [null, 'hate.slur']) {
+      const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${HEATMAP_SQL}`).bind(...heatmapParams(M, '2', policy)).all<{ detail: string }>();
+      const plan = results.map((r) => r.detail);
+      expect(plan.filter((d) => /^SEARCH aggregates USING COVERING INDEX aggregates_model_metric \(model_id=\? AND model_version=\? AND metric/.test(d))).toHaveLength(2);
+      expect(plan.join(' | ')).not.toMatch(/SCAN|TEMP B-TREE/);
+    }
   });
 
   it('colours: every step keeps text contrast ≥ 4.5:1 and the scale is sequential with round bin edges', () => {
@@ -351,5 +353,28 @@ describe('pages for people', () => {
     expect(niceMax(0.021)).toBe(0.025);
     expect(legend(0.05).map((l) => [l.low, l.high])).toEqual([[0, 0], [0, 0.01], [0.01, 0.02], [0.02, 0.03], [0.03, 0.04], [0.04, 0.05]]);
     expect([0, 0.001, 0.01, 0.0101, 0.05].map((v) => stepOf(v, 0.05))).toEqual([0, 1, 1, 2, 5]);
+  });
+
+  it('formats numbers one way everywhere', () => {
+    expect([0.0523, 0.123, 0, 1, 0.00049, null].map(fmtPct)).toEqual(['5.23%', '12.3%', '0.0%', '100.0%', '0.05%', '—']);
+    expect(fmtInterval(0.0301, 0.0891)).toBe('3.01%–8.91%');
+    expect([-0.15, 0.012, 0].map(fmtPp)).toEqual(['\u221215.0 pp', '+1.20 pp', '0.0 pp']);
+    expect([0.0123, 4e-5, 1, null].map(fmtP)).toEqual(['0.012', '4.0e\u22125', '1.000', '—']);
+    expect([fmtStat(-3.20713), fmtStat(0.0921, 3)]).toEqual(['\u22123.21', '0.092']);
+    expect([fmtCount(12345), fmtNum(19.2), fmtNum(2 / 3), fmtEdge(0.04), fmtEdge(0.125), fmtEdge(0.0025)]).toEqual(['12,345', '19.2', '0.667', '4%', '12.5%', '0.25%']);
+  });
+
+  it('escapes what submitters control (model id and version) in every page', async () => {
+    const id = 'x"><script>alert(1)</script>';
+    const version = '1<i>';
+    const r = await submit('DE', { slice_id: 'xss', model: { id, version, stage: 'sft' }, items: many(3, (i) => tn(i), 'e') });
+    expect(r.status).toBe(201);
+    for (const path of [`/scorecards?model=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`, `/scorecards/DE?model=${encodeURIComponent(id)}&version=${encodeURIComponent(version)}`]) {
+      const p = await page(path);
+      expect(p.status, path).toBe(200);
+      expect(p.data).not.toContain('<script>alert');
+      expect(p.data).not.toContain('<i>');
+      expect(p.data).toContain('&lt;script&gt;');
+    }
   });
 });

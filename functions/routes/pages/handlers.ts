@@ -36,29 +36,30 @@ export async function regionPage(c: C) {
   }
   requireAccess(c.get('principal'), 'read', region);
   const d1 = c.env.DB;
-  const name = await regionName(d1, region);
-  if (name === null) throw new ApiError(404, 'unknown_region', `Unknown region '${region}'.`);
-  const signedIn = c.get('signedIn');
-
   const model = param(c, 'model', 128);
   const wanted = param(c, 'version', 64);
   const chosen = param(c, 'compare', 64) ?? '';
-  const here = await regionVersions(d1, region);
+  const [name, here] = await Promise.all([regionName(d1, region), regionVersions(d1, region)]);
+  if (name === null) throw new ApiError(404, 'unknown_region', `Unknown region '${region}'.`);
+  const signedIn = c.get('signedIn');
   const modelId = model ?? here[0]?.model_id;
   if (!modelId) return c.html(emptyRegionPage(region, name, signedIn), 200);
   const mine = here.filter((v) => v.model_id === modelId);
   const version = wanted ?? mine[0]?.version;
   if (!version) throw new ApiError(404, 'not_found', `Model ${modelId} has no data in ${region}.`);
 
-  // The page's numbers are the JSON API's: the same function builds both.
-  const sc = await buildScorecard(d1, region, modelId, version);
-  const pred = await predecessor(d1, modelId, version);
-  const from = chosen ? await getVersion(d1, modelId, chosen, 'compare') : pred;
-  let compare = null;
-  if (from) {
-    const [before, after] = await Promise.all([readCells(d1, region, modelId, from.version), readCells(d1, region, modelId, version)]);
-    compare = { from, predecessor: !chosen, chosen, cells: compareCells(before, after) };
-  }
+  // The page's numbers are the JSON API's: the same function builds both. The reads of the
+  // comparison run beside it.
+  const [sc, pred, picked, after] = await Promise.all([
+    buildScorecard(d1, region, modelId, version),
+    predecessor(d1, modelId, version).catch(() => null), // unknown version: buildScorecard says so
+    chosen ? getVersion(d1, modelId, chosen, 'compare') : null,
+    readCells(d1, region, modelId, version),
+  ]);
+  const from = picked ?? (chosen ? null : pred);
+  const compare = from
+    ? { from, predecessor: !chosen, chosen, cells: compareCells(await readCells(d1, region, modelId, from.version), after) }
+    : null;
   const versions = mine.some((v) => v.version === version) ? mine : [{ ...sc.model, first_slice_at: '' }, ...mine];
   return c.html(scorecardPage({
     sc, regionName: name, models: modelIds(here), versions, compare, predecessor: pred?.version ?? null,
