@@ -147,6 +147,9 @@ export const aggregates = sqliteTable('aggregates', {
   primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.policy, t.metric] }),
   // Cross-region reads (REG.DISPARITY, lifecycle, heatmap) by model version and metric.
   index('aggregates_model_metric').on(t.modelId, t.modelVersion, t.metric, t.region, t.policy, t.value),
+  // One region's scorecard: a covering seek (the primary key's index lacks `value`, so without
+  // this the planner prefers the index above and reads every region of the version).
+  index('aggregates_region_cell').on(t.region, t.modelId, t.modelVersion, t.policy, t.metric, t.value),
 ]);
 
 /** The same counters per slice (for distribution shift against a region's previous slice). */

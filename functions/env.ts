@@ -9,6 +9,8 @@ export interface Bindings {
   SECRETS_KEY?: string;
   ASYNC_INGEST_BYTES?: string;
   MAX_SLICE_BYTES?: string;
+  /** R2 multipart part size for large slices (default 8 MiB, at least R2's 5 MiB). */
+  R2_PART_BYTES?: string;
   INFERENCE_TRANSPORT?: string;
   INFERENCE_URL?: string;
   INFERENCE_MODEL?: string;

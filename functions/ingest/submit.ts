@@ -164,17 +164,20 @@ async function submitAsync(env: Bindings, region: string, body: ReadableStream<U
   const digest = new crypto.DigestStream('SHA-256');
   const digestWriter = digest.getWriter();
   const uploaded: R2UploadedPart[] = [];
+  const partSize = Math.max(5 * 1024 * 1024, Number(env.R2_PART_BYTES ?? PART_SIZE));
   let buf: Uint8Array[] = [];
   let bufBytes = 0;
   let total = 0;
-  const flushPart = async () => {
+  // R2 wants every part but the last of one size (and the last no larger): cut exact parts.
+  const flushPart = async (limit = Infinity) => {
     if (bufBytes === 0) return;
-    const part = new Uint8Array(bufBytes);
+    const all = new Uint8Array(bufBytes);
     let o = 0;
-    for (const c of buf) { part.set(c, o); o += c.byteLength; }
-    buf = [];
-    bufBytes = 0;
-    uploaded.push(await upload.uploadPart(uploaded.length + 1, part));
+    for (const c of buf) { all.set(c, o); o += c.byteLength; }
+    const size = Math.min(bufBytes, limit);
+    buf = size === bufBytes ? [] : [all.slice(size)];
+    bufBytes -= size;
+    uploaded.push(await upload.uploadPart(uploaded.length + 1, size === all.byteLength ? all : all.subarray(0, size)));
   };
   let header: SliceHeader | undefined;
   const v = new ItemValidator();
@@ -185,7 +188,7 @@ async function submitAsync(env: Bindings, region: string, body: ReadableStream<U
       await digestWriter.write(chunk);
       buf.push(chunk);
       bufBytes += chunk.byteLength;
-      if (bufBytes >= PART_SIZE) await flushPart();
+      while (bufBytes >= partSize) await flushPart(partSize);
     })) {
       const value = parseJsonLine(line.text, line.no);
       if (!header) header = validateHeader(value, line.no);

@@ -38,8 +38,36 @@ export function calibration(c: Map<string, number> | undefined) {
   return { fires: eceFires || ratioFires, ece: e.ece, n: e.n, fp, fn, fp_fn_p: p, reliability: e.bins };
 }
 
+type Counts = Map<string, Map<string, Map<string, number>>>; // region → policy → metric
+const CROSS_REGION_TTL_MS = 15_000;
+const crossRegion = new Map<string, { at: number; counts: Promise<Counts> }>();
+
+/** REG.DISPARITY needs every region's counts of the version. Reading them on every scorecard
+ *  grows with the number of regions, so each Worker instance keeps them for 15 s: a new slice
+ *  shows in its own region at once, in other regions' disparity tests within 15 s. */
+export function regionPolicyCountsCached(d1: D1Database, modelId: string, version: string): Promise<Counts> {
+  const key = `${modelId}\u0000${version}`;
+  const hit = crossRegion.get(key);
+  if (hit && Date.now() - hit.at < CROSS_REGION_TTL_MS) return hit.counts;
+  const counts = regionPolicyCounts(d1, modelId, version);
+  crossRegion.set(key, { at: Date.now(), counts });
+  counts.catch(() => crossRegion.delete(key));
+  return counts;
+}
+
+/** Overlays one region's fresh counts on cached cross-region counts. */
+function withRegion(counts: Counts, region: string, cells: Cells): Counts {
+  const out: Counts = new Map(counts);
+  const mine = new Map<string, Map<string, number>>();
+  for (const [policy, c] of cells) {
+    mine.set(policy, new Map(['items', 'failures', 'excluded', 'pending'].map((m) => [m, metric(c, m)])));
+  }
+  out.set(region, mine);
+  return out;
+}
+
 /** Region × policy failure counts of one model version, across regions (one indexed read). */
-export async function regionPolicyCounts(d1: D1Database, modelId: string, version: string) {
+export async function regionPolicyCounts(d1: D1Database, modelId: string, version: string): Promise<Counts> {
   const { results } = await d1.prepare(
     `SELECT region, policy, metric, value FROM aggregates WHERE model_id = ? AND model_version = ?
      AND metric IN ('items', 'failures', 'excluded', 'pending')`,
@@ -87,7 +115,8 @@ async function distShift(d1: D1Database, region: string, modelId: string, versio
   if (!latest) return [];
   const { results } = await d1.prepare(
     `SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
-     WHERE sa.slice_pk = ? OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ? AND pk < ? AND status IN ('complete', 'probing'))`,
+     WHERE (sa.slice_pk = ? OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ? AND pk < ? AND status IN ('complete', 'probing')))
+     AND ((sa.metric >= 'score:' AND sa.metric < 'score;') OR (sa.metric >= 'lang:' AND sa.metric < 'lang;') OR (sa.metric >= 'surface:' AND sa.metric < 'surface;'))`,
   ).bind(latest.pk, region, latest.pk).all<{ slice_pk: number; slice_id: string; policy: string; metric: string; value: number }>();
   const by = new Map<number, { slice_id: string; cells: Cells }>();
   for (const r of results) {
@@ -128,7 +157,7 @@ export async function sliceSignatures(
       out.push({ code: 'CAL.MISFIT', policy, statistics, interventions: mapping('CAL.MISFIT') });
     }
   }
-  const { cells: disp, global } = disparities(await regionPolicyCounts(d1, modelId, version));
+  const { cells: disp, global } = disparities(withRegion(await regionPolicyCountsCached(d1, modelId, version), region, cells));
   for (const d of disp) {
     if (d.region !== region || d.q! >= Q_LEVEL || d.z <= 0) continue;
     const g = global.get(d.policy)!;

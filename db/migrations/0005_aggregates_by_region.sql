@@ -1,0 +1,1 @@
+CREATE INDEX `aggregates_region_cell` ON `aggregates` (`region`,`model_id`,`model_version`,`policy`,`metric`,`value`);
