@@ -69,14 +69,23 @@ function runPart(name) {
   });
 }
 
+// Same markers as scripts/bench/lib/sections.mjs, so a part run directly and through this
+// script owns one and the same section.
 function replaceSection(doc, name, body) {
-  const start = `<!-- bench:${name}:start -->`;
-  const end = `<!-- bench:${name}:end -->`;
-  const block = `${start}\n${body}\n${end}`;
+  const start = `<!-- ${name}:start -->`;
+  const end = `<!-- ${name}:end -->`;
+  const block = `${start}\n${body.trim()}\n${end}`;
   const i = doc.indexOf(start);
   const j = doc.indexOf(end);
   if (i >= 0 && j > i) return doc.slice(0, i) + block + doc.slice(j + end.length);
   return doc.trim() ? `${doc.trimEnd()}\n\n${block}\n` : `${block}\n`;
+}
+
+/** The header block (title, machine, commands) at the top of the file. */
+function withHeader(doc, header) {
+  if (doc.includes('<!-- header:start -->')) return replaceSection(doc, 'header', header);
+  const rest = doc.replace(/^# Benchmarks\n+(?:[^<#\n][^\n]*\n)*\n*/, ''); // a bare title + intro written by a part
+  return `<!-- header:start -->\n${header}\n<!-- header:end -->\n\n${rest.trimStart()}`;
 }
 
 const m = machine();
@@ -101,9 +110,8 @@ const header = [
 
 const t0 = Date.now();
 console.log(`[bench] parts: ${parts.join(', ')} (load average ${la()})`);
-let doc = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
-const hs = '<!-- bench:header:start -->';
-doc = replaceSection(doc.includes(hs) ? doc : '', 'header', header) + (doc.includes(hs) ? '' : doc);
+const read = () => (existsSync(OUT) ? readFileSync(OUT, 'utf8') : '');
+let printed = '';
 let failed = 0;
 for (const name of parts) {
   const before = la();
@@ -112,11 +120,17 @@ for (const name of parts) {
   const r = await runPart(name);
   if (r.failed) failed++;
   const title = r.title ?? name[0].toUpperCase() + name.slice(1);
-  const meta = `_Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${git()}, ${r.seconds ? `${r.seconds.toFixed(0)} s` : 'failed'}, load average (1/5/15 min) ${before} before → ${la()} after — this machine is shared: a load above ${m.nproc} means other work competed for the CPU._`;
-  const section = `## ${title}\n\n\`npm run bench -- ${name}\`\n\n${meta}\n\n${r.markdown}`;
+  const meta = `_Run ${started.toISOString().slice(0, 16).replace('T', ' ')} UTC, commit ${git()}, ${r.seconds ? `${r.seconds.toFixed(0)} s` : 'failed'}; load average (1 / 5 / 15 min) ${before} before, ${la()} after — the machine is shared: a load above ${m.nproc} means other work competed for the CPU._`;
+  const selfWritten = !r.failed && /^\(the (part|module)/.test(r.markdown); // the part maintains its own section
+  const md = /^##\s/.test(r.markdown.trim()) ? r.markdown.trim() : `## ${title}\n\n${r.markdown}`;
+  const section = md.replace(/^(##[^\n]*\n)/, `$1\n\`npm run bench -- ${name}\`\n\n${meta}\n`);
   console.log(`\n${section}\n`);
-  doc = replaceSection(doc, name, section);
+  printed += `${section}\n\n`;
+  // Written after each part, re-reading the file: parts may write their own sections meanwhile.
+  if (write && !selfWritten && !(r.failed && read().includes(`<!-- ${name}:start -->`))) {
+    writeFileSync(OUT, replaceSection(withHeader(read(), header), name, section).trimEnd() + '\n');
+  }
 }
-if (write) { writeFileSync(OUT, doc.trimEnd() + '\n'); console.log(`[bench] wrote ${OUT}`); }
+if (write) { writeFileSync(OUT, withHeader(read(), header).trimEnd() + '\n'); console.log(`[bench] wrote ${OUT}`); }
 console.log(`[bench] done in ${((Date.now() - t0) / 1000).toFixed(0)} s${failed ? `, ${failed} part(s) failed` : ''}`);
 process.exit(failed ? 1 : 0);

@@ -93,7 +93,7 @@ export function applyLabelEvents(item: EvalItem, events: readonly LabelEvent[]):
     const vote: StoredVote = { annotator: e.annotator, violating: e.violating, vendor: e.vendor, labelled_at: e.labelled_at };
     if (e.evidence !== undefined) vote.evidence = [...e.evidence];
     if (e.adversarial !== undefined) vote.adversarial = e.adversarial;
-    const current = votes ?? ((label?.votes as StoredVote[] | undefined) ?? []);
+    const current: StoredVote[] = votes ?? ((label?.votes as StoredVote[] | undefined) ?? []);
     const at = current.findIndex((v) => v.annotator === e.annotator);
     // A stale re-vote (older than the one held) changes nothing; the same vote again neither.
     if (at >= 0 && (older(e.labelled_at, current[at].labelled_at) || JSON.stringify(current[at]) === JSON.stringify(vote))) continue;

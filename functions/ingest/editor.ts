@@ -3,6 +3,7 @@
 // rewrites and every counter the change touches — region aggregates, slice aggregates and
 // the slice's totals — as increments, so concurrent editors never overwrite each other.
 import { diagnoseItem } from '../../taxonomy/diagnose.ts';
+import { posteriorOfLabel } from '../../taxonomy/labels.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import { AggregateDelta, itemMetrics } from './metrics.ts';
 import { aggregateStatements } from './commit.ts';
@@ -46,7 +47,8 @@ export class ItemEditor {
     if (!found) return false;
     const { record, part, index } = found;
     const item = mutate(structuredClone(record.i), record);
-    const d = diagnoseItem(item, { threshold: record.t, neighbours: record.n });
+    // Keep a consensus posterior (set by label consensus) in force: a probe fill must not undo LBL.AMBIG.
+    const d = diagnoseItem(item, { threshold: record.t, neighbours: record.n, consensusPosterior: posteriorOfLabel(item, record.c) });
     this.delta.add(record.i.policy, itemMetrics(record.i, record.d), -1);
     this.delta.add(item.policy, itemMetrics(item, d));
     part.parts[index] = { ...record, d, i: item };

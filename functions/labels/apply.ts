@@ -37,6 +37,9 @@ export interface LabelPlan {
   parked: number[];
   itemsChanged: number;
   relabelled: number;
+  /** Tell the part cache whether the batch with `statements` committed. */
+  committed(): void;
+  failed(): void;
 }
 
 /** The part rewrites and counter moves for `events` (indexes into it say which were applied). */
@@ -80,7 +83,11 @@ export async function planLabelEvents(d1: D1Database, events: readonly (Delivery
   }
   parked.sort((a, b) => a - b);
   applied.sort((a, b) => a - b);
-  return { statements, applied, parked, itemsChanged, relabelled };
+  return {
+    statements, applied, parked, itemsChanged, relabelled,
+    committed: () => { for (const e of edits) e.edit.committed(); },
+    failed: () => { for (const e of edits) e.edit.failed(); },
+  };
 }
 
 export function toLabelEvent(e: DeliveryEvent, vendor: string): LabelEvent {
@@ -142,11 +149,13 @@ export async function applyDelivery(d1: D1Database, vendor: string, deliveryId: 
     ];
     try {
       await d1.batch(stmts);
+      plan.committed();
       return { ...base, duplicate: false, applied: plan.applied.length, parked: plan.parked.length, items_changed: plan.itemsChanged, relabelled: plan.relabelled };
     } catch (e) {
       if (/UNIQUE constraint failed: webhook_deliveries/i.test(String((e as Error).message))) {
         return { ...base, duplicate: true, applied: 0, parked: 0, items_changed: 0, relabelled: 0 };
       }
+      plan.failed();
       if (!isConcurrentUpdate(e)) throw e;
       if (attempt >= MAX_ATTEMPTS) {
         throw new ApiError(503, 'busy', `items of this delivery were rewritten concurrently ${attempt} times; nothing was applied, retry the delivery`);

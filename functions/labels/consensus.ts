@@ -139,8 +139,10 @@ async function drainStranded(d1: D1Database): Promise<{ applied: number; parked:
     const deletes = chunk(ids, 100).map((part) => d1.prepare(`DELETE FROM pending_labels WHERE id IN (${part.map(() => '?').join(',')})`).bind(...part));
     try {
       if (plan.statements.length || deletes.length) await d1.batch([...plan.statements, ...deletes]);
+      plan.committed();
       return { applied: ids.length, parked: plan.parked.length };
     } catch (e) {
+      plan.failed();
       if (!isConcurrentUpdate(e) || attempt >= MAX_ATTEMPTS) throw e;
       await backoff(attempt);
     }
@@ -206,13 +208,16 @@ export async function runConsensus(d1: D1Database, opts: { limit?: number; curso
           });
         }
       }
-      const edit = await planSliceEdit(d1, slice, editors);
+      // Not through the part cache (a run touches many parts once); rewritten parts leave it.
+      const edit = await planSliceEdit(d1, slice, editors, false);
       try {
         if (edit.statements.length) await d1.batch(edit.statements);
+        edit.committed();
         unstored += editors.size - edit.found.size; // voted items their slice does not hold (parked)
         changed += edit.changed; rediagnosed += edit.rediagnosed; relabelled += rel; becameAmbiguous += became; clearedAmbiguous += cleared;
         break;
       } catch (e) {
+        edit.failed();
         if (!isConcurrentUpdate(e) || attempt >= MAX_ATTEMPTS) throw e;
         await backoff(attempt);
       }

@@ -7,7 +7,6 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateItems, ndjsonSlice } from './lib/gen.mjs';
-import { stageCosts } from './lib/stages.mjs';
 import { startWorker, threadCpu, cpuDelta, sampleRss, median, sleep, fmt, mib, bundlePatches } from './lib/worker.mjs';
 
 export const title = 'Ingest';
@@ -131,9 +130,6 @@ export async function run({ log = console.log } = {}) {
   const raws = [];
   for (let i = 0; i < RUNS; i++) raws.push(rawSqlite(bodies[0].body, policies));
 
-  log('[ingest] stage costs in workerd (probe Worker on the same code)…');
-  const st = await stageCosts(bodies[0].body, { log });
-
   const m = (k) => median(runs.map((r) => r[k]));
   const worker = { totalMs: m('totalMs'), submitMs: m('submitMs'), consumerMs: m('consumerMs'), tailMs: m('tailMs'), post202Ms: m('post202Ms'), cpuMs: m('cpuMs'), mainMs: m('mainThreadCpuMs') };
   worker.itemsPerS = N / (worker.totalMs / 1000);
@@ -147,12 +143,10 @@ export async function run({ log = console.log } = {}) {
   const rssPeak = Math.max(...runs.map((r) => r.rssPeak));
   const rssDelta = rssPeak - rssBase;
   const pct = (a, b) => `${fmt((100 * a) / b)} %`;
-  const stTotal = st.rows.reduce((a, r) => a + r.ms, 0);
-  const stCpu = st.rows.reduce((a, r) => a + r.cpuMs, 0);
 
   const md = [
     ...(bundlePatches.includes('r2-equal-parts') ? [
-      '> **Measured with a bench-only patch of the bundle** (scripts/bench/lib/worker.mjs): `submitAsync` in functions/ingest/submit.ts cuts an R2 multipart part whenever ≥ 8 MiB has accumulated, so the parts have unequal sizes and `completeMultipartUpload` fails (R2 error 10048 → HTTP 500) for every async slice above ~8 MiB; R2 requires all parts but the last to have the same size (https://developers.cloudflare.com/r2/objects/multipart-objects). The patch cuts exact 8 MiB parts. It stops applying by itself once submit.ts is fixed (`BENCH_NO_PATCH=1` turns it off).',
+      '> **Measured with a bench-only patch of the bundle** (scripts/bench/lib/worker.mjs): `submitAsync` in functions/ingest/submit.ts cuts an R2 multipart part whenever ≥ 8 MiB has accumulated, so the parts have unequal sizes and `completeMultipartUpload` fails (R2 error 10048 → HTTP 500) for async slices of three parts or more (bodies above ~16 MiB; a 50,000-item, 16.9 MiB slice fails, a 10.1 MiB one passes): R2 requires all parts but the last to have the same size, and the last to be no larger (https://developers.cloudflare.com/r2/objects/multipart-objects). The patch cuts exact 8 MiB parts. It stops applying by itself once submit.ts is fixed (`BENCH_NO_PATCH=1` turns it off).',
       '',
     ] : []),
     `Slice: ${fmt(N)} items, ${fmt(mib(bytes), 1)} MiB NDJSON (${fmt(bytes / N)} B/item; surfaces vod/short/live/image, live streams with ordered segments, all ${policies.length} policies, votes on ~15 %, probes on ~60 % of the failures, no \`features\`), region ${REGION}, POSTed as \`application/x-ndjson\` → \`202\` (async path: R2 multipart → Queue → consumer → D1). Median of ${RUNS} runs, each a new \`slice_id\` in the same Miniflare instance.`,
@@ -179,11 +173,7 @@ export async function run({ log = console.log } = {}) {
     '',
     `(The \`202\` itself came after ${fmt(worker.post202Ms)} ms: the consumer starts in the same isolate right after the enqueue and competes with the response for the thread, so the 202's latency is not the submit phase.)`,
     '',
-    `Stage costs, measured in workerd: a probe Worker bundled from the same functions/ingest/* and taxonomy/* code, holding the same body in memory, runs one stage per request (faster of 2 runs; wall time from Node and CPU time of the workerd process; D1 and R2 are Miniflare's, in the same process as in the ingest). Stages that both phases run are counted once here (sums: ${fmt(stTotal)} ms wall, ${fmt(stCpu)} ms CPU):`,
-    '',
-    '| phase | stage | wall ms | CPU ms | share of the CPU sum |',
-    '|---|---|---:|---:|---:|',
-    ...st.rows.map((r) => `| ${r.where} | ${r.stage} | ${fmt(r.ms)} | ${fmt(r.cpuMs)} | ${pct(r.cpuMs, stCpu)} |`),
+    'Cost of each stage (CPU and wall time per stage, measured in workerd) and a CPU profile: `npm run bench -- profile-ingest`, section "Ingest: where the time goes".',
     '',
     `Items stored as ${fmt(runs[0].chunks)} \`item_chunks\` rows (${fmt(mib(runs[0].chunkBytes), 1)} MiB of JSON for ${fmt(mib(bytes), 1)} MiB submitted); per slice ${fmt(runs[0].failures)} failures, ${fmt(runs[0].excluded)} excluded, ${fmt(runs[0].pending)} pending.`,
     '',
@@ -196,5 +186,5 @@ export async function run({ log = console.log } = {}) {
     '',
     '</details>',
   ].join('\n');
-  return { markdown: md, data: { N, bytes, runs, raws, worker, raw, ratio, cpuRatio, rssDelta, stages: st.ms, stagesCpu: st.cpu } };
+  return { markdown: md, data: { N, bytes, runs, raws, worker, raw, ratio, cpuRatio, rssDelta } };
 }

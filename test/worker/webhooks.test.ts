@@ -63,7 +63,7 @@ describe('vendor webhooks', () => {
     expect(list.data.vendors.map((v: any) => v.vendor)).toEqual(['hub', 'scale', 'std']);
     expect(JSON.stringify(list.data)).not.toContain(std.slice(6, 20));
     const rows = (await env.DB.prepare('SELECT vendor, secret FROM vendors ORDER BY vendor').all<{ vendor: string; secret: string }>()).results;
-    expect(rows[0].secret).toMatch(/^aesgcm:v1:at:/);
+    expect(rows[0].secret).toMatch(/^aesgcm:v1:(at|sk):/);
     expect(rows[0].secret).not.toContain(hub);
     expect(rows[1].secret).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(rows[2].secret).not.toContain(std.slice(6));
@@ -279,6 +279,19 @@ describe('vendor webhooks', () => {
     const sc = await scorecard();
     expect(sc.failures).toBe(sc0.failures + 8);
     expect(sc.outcomes.fn).toBe(sc0.outcomes.fn + 8);
+    await expectCountersMatchStore(pk);
+  });
+
+  it('concurrent deliveries spanning several parts each lose no update either', async () => {
+    const pk = await slicePk(R, 'wh-async');
+    const parts = (await env.DB.prepare('SELECT COUNT(*) AS n FROM item_chunks WHERE slice_pk = ?').bind(pk).first<{ n: number }>())!.n;
+    expect(parts).toBeGreaterThan(5);
+    const v0 = await votesCount();
+    // 6 deliveries × 5 items, overlapping: every delivery rewrites several parts, most shared.
+    const rs = await Promise.all(Array.from({ length: 6 }, (_, d) => deliverStandard('std', std,
+      Array.from({ length: 5 }, (_, k) => ev(R, 'wh-async', `x${(d * 37 + k * 211) % 1500}`, true, { annotator: `m${d}` })))));
+    for (const r of rs) expect(r.data).toMatchObject({ duplicate: false, applied: 5 });
+    expect(await votesCount()).toBe(v0 + 30);
     await expectCountersMatchStore(pk);
   });
 

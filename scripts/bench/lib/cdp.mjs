@@ -38,7 +38,10 @@ export async function startProfile(wsUrl, intervalUs = 250) {
 export function moduleMapper(bundlePath) {
   const lines = readFileSync(bundlePath, 'utf8').split('\n');
   const marks = [];
-  lines.forEach((l, i) => { const m = /^\/\/ ((?:node_modules|functions|taxonomy|db|src)\/\S+)$/.exec(l); if (m) marks.push([i, m[1]]); });
+  lines.forEach((l, i) => {
+    const m = /^\/\/ (\S+\.(?:ts|tsx|js|mjs|cjs|json))$/.exec(l);
+    if (m) marks.push([i, m[1].replace(/^.*?\b((?:node_modules|functions|taxonomy|gpu-backend|db)\/)/, '$1')]);
+  });
   return (line) => {
     let lo = 0; let hi = marks.length - 1; let best = '(bundle)';
     while (lo <= hi) { const mid = (lo + hi) >> 1; if (marks[mid][0] <= line) { best = marks[mid][1]; lo = mid + 1; } else hi = mid - 1; }
@@ -55,16 +58,20 @@ export function moduleGroup(path) {
 /**
  * Self time per node of a profile. Returns {totalUs, nodes: Map(id → {node, selfUs}), parent: Map(id → parentId), samples: [{id, t}]}.
  */
-export function analyse(profile) {
+export function analyse(profile, intervalUs = 250) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
   const parent = new Map();
   for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
   const selfUs = new Map();
   const samples = [];
   let t = profile.startTime;
+  // A sample's weight is the time until the next one, capped: workerd runs several isolates on
+  // one thread, and while another isolate (or native I/O) has the thread, no samples come in;
+  // that gap is not this isolate's CPU time.
+  const cap = 4 * intervalUs;
   for (let i = 0; i < profile.samples.length; i++) {
     t += profile.timeDeltas[i] ?? 0;
-    const dt = profile.timeDeltas[i + 1] ?? 0; // time until the next sample is this sample's weight
+    const dt = Math.min(profile.timeDeltas[i + 1] ?? 0, cap);
     const id = profile.samples[i];
     selfUs.set(id, (selfUs.get(id) ?? 0) + dt);
     samples.push({ id, t, dt });

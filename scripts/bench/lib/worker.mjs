@@ -33,8 +33,8 @@ function wranglerToml() {
 
 // TEMPORARY, bench-only, applied to the bundle (never to functions/): R2 multipart parts must
 // all have the same size but the last (https://developers.cloudflare.com/r2/objects/multipart-objects),
-// and submitAsync cuts a part whenever ≥ 8 MiB has accumulated, so any async slice of more than
-// one part fails at completeMultipartUpload (10048 → 500). This rewrites flushPart to cut
+// and submitAsync cuts a part whenever ≥ 8 MiB has accumulated, so an async slice of three parts
+// or more (> ~16 MiB) fails at completeMultipartUpload (10048 → 500). This rewrites flushPart to cut
 // exact PART_SIZE parts. It only applies while the buggy text is still in submit.ts: once
 // the fix lands there, the pattern no longer matches and the real code runs unchanged.
 const BUGGY_FLUSH = /const flushPart = async \(\) => \{\n\s*if \(bufBytes === 0\) return;\n\s*const part = new Uint8Array\(bufBytes\);\n\s*let o = 0;\n\s*for \(const c of buf\) \{ part\.set\(c, o\); o \+= c\.byteLength; \}\n\s*buf = \[\];\n\s*bufBytes = 0;\n/;
@@ -136,7 +136,8 @@ export function sampleRss(pid, ms = 100) {
  * Starts the Worker. Returns {mf, url, db, pid, api(method, path, {body, headers, token}),
  * restart(opts), dispose()}. opts: vars (extra string bindings), maxBatchTimeout (s),
  * inspectorPort, entrySource (TS source of another entry module, resolved from the repo root,
- * instead of functions/index.ts). restart(opts) starts a new workerd on the same stored data.
+ * instead of functions/index.ts), script (an already built bundle). restart(opts) starts a new
+ * workerd on the same stored data.
  */
 export async function startWorker(opts = {}) {
   const cfg = wranglerToml();
@@ -147,7 +148,7 @@ export async function startWorker(opts = {}) {
   let generation = 0;
 
   async function launch(o) {
-    const script = await bundleWorker(join(work, `dist${generation++}`), o.entrySource);
+    const script = o.script ?? await bundleWorker(join(work, `dist${generation++}`), o.entrySource);
     const mf = new Miniflare(convertV4MiniflareOptions({
       resourcePersistencePath: persist,
       log: new Log(LogLevel.WARN),
@@ -185,10 +186,12 @@ export async function startWorker(opts = {}) {
     let json; try { json = JSON.parse(text); } catch { json = text; }
     return { status: res.status, json };
   };
-  h.restart = async (o = {}) => { await h.mf.dispose(); await launch({ ...opts, ...o }); };
-  h.dispose = async () => { await h.mf.dispose(); rmSync(work, { recursive: true, force: true }); };
+  h.restart = async (o = {}) => { await h.mf.dispose(); await launch({ ...opts, entrySource: undefined, script: undefined, ...o }); };
+  h.dispose = async () => {
+    try { await h.mf?.dispose(); } catch { /* already disposed (a failed restart) */ } finally { rmSync(work, { recursive: true, force: true }); }
+  };
 
-  await launch(opts);
+  try { await launch(opts); } catch (e) { rmSync(work, { recursive: true, force: true }); throw e; }
   for (const f of migrations) {
     const stmts = readFileSync(join(ROOT, 'db/migrations', f), 'utf8').split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean);
     await h.db.batch(stmts.map((s) => h.db.prepare(s)));

@@ -1,0 +1,54 @@
+// Load generator for scripts/bench/webhooks.mjs, run as a SEPARATE process (child_process.fork)
+// so the client's CPU is not the server's. Reads pre-signed deliveries (JSON lines:
+// {kind, id, headers, body}) and fires them in order, phase by phase: each phase sends `count`
+// requests with at most `concurrency` in flight. Retries a 503 (busy) like a vendor would.
+// Stops starting new requests at the deadline. Writes per-request results to the output file.
+//   node webhook-load.mjs <url> <deliveries.jsonl> <phases JSON [[count, concurrency], …]> <deadline ms> <out.json>
+import { readFileSync, writeFileSync } from 'node:fs';
+
+const [, , url, file, phasesArg, deadlineArg, outFile] = process.argv;
+const phases = JSON.parse(phasesArg);
+const deadline = performance.now() + Number(deadlineArg);
+const deliveries = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+
+async function send(d) {
+  const lat = [];
+  let status = 0, body = null;
+  for (let attempt = 1; attempt <= 6; attempt++) {
+    const s = performance.now();
+    try {
+      const res = await fetch(url, { method: 'POST', headers: d.headers, body: d.body });
+      body = await res.json().catch(() => null);
+      status = res.status;
+    } catch (e) {
+      status = -1;
+      body = { error: String(e) };
+    }
+    lat.push(performance.now() - s);
+    if (status !== 503 && status !== -1) break;
+    await new Promise((r) => setTimeout(r, 20 * attempt));
+  }
+  return { status, duplicate: body?.duplicate ?? null, lat };
+}
+
+const results = [];
+const phaseStats = [];
+let next = 0;
+let cut = false;
+for (const [count, concurrency] of phases) {
+  const end = Math.min(deliveries.length, next + count);
+  const t0 = performance.now();
+  const first = next;
+  await Promise.all(Array.from({ length: concurrency }, async () => {
+    while (next < end) {
+      if (performance.now() > deadline) { cut = true; return; }
+      const i = next++;
+      const d = deliveries[i];
+      results[i] = { i, kind: d.kind, id: d.id, phase: phaseStats.length, ...(await send(d)) };
+    }
+  }));
+  phaseStats.push({ concurrency, sent: next - first, wallMs: performance.now() - t0 });
+  if (cut) break;
+}
+writeFileSync(outFile, JSON.stringify({ phases: phaseStats, cut, sent: next, results: results.filter(Boolean) }));
+process.exit(0);
