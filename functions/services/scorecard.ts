@@ -3,11 +3,12 @@
 import { recommend } from '../../taxonomy/ranking.ts';
 import { policyByCode, POLICY_CODES } from '../../taxonomy/policies.ts';
 import { TAXONOMY_VERSION } from '../../taxonomy/config.ts';
-import { notFound } from '../lib/errors.ts';
-import { byPrefix, metric, readCells, type Cells } from './aggregates.ts';
-import { effectiveMapping, regionOverrides } from './mappings.ts';
+import { ApiError, notFound } from '../lib/errors.ts';
+import { byPrefix, metric, type Cells } from './aggregates.ts';
+import { effectiveMapping } from './mappings.ts';
 import { rateOf } from './rates.ts';
-import { sliceSignatures } from './slice-signatures.ts';
+import { regionPolicyCountsCached, SHIFT_SQL, sliceSignatures, type ShiftRow } from './slice-signatures.ts';
+import { PREDECESSOR_SQL } from './versions.ts';
 
 const AMBIG = 'LBL.AMBIG';
 
@@ -32,21 +33,53 @@ function signatureRates(sig: Map<string, number>, n: number, labelled: number) {
     .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
 }
 
-export async function modelStage(d1: D1Database, modelId: string, version: string): Promise<string> {
-  const mv = await d1.prepare('SELECT stage FROM model_versions WHERE model_id = ? AND version = ?')
-    .bind(modelId, version).first<{ stage: string }>();
-  if (!mv) throw notFound(`model ${modelId} version ${version} has no slices`);
-  return mv.stage;
-}
+type Row = Record<string, unknown>;
+const toCells = (rows: Row[]): Cells => {
+  const cells: Cells = new Map();
+  for (const r of rows as { policy: string; metric: string; value: number }[]) {
+    let c = cells.get(r.policy);
+    if (!c) cells.set(r.policy, (c = new Map()));
+    c.set(r.metric, r.value);
+  }
+  return cells;
+};
 
+/**
+ * Everything a scorecard reads, in two D1 round trips (each round trip is a network hop on
+ * Cloudflare): first the region, the version, its predecessor, the overrides, the region's
+ * counters and its latest slice; then the predecessor's counters and the two slices'
+ * distributions. Cross-region counts (REG.DISPARITY) come from a short per-instance cache.
+ */
 export async function buildScorecard(d1: D1Database, region: string, modelId: string, version: string) {
-  const [stage, cells, overrides] = await Promise.all([
-    modelStage(d1, modelId, version),
-    readCells(d1, region, modelId, version),
-    regionOverrides(d1, region),
+  const first = await d1.batch<Row>([
+    d1.prepare('SELECT 1 AS ok FROM regions WHERE code = ?').bind(region),
+    d1.prepare('SELECT stage, first_slice_at FROM model_versions WHERE model_id = ? AND version = ?').bind(modelId, version),
+    d1.prepare('SELECT signature, mapping FROM intervention_overrides WHERE region = ?').bind(region),
+    d1.prepare('SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ?').bind(region, modelId, version),
+    d1.prepare(PREDECESSOR_SQL).bind(modelId, version),
+    d1.prepare(`SELECT pk, slice_id FROM slices WHERE region = ? AND model_id = ? AND model_version = ? AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1`)
+      .bind(region, modelId, version),
   ]);
-  const slice_signatures = await sliceSignatures(d1, region, modelId, version, cells, effectiveMapping(overrides));
-  return { region, model: { id: modelId, version, stage }, taxonomy_version: TAXONOMY_VERSION, ...scorecardBody(cells, overrides), slice_signatures };
+  if (!first[0].results.length) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
+  const mv = first[1].results[0] as { stage: string } | undefined;
+  if (!mv) throw notFound(`version: model ${modelId} has no version '${version}' with slices`);
+  const overrides = new Map((first[2].results as { signature: string; mapping: string }[]).map((r) => [r.signature, JSON.parse(r.mapping)]));
+  const cells = toCells(first[3].results);
+  const pred = first[4].results[0] as { version: string } | undefined;
+  const latest = first[5].results[0] as { pk: number; slice_id: string } | undefined;
+  const second: D1PreparedStatement[] = [];
+  if (pred) second.push(d1.prepare('SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ?').bind(region, modelId, pred.version));
+  if (latest) second.push(d1.prepare(SHIFT_SQL).bind(latest.pk, region, latest.pk));
+  const [crossRegion, more] = await Promise.all([
+    regionPolicyCountsCached(d1, modelId, version),
+    second.length ? d1.batch<Row>(second) : Promise.resolve([] as D1Result<Row>[]),
+  ]);
+  const slice_signatures = sliceSignatures({
+    region, cells, crossRegion, mapping: effectiveMapping(overrides),
+    previous: pred ? { version: pred.version, cells: toCells(more[0].results) } : null,
+    shift: latest ? { latestPk: latest.pk, rows: more[pred ? 1 : 0].results as unknown as ShiftRow[] } : null,
+  });
+  return { region, model: { id: modelId, version, stage: mv.stage }, taxonomy_version: TAXONOMY_VERSION, ...scorecardBody(cells, overrides), slice_signatures };
 }
 
 export function scorecardBody(cells: Cells, overrides: Map<string, { code: string; weight: number }[]>) {

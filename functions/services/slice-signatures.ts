@@ -5,9 +5,8 @@ import { binomialTest } from '../../taxonomy/stats/binomial.ts';
 import { twoProportionZ } from '../../taxonomy/stats/ztest.ts';
 import { benjaminiHochberg } from '../../taxonomy/stats/bh.ts';
 import { psi } from '../../taxonomy/stats/psi.ts';
-import { metric, readCells, type Cells } from './aggregates.ts';
+import { metric, type Cells } from './aggregates.ts';
 import { compareCells, cellFailures, cellN, Q_LEVEL } from './compare.ts';
-import { predecessor } from './versions.ts';
 import type { MappingEntry } from './mappings.ts';
 
 export const SLICE_RULES = {
@@ -106,28 +105,25 @@ export function disparities(counts: Awaited<ReturnType<typeof regionPolicyCounts
   return { cells, global };
 }
 
-interface SliceRef { pk: number; slice_id: string }
+export interface ShiftRow { slice_pk: number; slice_id: string; policy: string; metric: string; value: number }
 
-async function distShift(d1: D1Database, region: string, modelId: string, version: string) {
-  const latest = await d1.prepare(
-    `SELECT pk, slice_id FROM slices WHERE region = ? AND model_id = ? AND model_version = ? AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1`,
-  ).bind(region, modelId, version).first<SliceRef>();
-  if (!latest) return [];
-  const { results } = await d1.prepare(
-    `SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
-     WHERE (sa.slice_pk = ? OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ? AND pk < ? AND status IN ('complete', 'probing')))
-     AND ((sa.metric >= 'score:' AND sa.metric < 'score;') OR (sa.metric >= 'lang:' AND sa.metric < 'lang;') OR (sa.metric >= 'surface:' AND sa.metric < 'surface;'))`,
-  ).bind(latest.pk, region, latest.pk).all<{ slice_pk: number; slice_id: string; policy: string; metric: string; value: number }>();
+/** The latest slice's distributions and the region's slice before it (bind: latest pk, region, latest pk). */
+export const SHIFT_SQL = `SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
+  WHERE (sa.slice_pk = ? OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ? AND pk < ? AND status IN ('complete', 'probing')))
+  AND ((sa.metric >= 'score:' AND sa.metric < 'score;') OR (sa.metric >= 'lang:' AND sa.metric < 'lang;') OR (sa.metric >= 'surface:' AND sa.metric < 'surface;'))`;
+
+/** DIST.SHIFT per policy present in both slices. */
+function distShift(latestPk: number, rows: readonly ShiftRow[]) {
   const by = new Map<number, { slice_id: string; cells: Cells }>();
-  for (const r of results) {
+  for (const r of rows) {
     let s = by.get(r.slice_pk);
     if (!s) by.set(r.slice_pk, (s = { slice_id: r.slice_id, cells: new Map() }));
     let c = s.cells.get(r.policy);
     if (!c) s.cells.set(r.policy, (c = new Map()));
     c.set(r.metric, r.value);
   }
-  const cur = by.get(latest.pk);
-  const prev = [...by.entries()].find(([pk]) => pk !== latest.pk)?.[1];
+  const cur = by.get(latestPk);
+  const prev = [...by.entries()].find(([pk]) => pk !== latestPk)?.[1];
   if (!cur || !prev) return [];
   const out: Array<{ policy: string; statistics: Record<string, unknown> }> = [];
   for (const [policy, c] of cur.cells) {
@@ -145,10 +141,18 @@ async function distShift(d1: D1Database, region: string, modelId: string, versio
   return out;
 }
 
-export async function sliceSignatures(
-  d1: D1Database, region: string, modelId: string, version: string, cells: Cells,
-  mapping: (family: string) => MappingEntry[],
-): Promise<SliceSignature[]> {
+export interface SliceSignatureInputs {
+  region: string;
+  cells: Cells;
+  crossRegion: Counts;
+  mapping: (family: string) => MappingEntry[];
+  previous: { version: string; cells: Cells } | null;
+  shift: { latestPk: number; rows: readonly ShiftRow[] } | null;
+}
+
+/** Pure: every slice-level signature of one region × model version from what was read. */
+export function sliceSignatures(x: SliceSignatureInputs): SliceSignature[] {
+  const { region, cells, mapping } = x;
   const out: SliceSignature[] = [];
   for (const [policy, c] of cells) {
     const cal = calibration(c);
@@ -157,7 +161,7 @@ export async function sliceSignatures(
       out.push({ code: 'CAL.MISFIT', policy, statistics, interventions: mapping('CAL.MISFIT') });
     }
   }
-  const { cells: disp, global } = disparities(withRegion(await regionPolicyCountsCached(d1, modelId, version), region, cells));
+  const { cells: disp, global } = disparities(withRegion(x.crossRegion, region, cells));
   for (const d of disp) {
     if (d.region !== region || d.q! >= Q_LEVEL || d.z <= 0) continue;
     const g = global.get(d.policy)!;
@@ -166,18 +170,16 @@ export async function sliceSignatures(
       statistics: { rate: d.k / d.n, n: d.n, rest_of_world_rate: d.rest[1] ? d.rest[0] / d.rest[1] : null, global_rate: g[1] ? g[0] / g[1] : null, z: d.z, p: d.p, q: d.q, cells_tested: disp.length },
     });
   }
-  const pred = await predecessor(d1, modelId, version);
-  if (pred) {
-    const before = await readCells(d1, region, modelId, pred.version);
-    for (const cell of compareCells(before, cells)) {
+  if (x.previous) {
+    for (const cell of compareCells(x.previous.cells, cells)) {
       if (cell.signature === '*' || cell.verdict !== 'regressed') continue;
       out.push({
         code: 'VER.REGRESSION', policy: cell.policy, signature: cell.signature, interventions: mapping('VER.REGRESSION'),
-        statistics: { previous_version: pred.version, from: cell.from, to: cell.to, diff: cell.diff, z: cell.z, p: cell.p, q: cell.q },
+        statistics: { previous_version: x.previous.version, from: cell.from, to: cell.to, diff: cell.diff, z: cell.z, p: cell.p, q: cell.q },
       });
     }
   }
-  for (const s of await distShift(d1, region, modelId, version)) {
+  for (const s of x.shift ? distShift(x.shift.latestPk, x.shift.rows) : []) {
     out.push({ code: 'DIST.SHIFT', policy: s.policy, statistics: s.statistics, interventions: mapping('DIST.SHIFT') });
   }
   return out;

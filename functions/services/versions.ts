@@ -19,10 +19,13 @@ export async function getVersion(d1: D1Database, modelId: string, version: strin
   return row;
 }
 
+/** The predecessor of version ?2 of model ?1 (bind: model, version). */
+export const PREDECESSOR_SQL = `WITH me AS (SELECT first_slice_at AS at FROM model_versions WHERE model_id = ?1 AND version = ?2)
+  SELECT version, stage, first_slice_at FROM model_versions, me WHERE model_id = ?1 AND version != ?2
+  AND (first_slice_at < me.at OR (first_slice_at = me.at AND version < ?2))
+  ORDER BY first_slice_at DESC, version DESC LIMIT 1`;
+
 export async function predecessor(d1: D1Database, modelId: string, version: string): Promise<VersionRow | null> {
-  const me = await getVersion(d1, modelId, version);
-  return d1.prepare(
-    `SELECT version, stage, first_slice_at FROM model_versions WHERE model_id = ? AND version != ?
-     AND (first_slice_at < ? OR (first_slice_at = ? AND version < ?)) ORDER BY first_slice_at DESC, version DESC LIMIT 1`,
-  ).bind(modelId, version, me.first_slice_at, me.first_slice_at, version).first<VersionRow>();
+  await getVersion(d1, modelId, version);
+  return d1.prepare(PREDECESSOR_SQL).bind(modelId, version).first<VersionRow>();
 }
