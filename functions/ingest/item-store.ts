@@ -24,9 +24,24 @@ export function bucketCount(bytes: number): number {
 
 export const bucketOf = (itemId: string, buckets: number) => fnv1a(itemId) % buckets;
 
+// JSON.stringify(d) for the common diagnosis — not a failure: primary null, no signatures —
+// one constant string per outcome, built by JSON.stringify itself.
+const PLAIN_DIAGNOSIS = new Map<string, string>(
+  (['TP', 'TN', 'FP', 'FN', 'pending'] as const).map((outcome) => [outcome, JSON.stringify({ outcome, failure: false, primary: null, secondary: [], excluded: false } satisfies Diagnosis)]),
+);
+
+/** JSON.stringify(d), for a Diagnosis as diagnoseItem builds it (keys in its order). */
+function diagnosisJson(d: Diagnosis): string {
+  if (!d.failure && d.primary === null && d.secondary.length === 0 && !d.excluded) {
+    const plain = PLAIN_DIAGNOSIS.get(d.outcome);
+    if (plain !== undefined) return plain;
+  }
+  return JSON.stringify(d);
+}
+
 export function recordText(d: Diagnosis, threshold: number, itemJson: string, neighbours?: StoredItem['n']): string {
   const n = neighbours && (neighbours.prev || neighbours.next) ? `,"n":${JSON.stringify(neighbours)}` : '';
-  return `{"d":${JSON.stringify(d)},"t":${threshold}${n},"i":${itemJson}}`;
+  return `{"d":${diagnosisJson(d)},"t":${threshold}${n},"i":${itemJson}}`;
 }
 
 interface Part { bucket: number; part: number; n: number; data: string }
@@ -41,7 +56,8 @@ export class ItemStoreWriter {
 
   constructor(private readonly d1: D1Database, private readonly slicePk: number, readonly buckets: number) {}
 
-  async add(itemId: string, record: string): Promise<void> {
+  /** A promise only when a batch of parts goes to D1 (await it before the next add). */
+  add(itemId: string, record: string): Promise<void> | void {
     const b = bucketOf(itemId, this.buckets);
     let buf = this.buffers.get(b);
     if (!buf) this.buffers.set(b, (buf = { texts: [], bytes: 0 }));
@@ -50,7 +66,7 @@ export class ItemStoreWriter {
     if (buf.bytes >= PART_BYTES) {
       this.seal(b, buf.texts);
       this.buffers.delete(b);
-      if (this.pendingBytes >= BATCH_BYTES) await this.write();
+      if (this.pendingBytes >= BATCH_BYTES) return this.write();
     }
   }
 

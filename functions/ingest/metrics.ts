@@ -34,9 +34,69 @@ export function itemMetrics(item: EvalItem, d: Diagnosis): Array<[string, number
   return m;
 }
 
+// Metric keys, built once: the ingest loop adds ~10 counters per item, and a template
+// string per counter (a new string to flatten and hash each time) cost more than the adding.
+const binKeys = (prefix: string) => Array.from({ length: 10 }, (_, b) => `${prefix}${b}`);
+const SCORE_KEYS = binKeys('score:');
+const CAL_N_KEYS = binKeys('cal:n:');
+const CAL_S_KEYS = binKeys('cal:s:');
+const CAL_Y_KEYS = binKeys('cal:y:');
+const KEY_CACHE_MAX = 4096; // per prefix: unbounded input (language tags) must not grow it forever
+
+function keyCache(prefix: string, suffixOf: (s: string) => string = (s) => s): (s: string) => string {
+  const cache = new Map<string, string>();
+  return (s) => {
+    let k = cache.get(s);
+    if (k === undefined) {
+      k = prefix + suffixOf(s);
+      if (cache.size < KEY_CACHE_MAX) cache.set(s, k);
+    }
+    return k;
+  };
+}
+const surfaceKey = keyCache('surface:');
+const langKey = keyCache('lang:', languageKey);
+const LANG_UND = 'lang:und';
+const outcomeKey = keyCache('', (o) => o.toLowerCase());
+const sigKey = keyCache('sig:');
+const secKey = keyCache('sec:');
+
+const bump = (cell: Map<string, number>, k: string, v: number) => { cell.set(k, (cell.get(k) ?? 0) + v); };
+
 /** Accumulates counter deltas per policy in memory; written once, at commit. */
 export class AggregateDelta {
   readonly cells = new Map<string, Map<string, number>>();
+
+  /** Same as add(policy, itemMetrics(item, d), sign), without building the pairs: the
+   *  counters are added in the same order, so rows() comes out the same. */
+  addItem(policy: string, item: EvalItem, d: Diagnosis, sign = 1): void {
+    let cell = this.cells.get(policy);
+    if (!cell) this.cells.set(policy, (cell = new Map()));
+    bump(cell, 'items', sign);
+    bump(cell, surfaceKey(item.surface), sign);
+    bump(cell, item.language ? langKey(item.language) : LANG_UND, sign);
+    const score = item.prediction?.score;
+    const scored = typeof score === 'number';
+    const bin = scored ? scoreBin(score) : 0;
+    if (scored) bump(cell, SCORE_KEYS[bin], sign);
+    if (d.outcome === 'pending') {
+      bump(cell, 'pending', sign);
+      return;
+    }
+    bump(cell, outcomeKey(d.outcome), sign);
+    if (d.failure) {
+      bump(cell, 'failures', sign);
+      if (d.excluded) bump(cell, 'excluded', sign);
+      if (d.primary) bump(cell, sigKey(d.primary), sign);
+      const sec = d.secondary;
+      for (let i = 0; i < sec.length; i++) bump(cell, secKey(sec[i].code), sign);
+    }
+    if (!d.excluded && scored) {
+      bump(cell, CAL_N_KEYS[bin], sign);
+      bump(cell, CAL_S_KEYS[bin], sign * score);
+      if (item.label?.violating) bump(cell, CAL_Y_KEYS[bin], sign);
+    }
+  }
 
   add(policy: string, metrics: Array<[string, number]>, sign = 1): void {
     let cell = this.cells.get(policy);

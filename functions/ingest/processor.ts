@@ -4,18 +4,26 @@
 import { diagnoseItem, effectiveThreshold } from '../../taxonomy/diagnose.ts';
 import { StreamIndex, decisionFacts } from '../../taxonomy/live.ts';
 import { policyByCode } from '../../taxonomy/policies.ts';
-import type { EvalItem } from '../../taxonomy/types.ts';
-import { AggregateDelta, itemMetrics } from './metrics.ts';
+import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
+import { AggregateDelta } from './metrics.ts';
 import { ItemStoreWriter, recordText } from './item-store.ts';
 import type { PendingLabels } from '../labels/pending.ts';
 
-interface Held { item: EvalItem; json: string; threshold: number }
+interface Held { item: EvalItem; json: string; threshold: number; stream: string }
 
-const hasFeatures = (item: EvalItem) => ['audio', 'visual', 'text'].some((m) => Array.isArray(item.features?.[m as 'audio']));
+const hasFeatures = (item: EvalItem) => {
+  const f = item.features;
+  return !!f && (Array.isArray(f.audio) || Array.isArray(f.visual) || Array.isArray(f.text));
+};
 
 export function needsBackend(item: EvalItem, primary: string | null): boolean {
   return hasFeatures(item) && (!item.prediction || primary === 'UNPROBED');
 }
+
+const hasFlip = (secondary: Diagnosis['secondary']) => {
+  for (let i = 0; i < secondary.length; i++) if (secondary[i].code === 'TMP.FLIP') return true;
+  return false;
+};
 
 const segKey = (stream: string, seg: number) => `${stream}\u0000${seg}`;
 /** A stream is judged per policy: each policy's decisions form their own sequence. */
@@ -27,7 +35,8 @@ export class SliceProcessor {
    *  they carry features the model can score. */
   readonly probeWork: string[] = [];
   private readonly streams = new StreamIndex();
-  private readonly seen = new Set<string>();
+  /** Segments seen, per stream key. */
+  private readonly seen = new Map<string, Set<number>>();
   private readonly held = new Map<string, Held[]>();
   /** Items diagnosed TMP.FLIP, kept until the slice's end (see emit). */
   private readonly flips: Held[] = [];
@@ -40,58 +49,82 @@ export class SliceProcessor {
     this.pendingLabels = opts.pendingLabels;
   }
 
-  /** `json` is the item's JSON text as submitted (unknown fields kept). */
-  async add(item: EvalItem, json: string): Promise<void> {
+  /** `json` is the item's JSON text as submitted (unknown fields kept). Returns a promise
+   *  only when the item store has a batch to write (await it before the next add). The hot
+   *  path stays synchronous: no promise per item and per emit. */
+  add(item: EvalItem, json: string): Promise<void> | void {
     // [labels] Parked label events apply before anything reads the label.
     if (this.pendingLabels?.size) ({ item, json } = this.pendingLabels.apply(item, json));
     const threshold = effectiveThreshold(item, policyByCode(item.policy)!.threshold);
     const live = item.live;
-    if (!live) return this.emit({ item, json, threshold });
+    if (!live) return this.emit(item, json, threshold, false);
     const stream = streamKey(item);
-    const key = segKey(stream, live.segment);
-    this.seen.add(key);
+    const seg = live.segment;
+    const key = segKey(stream, seg);
+    let seen = this.seen.get(stream);
+    if (!seen) this.seen.set(stream, (seen = new Set()));
+    seen.add(seg);
     // A segment claimed twice with different decisions counts as unknown (StreamIndex decides).
-    this.streams.add(stream, live.segment, decisionFacts(item, threshold));
+    this.streams.add(stream, seg, decisionFacts(item, threshold));
+    const h: Held = { item, json, threshold, stream };
     const list = this.held.get(key);
-    if (list) list.push({ item, json, threshold });
-    else this.held.set(key, [{ item, json, threshold }]);
+    if (list) list.push(h);
+    else this.held.set(key, [h]);
     // This item and its neighbours may now have both of their neighbours.
-    for (const s of [live.segment - 1, live.segment, live.segment + 1]) await this.release(stream, s);
+    for (let s = seg - 1; s <= seg + 1; s++) {
+      const p = this.release(stream, seen, s);
+      if (p) return this.releaseRest(p, stream, seen, s + 1, seg + 1);
+    }
+  }
+
+  private async releaseRest(p: Promise<void>, stream: string, seen: Set<number>, from: number, to: number): Promise<void> {
+    await p;
+    for (let s = from; s <= to; s++) await this.release(stream, seen, s);
   }
 
   async finish(): Promise<void> {
-    for (const list of this.held.values()) for (const h of list) await this.emit(h);
+    for (const list of this.held.values()) for (const h of list) await this.emit(h.item, h.json, h.threshold, false, h.stream);
     this.held.clear();
-    for (const h of this.flips) await this.emit(h, true);
+    for (const h of this.flips) await this.emit(h.item, h.json, h.threshold, true, h.stream);
     this.flips.length = 0;
     await this.store.finish();
   }
 
   get rowsWritten() { return this.store.rowsWritten; }
 
-  private async release(stream: string, seg: number): Promise<void> {
-    if (!(this.seen.has(segKey(stream, seg - 1)) && this.seen.has(segKey(stream, seg + 1)))) return;
+  private release(stream: string, seen: Set<number>, seg: number): Promise<void> | void {
+    if (!(seen.has(seg - 1) && seen.has(seg + 1))) return;
     const key = segKey(stream, seg);
     const list = this.held.get(key);
     if (!list) return;
     this.held.delete(key);
-    for (const h of list) await this.emit(h);
+    return this.emitFrom(list, 0, stream);
   }
 
-  private async emit(h: Held, final = false): Promise<void> {
-    const { item, json, threshold } = h;
-    const neighbours = item.live ? this.streams.neighbours(streamKey(item), item.live.segment) : undefined;
+  /** Emits list[from…] in order, waiting for a write only when one starts. */
+  private emitFrom(list: Held[], from: number, stream: string): Promise<void> | void {
+    for (let i = from; i < list.length; i++) {
+      const h = list[i];
+      const p = this.emit(h.item, h.json, h.threshold, false, stream);
+      if (p) return p.then(() => this.emitFrom(list, i + 1, stream));
+    }
+  }
+
+  /** `stream`: streamKey(item) for live items. */
+  private emit(item: EvalItem, json: string, threshold: number, final: boolean, stream?: string): Promise<void> | void {
+    if (item.live && stream === undefined) stream = streamKey(item);
+    const neighbours = item.live ? this.streams.neighbours(stream!, item.live.segment) : undefined;
     const d = diagnoseItem(item, { threshold, neighbours });
     // A later, disagreeing claim of a neighbouring segment makes that segment unknown, which can
     // undo a TMP.FLIP (never create one: neighbours only go from known to unknown once both were
     // seen). So flipped items wait for the slice's end and are diagnosed again then; they are
     // few, and the result no longer depends on the order of the lines.
-    if (!final && d.secondary.some((s) => s.code === 'TMP.FLIP')) {
-      this.flips.push(h);
+    if (!final && d.failure && hasFlip(d.secondary)) {
+      this.flips.push({ item, json, threshold, stream: stream ?? '' }); // only live items flip
       return;
     }
-    this.delta.add(item.policy, itemMetrics(item, d));
+    this.delta.addItem(item.policy, item, d);
     if (needsBackend(item, d.primary)) this.probeWork.push(item.item_id);
-    await this.store.add(item.item_id, recordText(d, threshold, json, neighbours));
+    return this.store.add(item.item_id, recordText(d, threshold, json, neighbours));
   }
 }

@@ -53,34 +53,49 @@ export function outcomeOf(item: EvalItem, threshold: number): Outcome {
   return violating ? 'FN' : 'TN';
 }
 
-export function itemFacts(item: EvalItem, threshold: number): ItemFacts {
-  const outcome = outcomeOf(item, threshold);
-  const score = item.prediction?.score;
-  const decided = outcome !== 'pending';
-  // "Live" = the item carries a live block with both timestamps; surface is not consulted,
-  // since the timestamps are the evidence TMP.LATE needs.
-  const onset = item.live?.onset_ms;
-  const flag = item.live?.flag_ms;
-  const delayMs = isNum(onset) && isNum(flag) ? flag - onset : undefined;
-  const late = outcome === 'TP' && delayMs !== undefined && delayMs > CONFIG.lateMs;
-  const probe = (p: ProbeKey): number | undefined => {
-    const v = item.probes?.[p];
+// A class, not an object literal with three closures: one allocation per diagnosed item.
+class Facts implements ItemFacts {
+  readonly score?: number;
+  readonly decision?: boolean;
+  readonly violating?: boolean;
+  readonly delayMs?: number;
+  readonly late: boolean;
+  readonly failure: boolean;
+
+  constructor(readonly item: EvalItem, readonly threshold: number, readonly outcome: Outcome) {
+    const decided = outcome !== 'pending';
+    const score = item.prediction?.score;
+    // "Live" = the item carries a live block with both timestamps; surface is not consulted,
+    // since the timestamps are the evidence TMP.LATE needs.
+    const onset = item.live?.onset_ms;
+    const flag = item.live?.flag_ms;
+    const delayMs = isNum(onset) && isNum(flag) ? flag - onset : undefined;
+    this.score = decided ? score : undefined;
+    this.decision = decided ? (score as number) >= threshold : undefined;
+    this.violating = decided ? item.label!.violating : undefined;
+    this.delayMs = delayMs;
+    this.late = outcome === 'TP' && delayMs !== undefined && delayMs > CONFIG.lateMs;
+    this.failure = outcome === 'FP' || outcome === 'FN' || this.late;
+  }
+
+  probe(p: ProbeKey): number | undefined {
+    const v = this.item.probes?.[p];
     return isNum(v) ? v : undefined;
-  };
-  return {
-    item,
-    threshold,
-    outcome,
-    score: decided ? score : undefined,
-    decision: decided ? (score as number) >= threshold : undefined,
-    violating: decided ? item.label!.violating : undefined,
-    delayMs,
-    late,
-    failure: outcome === 'FP' || outcome === 'FN' || late,
-    probe,
-    fires: (p) => { const v = probe(p); return v !== undefined && v >= threshold; },
-    quiet: (p) => { const v = probe(p); return v !== undefined && v < threshold; },
-  };
+  }
+
+  fires(p: ProbeKey): boolean {
+    const v = this.probe(p);
+    return v !== undefined && v >= this.threshold;
+  }
+
+  quiet(p: ProbeKey): boolean {
+    const v = this.probe(p);
+    return v !== undefined && v < this.threshold;
+  }
+}
+
+export function itemFacts(item: EvalItem, threshold: number): ItemFacts {
+  return new Facts(item, threshold, outcomeOf(item, threshold));
 }
 
 export const onlyProbe = (m: Modality): ProbeKey => `${m}_only` as ProbeKey;
