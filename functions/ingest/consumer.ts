@@ -4,7 +4,7 @@ import type { Bindings, IngestMessage, QueueMessage } from '../env.ts';
 import { enqueueProbeJobs } from '../probes/enqueue.ts';
 import { handleProbeMessage } from '../probes/consumer.ts';
 import { ApiError } from '../lib/errors.ts';
-import { readLines } from './lines.ts';
+import { readLineBatches } from './lines.ts';
 import { SliceProcessor } from './processor.ts';
 import { loadPendingLabels } from '../labels/pending.ts';
 import { AlreadyCommitted, commitSlice } from './commit.ts';
@@ -23,10 +23,13 @@ export async function processIngestMessage(env: Bindings, msg: IngestMessage): P
   const proc = new SliceProcessor(env.DB, row.pk, row.buckets, { pendingLabels });
   let first = true;
   let n = 0;
-  for await (const line of readLines(obj.body)) {
-    if (first) { first = false; continue; } // the header, validated at submission
-    await proc.add(JSON.parse(line.text) as EvalItem, line.text);
-    if (++n % RENEW_EVERY === 0 && !(await renewLease(env.DB, row.pk, msg.owner))) return;
+  for await (const batch of readLineBatches(obj.body)) {
+    for (const line of batch) {
+      if (first) { first = false; continue; } // the header, validated at submission
+      const writing = proc.add(JSON.parse(line.text) as EvalItem, line.text);
+      if (writing) await writing; // only when a D1 batch goes out
+      if (++n % RENEW_EVERY === 0 && !(await renewLease(env.DB, row.pk, msg.owner))) return;
+    }
   }
   await proc.finish();
   try {

@@ -5,7 +5,7 @@
 import type { Bindings } from '../env.ts';
 import { ApiError, badRequest } from '../lib/errors.ts';
 import { sha256Hex, toHex } from '../lib/crypto.ts';
-import { readLines } from './lines.ts';
+import { readLineBatches, readLines } from './lines.ts';
 import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
 import { claimSlice, failSlice, type Claim, type SliceRow } from './claim.ts';
 import { SliceProcessor } from './processor.ts';
@@ -182,7 +182,7 @@ async function submitAsync(env: Bindings, region: string, body: ReadableStream<U
   let header: SliceHeader | undefined;
   const v = new ItemValidator();
   try {
-    for await (const line of readLines(body, async (chunk) => {
+    for await (const batch of readLineBatches(body, async (chunk) => {
       total += chunk.byteLength;
       if (total > maxBytes) throw new ApiError(413, 'payload_too_large', `body: larger than ${maxBytes} bytes`, { field: 'body' });
       await digestWriter.write(chunk);
@@ -190,9 +190,11 @@ async function submitAsync(env: Bindings, region: string, body: ReadableStream<U
       bufBytes += chunk.byteLength;
       while (bufBytes >= partSize) await flushPart(partSize);
     })) {
-      const value = parseJsonLine(line.text, line.no);
-      if (!header) header = validateHeader(value, line.no);
-      else v.accept(value, { line: line.no });
+      for (const line of batch) {
+        const value = parseJsonLine(line.text, line.no);
+        if (!header) header = validateHeader(value, line.no);
+        else v.accept(value, { line: line.no });
+      }
     }
     if (!header) throw badRequest('line 1: expected the slice header {slice_id, model}', { line: 1, field: 'slice_id' });
     await flushPart();
