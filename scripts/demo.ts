@@ -14,7 +14,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEMO_REGIONS, demoSliceId, generateRegionSlices, planWorld, type RegionSpec } from './demo/world.ts';
-import { addCounts, emptyCounts, getJson, pushWorld } from './demo/push.ts';
+import { addCounts, emptyCounts, getJson, pushWorld, recordInterventions } from './demo/push.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -98,6 +98,10 @@ for (let i = 0; i < regions.length; i += BATCH) {
   }
 }
 
+// Closing the loop: the intervention records between the versions (skipped when identical ones are listed).
+const ints = counts.failed || counts.conflicts ? null : await recordInterventions({ model: plan.model, interventions: plan.interventions }, api);
+if (ints) counts.interventions = ints;
+
 const secs = (Date.now() - t0) / 1000;
 console.log(`\n[demo] slices: ${counts.slices} (${counts.created} created, ${counts.existing} already stored, ${counts.async} async, ${counts.conflicts} conflicts, ${counts.failed} failed; ${counts.retries} retries) in ${secs.toFixed(1)} s`);
 console.log(`[demo] items: ${counts.items} (${counts.failures} failures, ${counts.excluded} excluded as LBL.AMBIG, ${counts.pending} pending for the GPU backend)`);
@@ -108,6 +112,13 @@ for (const p of plan.plants) {
   const extra = [p.policy, p.language && `language ${p.language}`, p.vendor && `vendor ${p.vendor}`].filter(Boolean).join(', ');
   console.log(`  ${p.id.padEnd(6)} ${p.cause.padEnd(19)} ${p.expectSignature.padEnd(19)} → ${p.expectIntervention.padEnd(23)} ${p.failuresPerSlice}/slice in v${p.versions.join(',v')}${fix}; ${extra ? `${extra}; ` : ''}regions ${where}`);
 }
+if (ints) {
+  console.log(`[demo] intervention records: ${ints.recorded} recorded, ${ints.existing} already there, ${ints.failed} failed${ints.errors.length ? ` (${ints.errors.join('; ')})` : ''}`);
+  for (const [i, r] of plan.interventions.entries()) {
+    const fx = r.collateral.map((c) => `, collateral ${c.verdict} ${c.signature} in ${c.region}`).join('');
+    console.log(`  ${r.intervention.padEnd(23)} v${r.version} ${r.targets.signatures.join(',')} in ${r.targets.regions.join(',')} → expect ${r.expect}${fx}${ints.ids[i] ? `: ${base}/scorecards/interventions/${ints.ids[i]}` : ''}`);
+  }
+}
 console.log(`[demo] e.g. ${base}/scorecards/${plan.plants[0]?.regions[0] ?? regions[0].code}`);
 if (counts.conflicts) console.error(`[demo] ${counts.conflicts} slice ids hold other content (generated with other --seed/--items/--regions?). Reset the local D1 (rm -rf .wrangler/state) to start over.`);
-process.exit(counts.failed || counts.conflicts ? 1 : 0);
+process.exit(counts.failed || counts.conflicts || counts.interventions.failed ? 1 : 0);

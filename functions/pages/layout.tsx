@@ -50,6 +50,11 @@ button{background:#1f4e99;color:#fff;border-color:#1f4e99;cursor:pointer}
 .v-improved{color:#05622e;font-weight:600}
 .v-regressed{color:#a00000;font-weight:600}
 .v-no_change,.v-too_few{color:#444}
+.v-effective{color:#05622e;font-weight:600}
+.v-harmful{color:#a00000;font-weight:600}
+.v-no_effect{color:#444}
+.scroll{overflow-x:auto;max-width:100%}
+td.verdict{white-space:nowrap}
 figure{margin:.3rem 0 1rem}
 figcaption{font-weight:600;margin-bottom:.3rem}
 svg text{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}

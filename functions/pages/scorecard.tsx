@@ -10,6 +10,7 @@ import { policyByCode } from '../../taxonomy/policies.ts';
 import { SignatureChart } from './chart.tsx';
 import { fmtCount, fmtInterval, fmtNum, fmtP, fmtPct, fmtPp, fmtStat, raw } from './format.ts';
 import { html, Layout } from './layout.tsx';
+import { RegionInterventions, type Attribution } from './interventions.tsx';
 
 export type Scorecard = Awaited<ReturnType<typeof buildScorecard>>;
 type CompareCell = ReturnType<typeof compareCells>[number];
@@ -36,6 +37,8 @@ export interface ScorecardPageProps {
   compareOptions: VersionOption[];
   signedIn: boolean;
   topRecommendations?: number;
+  /** Attribution reports of the interventions of this version that target this region. */
+  interventions?: Attribution[];
 }
 
 const enc = encodeURIComponent;
@@ -343,6 +346,7 @@ export function scorecardPage(p: ScorecardPageProps): string {
       <Recommendations sc={sc} top={p.topRecommendations ?? 5} />
       <SliceSignatures sc={sc} />
       <Comparison sc={sc} compare={p.compare} />
+      <RegionInterventions region={sc.region} model={sc.model.id} version={sc.model.version} reports={p.interventions ?? []} />
     </Layout>,
   );
 }

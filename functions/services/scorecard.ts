@@ -34,6 +34,15 @@ function signatureRates(sig: Map<string, number>, n: number, labelled: number) {
 }
 
 type Row = Record<string, unknown>;
+
+// Only the counters a scorecard uses (the item counts, outcomes, primary signatures and the
+// calibration table; not secondaries or distributions): index range seeks on aggregates_region_cell.
+const COUNTS = `'items', 'failures', 'excluded', 'pending', 'tp', 'tn', 'fp', 'fn'`;
+const OWN_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
+  AND (metric IN (${COUNTS}) OR (metric >= 'sig:' AND metric < 'sig;') OR (metric >= 'cal:' AND metric < 'cal;'))`;
+/** The predecessor's counters, for VER.REGRESSION: counts and primary signatures only. */
+const PREVIOUS_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
+  AND (metric IN (${COUNTS}) OR (metric >= 'sig:' AND metric < 'sig;'))`;
 const toCells = (rows: Row[]): Cells => {
   const cells: Cells = new Map();
   for (const r of rows as { policy: string; metric: string; value: number }[]) {
@@ -55,7 +64,7 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
     d1.prepare('SELECT 1 AS ok FROM regions WHERE code = ?').bind(region),
     d1.prepare('SELECT stage, first_slice_at FROM model_versions WHERE model_id = ? AND version = ?').bind(modelId, version),
     d1.prepare('SELECT signature, mapping FROM intervention_overrides WHERE region = ?').bind(region),
-    d1.prepare('SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ?').bind(region, modelId, version),
+    d1.prepare(OWN_CELLS_SQL).bind(region, modelId, version),
     d1.prepare(PREDECESSOR_SQL).bind(modelId, version),
     d1.prepare(`SELECT pk, slice_id FROM slices WHERE region = ? AND model_id = ? AND model_version = ? AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1`)
       .bind(region, modelId, version),
@@ -68,7 +77,7 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
   const pred = first[4].results[0] as { version: string } | undefined;
   const latest = first[5].results[0] as { pk: number; slice_id: string } | undefined;
   const second: D1PreparedStatement[] = [];
-  if (pred) second.push(d1.prepare('SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ?').bind(region, modelId, pred.version));
+  if (pred) second.push(d1.prepare(PREVIOUS_CELLS_SQL).bind(region, modelId, pred.version));
   if (latest) second.push(d1.prepare(SHIFT_SQL).bind(latest.pk, region, latest.pk));
   const [crossRegion, more] = await Promise.all([
     regionPolicyCountsCached(d1, modelId, version),

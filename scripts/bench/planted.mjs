@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { startWorker, ROOT, ADMIN_TOKEN, fmt } from './lib/worker.mjs';
 import { DEMO_REGIONS, generateWorld } from '../demo/world.ts';
 import { pushWorld } from '../demo/push.ts';
-import { evaluateRecovery } from '../demo/recovery.ts';
+import { evaluateInterventions, evaluateRecovery } from '../demo/recovery.ts';
 
 export const title = 'Planted-cause recovery';
 
@@ -54,10 +54,13 @@ export async function run({
     });
     const pushMs = performance.now() - t1;
     if (pushed.failed || pushed.conflicts) throw new Error(`push: ${pushed.failed} failed, ${pushed.conflicts} conflicts`);
+    if (pushed.interventions.failed) throw new Error(`intervention records: ${pushed.interventions.errors.join('; ')}`);
     log(`[planted] evaluating recovery (scorecards + ${sample} item reads per plant × slice)…`);
     const t2 = performance.now();
     const rec = await evaluateRecovery(world, f, w.url.toString(), ADMIN_TOKEN, { samplePerSlice: sample });
+    const ints = await evaluateInterventions(world, f, w.url.toString(), ADMIN_TOKEN);
     const evalMs = performance.now() - t2;
+    const ok = rec.ok && ints.ok;
     const plants = world.plants.map((p) => {
       const what = [p.policy, p.language && `language ${p.language}`, p.vendor && `vendor ${p.vendor}`, `v${p.versions.join(', v')}`, p.fixedIn && `fixed in v${p.fixedIn}`].filter(Boolean).join('; ');
       return `\`${p.id}\` ${p.cause}: ${p.regions.join(', ')} (${what}) → \`${p.expectSignature}\` → \`${p.expectIntervention}\`, ${p.failuresPerSlice} per slice`;
@@ -74,9 +77,16 @@ export async function run({
       ...plants.map((p) => `- ${p}`),
       '',
       '</details>',
+      '',
+      `### Planted interventions: expected verdict vs reported verdict`,
+      '',
+      `After the slices, the demo records ${world.interventions.length} interventions through \`POST /v1/interventions\` (each plant a version fixes: its intervention in that version → expected *effective*; \`INF.POLICY_PROMPT\` in v2 on the policy-gap regions, whose plant no version fixes → expected *no_effect*; the v3 threshold change also plants false alarms near the threshold in a region it does not target → expected collateral *regressed*), then reads \`GET /v1/interventions/{id}/attribution\`. **${ints.ok ? 'Every verdict as planted' : 'NOT every verdict as planted'}.**`,
+      '',
+      ints.markdown,
+      ...(world.sideEffects.length ? ['', ...world.sideEffects.map((x) => `Side effect \`${x.id}\`: ${x.description} (\`${x.signature}\`, ${x.failuresPerSlice} per slice in v${x.version}).`)] : []),
       ...(rec.rows.some((r) => r.misses.length) ? ['', 'Misses:', '', ...rec.rows.flatMap((r) => r.misses.map((m) => `- ${r.cause} ${m.region} v${m.version}: ${m.observed}/${m.planted} observed, top ${m.top}`))] : []),
     ].join('\n');
-    return { markdown, ok: rec.ok, data: { regions, items, versions, seed, slices: world.slices.length, nItems, genMs, pushMs, evalMs, pushed: { ...pushed, results: undefined }, rows: rec.rows, agreement: rec.agreement, confusion: rec.confusion } };
+    return { markdown, ok, data: { regions, items, versions, seed, slices: world.slices.length, nItems, genMs, pushMs, evalMs, pushed: { ...pushed, results: undefined }, rows: rec.rows, agreement: rec.agreement, confusion: rec.confusion, interventions: { rows: ints.rows, collateral: ints.collateral, reports: ints.reports } } };
   } finally {
     await w.dispose();
   }

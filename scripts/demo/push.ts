@@ -5,7 +5,7 @@
 // flight, and a 202 (slice taken asynchronously) is polled until its summary is there.
 // Workers-compatible: no node: imports; the fetch is injected (global fetch, or the
 // Worker's own `exports.default.fetch` in tests).
-import { sliceNdjson, type DemoSlice } from './world.ts';
+import { sliceNdjson, type DemoSlice, type PlantedIntervention } from './world.ts';
 
 export type FetchLike = (req: Request) => Promise<Response>;
 
@@ -64,7 +64,11 @@ export interface PushCounts {
   excluded: number;
   pending: number;
   results: SlicePushResult[];
+  /** Intervention records (after the slices): new, already there (identical record listed), failed; ids in the world's order ('' when failed). */
+  interventions: InterventionPushCounts;
 }
+
+export interface InterventionPushCounts { recorded: number; existing: number; failed: number; errors: string[]; ids: string[] }
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const join = (base: string, path: string) => base.replace(/\/+$/, '') + path;
@@ -134,8 +138,57 @@ export async function mapLimit<T, R>(xs: readonly T[], limit: number, fn: (x: T,
 
 const errorText = (a: Answer) => (a.body && typeof a.body === 'object' && a.body.error ? `${a.body.error.code}: ${a.body.error.message}` : `HTTP ${a.status}`);
 
-/** Pushes every slice of the world (region × version). Resolves with counts; never rejects on HTTP errors. */
-export async function pushWorld(world: { slices: readonly DemoSlice[] }, options: PushOptions): Promise<PushCounts> {
+const sameSet = (a: readonly string[] = [], b: readonly string[] = []) => {
+  const x = [...new Set(a)].sort(), y = [...new Set(b)].sort();
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+};
+
+/** Same intervention, targets (as sets) and note: the record the demo would write again. */
+export function sameRecord(listed: any, want: Pick<PlantedIntervention, 'intervention' | 'targets' | 'note'> & { targets: { policies?: string[] } }): boolean {
+  return listed?.intervention === want.intervention && (listed.note ?? null) === (want.note ?? null)
+    && sameSet(listed.targets?.signatures, want.targets.signatures) && sameSet(listed.targets?.regions, want.targets.regions)
+    && sameSet(listed.targets?.policies, want.targets.policies);
+}
+
+/**
+ * Records the world's planted interventions (POST /v1/interventions). A record is not
+ * idempotent by itself, so each version's list (GET /v1/interventions?model=&version=) is read
+ * first and an identical record (same intervention, targets and note) is not written again.
+ */
+export async function recordInterventions(
+  world: { model: string; interventions: readonly PlantedIntervention[] },
+  options: Pick<PushOptions, 'fetch' | 'baseUrl' | 'token' | 'attempts' | 'backoffMs'>,
+): Promise<InterventionPushCounts> {
+  const opts = { fetch: options.fetch, attempts: options.attempts ?? 6, backoffMs: options.backoffMs ?? 250 };
+  const out: InterventionPushCounts = { recorded: 0, existing: 0, failed: 0, errors: [], ids: [] };
+  const listed = new Map<string, any[]>();
+  for (const rec of world.interventions) {
+    let have = listed.get(rec.version);
+    if (!have) {
+      const r = await getJson(options, `/v1/interventions?model=${encodeURIComponent(world.model)}&version=${encodeURIComponent(rec.version)}`);
+      if (r.status !== 200) { out.failed++; out.ids.push(''); out.errors.push(`list v${rec.version}: ${errorText(r)}`); continue; }
+      listed.set(rec.version, (have = r.body.interventions as any[]));
+    }
+    const same = have.find((x) => sameRecord(x, rec));
+    if (same) { out.existing++; out.ids.push(same.id); continue; }
+    const body = JSON.stringify({ intervention: rec.intervention, model: { id: world.model, version: rec.version }, targets: rec.targets, note: rec.note, applied_at: rec.applied_at });
+    // Not retried on 5xx: a lost answer could mean a stored record, and a retry a duplicate.
+    const r = await request({ ...opts, attempts: 1 }, () => new Request(join(options.baseUrl, '/v1/interventions'), {
+      method: 'POST', headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' }, body,
+    }), { retries: 0 });
+    if (r.status !== 201) { out.failed++; out.ids.push(''); out.errors.push(`${rec.intervention} v${rec.version}: ${errorText(r)}`); continue; }
+    out.recorded++;
+    out.ids.push(r.body.id);
+    have.push(r.body);
+  }
+  return out;
+}
+
+/**
+ * Pushes every slice of the world (region × version), then — when the world has them — records
+ * its planted interventions. Resolves with counts; never rejects on HTTP errors.
+ */
+export async function pushWorld(world: { slices: readonly DemoSlice[]; model?: string; interventions?: readonly PlantedIntervention[] }, options: PushOptions): Promise<PushCounts> {
   const opts = {
     fetch: options.fetch, attempts: options.attempts ?? 6, backoffMs: options.backoffMs ?? 250,
   };
@@ -191,7 +244,7 @@ export async function pushWorld(world: { slices: readonly DemoSlice[] }, options
 
   const counts: PushCounts = {
     slices: slices.length, created: 0, existing: 0, async: 0, conflicts: 0, failed: 0, retries: 0,
-    items: 0, failures: 0, excluded: 0, pending: 0, results,
+    items: 0, failures: 0, excluded: 0, pending: 0, results, interventions: emptyInterventionCounts(),
   };
   for (const r of results) {
     counts.retries += r.retries;
@@ -205,16 +258,24 @@ export async function pushWorld(world: { slices: readonly DemoSlice[] }, options
       counts.pending += r.pending ?? 0;
     }
   }
+  // Intervention records need their version's slices: only after every slice is stored.
+  if (world.interventions?.length && world.model && !counts.failed && !counts.conflicts) {
+    counts.interventions = await recordInterventions({ model: world.model, interventions: world.interventions }, options);
+  }
   return counts;
 }
 
+const emptyInterventionCounts = (): InterventionPushCounts => ({ recorded: 0, existing: 0, failed: 0, errors: [], ids: [] });
+
 /** Sums counts of several pushes (the CLI pushes region batch by region batch). */
 export function addCounts(a: PushCounts, b: PushCounts): PushCounts {
-  const out = { ...a, results: [...a.results, ...b.results] };
+  const ia = a.interventions, ib = b.interventions;
+  const interventions = { recorded: ia.recorded + ib.recorded, existing: ia.existing + ib.existing, failed: ia.failed + ib.failed, errors: [...ia.errors, ...ib.errors], ids: [...ia.ids, ...ib.ids] };
+  const out = { ...a, results: [...a.results, ...b.results], interventions };
   for (const k of ['slices', 'created', 'existing', 'async', 'conflicts', 'failed', 'retries', 'items', 'failures', 'excluded', 'pending'] as const) out[k] = a[k] + b[k];
   return out;
 }
 
 export const emptyCounts = (): PushCounts => ({
-  slices: 0, created: 0, existing: 0, async: 0, conflicts: 0, failed: 0, retries: 0, items: 0, failures: 0, excluded: 0, pending: 0, results: [],
+  slices: 0, created: 0, existing: 0, async: 0, conflicts: 0, failed: 0, retries: 0, items: 0, failures: 0, excluded: 0, pending: 0, results: [], interventions: emptyInterventionCounts(),
 });

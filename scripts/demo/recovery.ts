@@ -9,7 +9,7 @@
 //   - a confusion table (planted cause × observed primary), from a sample of planted items
 //     read one by one (GET …/items/{item_id}): item scans are expensive, so only a sample.
 // Workers-compatible: no node: imports.
-import { getJson, mapLimit, type FetchLike } from './push.ts';
+import { getJson, mapLimit, sameRecord, type FetchLike } from './push.ts';
 import type { Cause, DemoSlice, Plant, World } from './world.ts';
 import { namesSignature } from './verify.ts';
 
@@ -201,5 +201,115 @@ export function recoveryMarkdown(rows: RecoveryRow[], confusion: RecoveryResult[
       `|---|${codes.map(() => '---:').join('|')}|`,
       ...rows.map((r) => `| ${r.cause} | ${codes.map((c) => confusion[r.cause]?.[c] ?? 0).join(' | ')} |`));
   }
+  return lines.join('\n');
+}
+
+// ---------------------------------------------------------------------------------------
+// Closing the loop: do the planted interventions get the verdicts they were planted with?
+
+export interface InterventionCheckRow {
+  intervention: string;
+  version: string;
+  id: string | null;
+  plant: string;
+  region: string;
+  signature: string;
+  expected: string;
+  reported: string | null;
+  q: number | null;
+  diff: number | null;
+  ok: boolean;
+}
+
+export interface CollateralCheckRow {
+  intervention: string;
+  version: string;
+  region: string;
+  signature: string;
+  expected: string;
+  reported: string | null;
+  q: number | null;
+  ok: boolean;
+}
+
+export interface InterventionCheck {
+  rows: InterventionCheckRow[];
+  collateral: CollateralCheckRow[];
+  /** Per planted intervention: id, summary and how many collateral cells the report lists. */
+  reports: Array<{ intervention: string; version: string; id: string | null; summary: any; collateral: number }>;
+  markdown: string;
+  ok: boolean;
+}
+
+/**
+ * Reads each planted intervention's record (GET /v1/interventions?model=&version=, matched by
+ * intervention, targets and note) and its attribution (GET /v1/interventions/{id}/attribution):
+ * the verdict of every targeted (region, signature) cell against the planted expectation, and
+ * whether the expected collateral cells are listed with the expected direction.
+ */
+export async function evaluateInterventions(
+  world: Pick<World, 'model' | 'interventions'>,
+  fetch: FetchLike,
+  baseUrl: string,
+  token: string,
+): Promise<InterventionCheck> {
+  const api = { fetch, baseUrl, token };
+  const lists = new Map<string, any[]>();
+  const rows: InterventionCheckRow[] = [];
+  const collateral: CollateralCheckRow[] = [];
+  const reports: InterventionCheck['reports'] = [];
+  for (const rec of world.interventions) {
+    let list = lists.get(rec.version);
+    if (!list) {
+      const r = await getJson(api, `/v1/interventions?model=${encodeURIComponent(world.model)}&version=${encodeURIComponent(rec.version)}`);
+      if (r.status !== 200) throw new Error(`interventions v${rec.version}: HTTP ${r.status}`);
+      lists.set(rec.version, (list = r.body.interventions));
+    }
+    const found = list!.find((x: any) => sameRecord(x, rec));
+    const report = found ? (await getJson(api, `/v1/interventions/${encodeURIComponent(found.id)}/attribution`)).body : null;
+    reports.push({ intervention: rec.intervention, version: rec.version, id: found?.id ?? null, summary: report?.summary ?? null, collateral: report?.collateral?.length ?? 0 });
+    for (const region of rec.targets.regions) {
+      for (const signature of rec.targets.signatures) {
+        const cell = report?.targeted?.find((c: any) => c.region === region && c.signature === signature);
+        rows.push({
+          intervention: rec.intervention, version: rec.version, id: found?.id ?? null, plant: rec.plant, region, signature,
+          expected: rec.expect, reported: cell?.verdict ?? null, q: cell?.q ?? null, diff: cell?.diff?.value ?? null, ok: cell?.verdict === rec.expect,
+        });
+      }
+    }
+    for (const want of rec.collateral) {
+      const cell = report?.collateral?.find((c: any) => c.region === want.region && c.signature === want.signature);
+      collateral.push({
+        intervention: rec.intervention, version: rec.version, region: want.region, signature: want.signature,
+        expected: want.verdict, reported: cell?.verdict ?? null, q: cell?.q ?? null, ok: cell?.verdict === want.verdict,
+      });
+    }
+  }
+  const ok = rows.length > 0 && rows.every((r) => r.ok) && collateral.every((c) => c.ok);
+  return { rows, collateral, reports, markdown: interventionsMarkdown(rows, collateral, reports), ok };
+}
+
+const fmtQ = (q: number | null) => (q === null ? '—' : q >= 0.001 ? q.toFixed(3) : q.toExponential(1));
+const fmtPp = (d: number | null) => (d === null ? '—' : `${d > 0 ? '+' : ''}${(100 * d).toFixed(2)} pp`);
+
+export function interventionsMarkdown(rows: InterventionCheckRow[], collateral: CollateralCheckRow[], reports: InterventionCheck['reports']): string {
+  const n = rows.filter((r) => r.ok).length;
+  const lines = [
+    `Planted interventions: expected verdict vs reported verdict — ${n} of ${rows.length} targeted cells as planted${collateral.length ? `; expected collateral shown: ${collateral.filter((c) => c.ok).length} of ${collateral.length}` : ''}.`,
+    '',
+    '| intervention | version | plant | targeted region | signature | expected | reported | difference | q (BH) | |',
+    '|---|---|---|---|---|---|---|---:|---:|---|',
+    ...rows.map((r) => `| \`${r.intervention}\` | v${r.version} | ${r.plant} | ${r.region} | \`${r.signature}\` | ${r.expected} | ${r.reported ?? '(missing)'} | ${fmtPp(r.diff)} | ${fmtQ(r.q)} | ${r.ok ? '✓' : '✗'} |`),
+  ];
+  if (collateral.length) {
+    lines.push('', 'Expected collateral (a side effect planted in a region the intervention does not target):', '',
+      '| intervention | version | region | signature | expected | reported | q (BH) | |',
+      '|---|---|---|---|---|---|---:|---|',
+      ...collateral.map((c) => `| \`${c.intervention}\` | v${c.version} | ${c.region} | \`${c.signature}\` | ${c.expected} | ${c.reported ?? 'not listed'} | ${fmtQ(c.q)} | ${c.ok ? '✓' : '✗'} |`));
+  }
+  lines.push('', 'Summaries (recovered = Σ over targeted cells of (before − after rate) · after n, shared evenly between interventions on the same cell):', '',
+    '| intervention | version | recovered | overall gain | attributable share | weakly attributable | collateral cells |',
+    '|---|---|---:|---:|---:|---|---:|',
+    ...reports.map((r) => `| \`${r.intervention}\` | v${r.version} | ${r.summary?.recovered?.toFixed(1) ?? '—'} | ${r.summary?.overall_gain?.toFixed(1) ?? '—'} | ${r.summary?.attributable_share == null ? '—' : r.summary.attributable_share.toFixed(2)} | ${r.summary?.weakly_attributable ?? '—'} | ${r.collateral} |`));
   return lines.join('\n');
 }

@@ -84,6 +84,41 @@ export interface World {
   regions: RegionSpec[];
   slices: DemoSlice[];
   plants: Plant[];
+  /** Damage a version's change does where it was not aimed (the collateral to find). */
+  sideEffects: SideEffect[];
+  /** Intervention records to write between the versions, with the verdicts they should get. */
+  interventions: PlantedIntervention[];
+}
+
+/**
+ * A side effect of a version's change in regions it does not target: in `version`, items
+ * that every earlier version got right become false alarms just above the threshold
+ * (`signature`, THR.MARGIN), `failuresPerSlice` per region.
+ */
+export interface SideEffect {
+  id: string;
+  description: string;
+  /** The intervention whose change brings it (the one expected to show it as collateral). */
+  intervention: string;
+  version: string;
+  regions: string[];
+  signature: string;
+  failuresPerSlice: number;
+}
+
+/** An intervention record the demo writes (POST /v1/interventions), and what its attribution should say. */
+export interface PlantedIntervention {
+  intervention: string;
+  version: string;
+  targets: { signatures: string[]; regions: string[] };
+  note: string;
+  applied_at: string;
+  /** The plant it acts on. */
+  plant: string;
+  /** Expected verdict of every targeted (region, signature) cell: the plant is fixed in this version, or not. */
+  expect: 'effective' | 'no_effect';
+  /** Untargeted cells expected among the report's collateral. */
+  collateral: Array<{ region: string; signature: string; verdict: 'improved' | 'regressed' }>;
 }
 
 export interface RegionSpec { code: string; languages: string[] }
@@ -249,6 +284,8 @@ export interface WorldPlan {
   versions: ModelVersion[];
   regions: RegionSpec[];
   plants: Plant[];
+  sideEffects: SideEffect[];
+  interventions: PlantedIntervention[];
   /** The language the ASR does not cover (low asr_confidence wherever it is spoken). */
   uncoveredLanguage: string;
   byRegion: Map<string, RegionPlan>;
@@ -352,7 +389,58 @@ export function planWorld(opts: WorldOptions): WorldPlan {
       default: add(def, 'a', regs);
     }
   }
-  return { model: opts.model ?? 'avlm', seed, itemsPerRegion: n, versions, regions, plants, uncoveredLanguage: uncovered, byRegion };
+  const { sideEffects, interventions } = planInterventions(plants, versions, order, n);
+  return { model: opts.model ?? 'avlm', seed, itemsPerRegion: n, versions, regions, plants, sideEffects, interventions, uncoveredLanguage: uncovered, byRegion };
+}
+
+/** Share of the side effect's region's items that become false alarms. */
+const SIDE_EFFECT_RATE = 0.06;
+const appliedAt = (version: string) => `2026-${String(Math.min(12, 8 + Number(version))).padStart(2, '0')}-01T00:00:00.000Z`;
+
+/**
+ * Closing the loop (SPEC §5): the intervention records written between the versions.
+ *   - every plant a version fixes: its intervention, recorded in that version, targeting the
+ *     plant's signature in the plant's regions → effective (TRAIN.MODALITY_DROPOUT in v2 for
+ *     fus-b, INF.THRESHOLD and INF.SMOOTHING in v3);
+ *   - one that does nothing: INF.POLICY_PROMPT recorded in v2 for the policy-gap regions,
+ *     whose plant no version fixes → no_effect;
+ *   - the threshold fix (v3) comes with damage elsewhere: false alarms near the threshold
+ *     (THR.MARGIN) in a region it does not target — an unplanted one when there is one, else
+ *     a region with no plant active in that version — which its report must show as a
+ *     'regressed' collateral cell.
+ */
+function planInterventions(plants: Plant[], versions: ModelVersion[], order: string[], n: number) {
+  const vcodes = versions.map((v) => v.version);
+  const interventions: PlantedIntervention[] = [];
+  const sideEffects: SideEffect[] = [];
+  const record = (plant: Plant, version: string, expect: PlantedIntervention['expect'], note: string) => {
+    interventions.push({
+      intervention: plant.expectIntervention, version, targets: { signatures: [plant.expectSignature], regions: [...plant.regions].sort() },
+      note, applied_at: appliedAt(version), plant: plant.id, expect, collateral: [],
+    });
+  };
+  for (const p of plants) if (p.fixedIn) record(p, p.fixedIn, 'effective', `demo: fixes ${p.id} (${p.cause}) in v${p.fixedIn}`);
+  const pol = plants.find((p) => p.cause === 'policy_gap');
+  if (pol && vcodes.includes('2')) record(pol, '2', 'no_effect', `demo: tried on ${pol.id} (${pol.cause}) in v2; the plant is not fixed`);
+
+  const thr = plants.find((p) => p.cause === 'threshold' && p.fixedIn);
+  const rec = thr && interventions.find((r) => r.plant === thr.id && r.version === thr.fixedIn);
+  if (thr && rec) {
+    const planted = new Set(plants.flatMap((p) => p.regions));
+    const idle = new Set(plants.filter((p) => !p.versions.includes(thr.fixedIn!) && p.id !== thr.id).flatMap((p) => p.regions));
+    const region = order.find((c) => !planted.has(c)) ?? order.find((c) => idle.has(c) && !thr.regions.includes(c));
+    if (region) {
+      const fx: SideEffect = {
+        id: 'thr-leak', intervention: thr.expectIntervention, version: thr.fixedIn!, regions: [region], signature: 'THR.MARGIN',
+        failuresPerSlice: Math.max(1, Math.round(SIDE_EFFECT_RATE * n)),
+        description: `the v${thr.fixedIn} threshold change also lowers the thresholds in ${region}, which it does not target: false alarms just above the threshold`,
+      };
+      sideEffects.push(fx);
+      rec.collateral.push({ region, signature: fx.signature, verdict: 'regressed' });
+    }
+  }
+  interventions.sort((a, b) => Number(a.version) - Number(b.version));
+  return { sideEffects, interventions };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -675,6 +763,17 @@ function generateSlice(plan: WorldPlan, rp: RegionPlan, evalSet: Content[], v: M
     && !((c.asr ?? 1) < 0.5 && (c.evidence ?? []).some((m) => m === 'audio' || m === 'text')));
   const bg = new Map<string, 'UNPROBED' | 'UNEXPLAINED'>();
   for (const c of rng.shuffle([...candidates]).slice(0, bgCount)) bg.set(c.id, rng.chance(0.55) ? 'UNPROBED' : 'UNEXPLAINED');
+  // A side effect active here: the first ordinary benign items (the eval set is shuffled) that are
+  // not background failures become false alarms just above the threshold. No extra draws, so
+  // the rest of the slice is as without it.
+  const leaked = new Set<string>();
+  for (const fx of plan.sideEffects) {
+    if (fx.version !== v.version || !fx.regions.includes(rp.code)) continue;
+    for (const c of evalSet) {
+      if (leaked.size >= fx.failuresPerSlice) break;
+      if (c.role === 'normal' && !c.violating && !c.split && !bg.has(c.id) && (c.asr ?? 1) >= 0.5) leaked.add(c.id);
+    }
+  }
 
   const items: EvalItem[] = [];
   const expected: Record<string, Record<string, number>> = {};
@@ -706,6 +805,11 @@ function generateSlice(plan: WorldPlan, rp: RegionPlan, evalSet: Content[], v: M
         planted.set(key, entry);
       }
       entry.items.push(c.id);
+      continue;
+    }
+    if (leaked.has(c.id)) {
+      items.push(renderItem(c, prediction(rng, r4(T + 0.01 + 0.08 * c.u), own), undefined));
+      note(c.policy, 'THR.MARGIN');
       continue;
     }
     const kind = bg.get(c.id);
@@ -753,7 +857,7 @@ export function worldOf(plan: WorldPlan, slices: DemoSlice[]): World {
   return {
     model: plan.model, seed: plan.seed, itemsPerRegion: plan.itemsPerRegion,
     versions: plan.versions.map((v) => ({ ...v })), regions: plan.regions.map((r) => ({ code: r.code, languages: [...r.languages] })),
-    slices, plants: plan.plants,
+    slices, plants: plan.plants, sideEffects: plan.sideEffects, interventions: plan.interventions,
   };
 }
 

@@ -61,8 +61,15 @@ class Facts implements ItemFacts {
   readonly delayMs?: number;
   readonly late: boolean;
   readonly failure: boolean;
+  // Plain fields, not constructor parameter properties: Node's type stripping cannot run those.
+  readonly item: EvalItem;
+  readonly threshold: number;
+  readonly outcome: Outcome;
 
-  constructor(readonly item: EvalItem, readonly threshold: number, readonly outcome: Outcome) {
+  constructor(item: EvalItem, threshold: number, outcome: Outcome) {
+    this.item = item;
+    this.threshold = threshold;
+    this.outcome = outcome;
     const decided = outcome !== 'pending';
     const score = item.prediction?.score;
     // "Live" = the item carries a live block with both timestamps; surface is not consulted,

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { exports } from 'cloudflare:workers';
 import { generateWorld, type World } from '../../scripts/demo/world.ts';
 import { pushWorld, type PushCounts } from '../../scripts/demo/push.ts';
-import { evaluateRecovery, type RecoveryResult } from '../../scripts/demo/recovery.ts';
+import { evaluateInterventions, evaluateRecovery, type RecoveryResult } from '../../scripts/demo/recovery.ts';
 import { ADMIN, api } from './helpers.ts';
 
 const workerFetch = (req: Request) => (exports as unknown as { default: { fetch: (r: Request) => Promise<Response> } }).default.fetch(req);
@@ -92,5 +92,37 @@ describe('demo world with planted causes', () => {
     expect(again).toMatchObject({ slices: 18, created: 0, existing: 18, conflicts: 0, failed: 0, items: first.items, failures: first.failures });
     expect(again.results.every((r) => r.status === 200)).toBe(true);
     expect(await cards()).toEqual(before);
+    // Intervention records are not idempotent by themselves: the push skips identical ones.
+    expect(again.interventions).toMatchObject({ recorded: 0, existing: world.interventions.length, failed: 0 });
+    expect(again.interventions.ids).toEqual(first.interventions.ids);
+    for (const v of ['2', '3']) {
+      const listed = (await api(`/v1/interventions?model=avlm&version=${v}`)).data.interventions;
+      expect(listed).toHaveLength(world.interventions.filter((r) => r.version === v).length);
+    }
+  });
+
+  it('records the planted interventions between the versions, and each gets the verdict it was planted with', async () => {
+    expect(first.interventions).toMatchObject({ recorded: world.interventions.length, existing: 0, failed: 0 });
+    // Small world (one region per cause): v3 fixes the threshold and flicker plants (effective);
+    // INF.POLICY_PROMPT in v2 leaves the policy gap as it was (no_effect); the v3 threshold change
+    // plants false alarms in a region it does not target (collateral, regressed).
+    expect(world.interventions.map((r) => [r.intervention, r.version, r.expect])).toEqual([
+      ['INF.POLICY_PROMPT', '2', 'no_effect'], ['INF.THRESHOLD', '3', 'effective'], ['INF.SMOOTHING', '3', 'effective'],
+    ]);
+    const thr = world.interventions.find((r) => r.intervention === 'INF.THRESHOLD')!;
+    expect(thr.collateral).toEqual([{ region: world.sideEffects[0].regions[0], signature: 'THR.MARGIN', verdict: 'regressed' }]);
+    expect(thr.targets.regions).not.toContain(world.sideEffects[0].regions[0]);
+    const check = await evaluateInterventions(world, workerFetch, BASE, ADMIN);
+    for (const row of check.rows) expect(row.reported, `${row.intervention} v${row.version} ${row.region} ${row.signature}`).toBe(row.expected);
+    expect(check.rows.map((r) => r.expected).sort()).toEqual(['effective', 'effective', 'no_effect']);
+    expect(check.collateral).toHaveLength(1);
+    expect(check.collateral[0]).toMatchObject({ reported: 'regressed', ok: true });
+    expect(check.collateral[0].q).toBeLessThan(0.05);
+    expect(check.ok).toBe(true);
+    expect(check.markdown).toMatch(/\| `INF.THRESHOLD` \| v3 \|/);
+    // The side effect leaves the planted recovery alone (asserted above) and shows on the region's scorecard.
+    const fx = world.sideEffects[0];
+    const card = (await api(`/v1/regions/${fx.regions[0]}/scorecard?model=avlm&version=${fx.version}`)).data;
+    expect(card.by_signature.find((s: any) => s.code === 'THR.MARGIN')?.count).toBe(fx.failuresPerSlice);
   });
 });

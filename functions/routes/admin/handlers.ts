@@ -1,6 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env.ts';
-import { requireAdmin } from '../../middleware/auth.ts';
+import { forgetKey, requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/crypto.ts';
 import { nowIso } from '../../lib/db.ts';
@@ -33,6 +33,7 @@ export const revokeKeyHandler: RouteHandler<typeof revokeKey, AppEnv> = async (c
   const { id } = c.req.valid('param');
   const r = await c.env.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowIso(), id).run();
   if (r.meta.changes !== 1) throw notFound(`key ${id} not found or already revoked`);
+  forgetKey(id);
   return c.json({ id, revoked: true }, 200);
 };
 

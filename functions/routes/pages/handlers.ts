@@ -10,6 +10,10 @@ import { compareCells } from '../../services/compare.ts';
 import { buildHeatmap } from '../../services/heatmap.ts';
 import { buildScorecard } from '../../services/scorecard.ts';
 import { getVersion, predecessor } from '../../services/versions.ts';
+import { attribution, isTargeted } from '../../services/attribution.ts';
+import { canReadRecord, listRecords, readRecord, versionRecords } from '../../services/records.ts';
+import { forbidden } from '../../lib/errors.ts';
+import { interventionPage, interventionsIndexPage } from '../../pages/interventions.tsx';
 import { POLICY_CODES } from '../../../taxonomy/policies.ts';
 import { emptyHeatmapPage, heatmapPage } from '../../pages/heatmap.tsx';
 import { loginPage } from '../../pages/login.tsx';
@@ -44,27 +48,66 @@ export async function regionPage(c: C) {
   const signedIn = c.get('signedIn');
   const modelId = model ?? here[0]?.model_id;
   if (!modelId) return c.html(emptyRegionPage(region, name, signedIn), 200);
-  const mine = here.filter((v) => v.model_id === modelId);
-  const version = wanted ?? mine[0]?.version;
+  const ofModel = here.filter((v) => v.model_id === modelId);
+  const version = wanted ?? ofModel[0]?.version;
   if (!version) throw new ApiError(404, 'not_found', `Model ${modelId} has no data in ${region}.`);
 
   // The page's numbers are the JSON API's: the same function builds both. The reads of the
   // comparison run beside it.
-  const [sc, pred, picked, after] = await Promise.all([
+  const [sc, pred, picked, after, recs] = await Promise.all([
     buildScorecard(d1, region, modelId, version),
     predecessor(d1, modelId, version).catch(() => null), // unknown version: buildScorecard says so
     chosen ? getVersion(d1, modelId, chosen, 'compare') : null,
     readCells(d1, region, modelId, version),
+    versionRecords(d1, modelId, version),
   ]);
+  // Interventions of this version that target this region (and this key may read), each with
+  // its attribution report: the same attribution() the JSON API answers with.
+  const p = c.get('principal');
+  const mine = recs.filter((r) => canReadRecord(p, r) && (r.targets.regions.includes('*') || r.targets.regions.includes(region)));
+  const interventions = [];
+  for (const r of mine) interventions.push(await attribution(d1, r, recs));
   const from = picked ?? (chosen ? null : pred);
   const compare = from
     ? { from, predecessor: !chosen, chosen, cells: compareCells(await readCells(d1, region, modelId, from.version), after) }
     : null;
-  const versions = mine.some((v) => v.version === version) ? mine : [{ ...sc.model, first_slice_at: '' }, ...mine];
+  const versions = ofModel.some((v) => v.version === version) ? ofModel : [{ ...sc.model, first_slice_at: '' }, ...ofModel];
   return c.html(scorecardPage({
     sc, regionName: name, models: modelIds(here), versions, compare, predecessor: pred?.version ?? null,
-    compareOptions: mine.filter((v) => v.version !== version), signedIn,
+    compareOptions: ofModel.filter((v) => v.version !== version), signedIn, interventions,
   }), 200);
+}
+
+/** GET /scorecards/interventions/{id}: one recorded intervention and its attribution report. */
+export async function interventionRecordPage(c: C) {
+  const p = c.get('principal');
+  requireAccess(p, 'read');
+  const id = c.req.param('id') ?? '';
+  if (id.length > 64) throw new ApiError(404, 'not_found', `No intervention '${id.slice(0, 64)}…'.`);
+  const d1 = c.env.DB;
+  const rec = await readRecord(d1, id);
+  if (!rec) throw new ApiError(404, 'not_found', `No intervention '${id}'.`);
+  // A region key reads an intervention only when it targets one of the key's regions.
+  if (!canReadRecord(p, rec)) throw forbidden('this key is not scoped to any region this intervention targets');
+  const [report, v] = await Promise.all([
+    versionRecords(d1, rec.model.id, rec.model.version).then((sib) => attribution(d1, rec, sib)),
+    getVersion(d1, rec.model.id, rec.model.version).catch(() => null),
+  ]);
+  return c.html(interventionPage({ report, stage: v?.stage ?? null, signedIn: c.get('signedIn') }), 200);
+}
+
+/** GET /scorecards/interventions[?model=&version=]: the recorded interventions this key may read. */
+export async function interventionsIndex(c: C) {
+  const p = c.get('principal');
+  requireAccess(p, 'read');
+  const model = param(c, 'model', 128) ?? null;
+  const version = model ? param(c, 'version', 64) ?? null : null;
+  const recs = (await listRecords(c.env.DB, { model: model ?? undefined, version: version ?? undefined })).filter((r) => canReadRecord(p, r));
+  // Newest version first (by first slice), recording order within a version.
+  const order = new Map((await allVersions(c.env.DB)).map((v, i) => [`${v.model_id}|${v.version}`, i]));
+  const rank = (r: typeof recs[number]) => order.get(`${r.model.id}|${r.model.version}`) ?? Infinity;
+  const records = recs.map((r, i) => ({ r, i })).sort((a, b) => rank(a.r) - rank(b.r) || a.i - b.i).map((x) => x.r);
+  return c.html(interventionsIndexPage({ records, model, version, signedIn: c.get('signedIn') }), 200);
 }
 
 export async function globalPage(c: C) {

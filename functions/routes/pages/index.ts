@@ -6,7 +6,7 @@ import { csrf } from 'hono/csrf';
 import { ApiError } from '../../lib/errors.ts';
 import { errorPage } from '../../pages/login.tsx';
 import { pageHeaders, requirePageKey, type PagesEnv } from './auth.ts';
-import { globalPage, login, loginForm, logout, regionPage } from './handlers.ts';
+import { globalPage, interventionRecordPage, interventionsIndex, login, loginForm, logout, regionPage } from './handlers.ts';
 
 const HEADINGS: Record<number, string> = { 400: 'Bad request', 401: 'Sign in', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict' };
 
@@ -21,6 +21,9 @@ pagesRouter.get('/scorecards/login', loginForm);
 pagesRouter.post('/scorecards/login', login);
 pagesRouter.post('/scorecards/logout', logout);
 pagesRouter.get('/scorecards', requirePageKey, globalPage);
+// Under /scorecards so the login cookie (path /scorecards) covers them; before /:region.
+pagesRouter.get('/scorecards/interventions', requirePageKey, interventionsIndex);
+pagesRouter.get('/scorecards/interventions/:id', requirePageKey, interventionRecordPage);
 pagesRouter.get('/scorecards/:region', requirePageKey, regionPage);
 
 pagesRouter.onError((err, c) => {

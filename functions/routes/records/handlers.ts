@@ -9,21 +9,12 @@ import { isItemSignatureCode } from '../../../taxonomy/signatures/index.ts';
 import { POLICY_CODES } from '../../../taxonomy/policies.ts';
 import { getVersion } from '../../services/versions.ts';
 import { attribution, type InterventionRecord } from '../../services/attribution.ts';
-import type { createRecord, getAttribution, getRecord, getVersionAttribution, listRecords } from './routes.ts';
-
-type Row = { id: string; intervention: string; model_id: string; version: string; targets: string; note: string | null; applied_at: string; created_by: string; created_at: string };
-
-const toRecord = (r: Row): InterventionRecord => ({
-  id: r.id, intervention: r.intervention, model: { id: r.model_id, version: r.version }, targets: JSON.parse(r.targets),
-  note: r.note, applied_at: r.applied_at, created_by: r.created_by, created_at: r.created_at,
-});
+import { canReadRecord, listRecords, readRecord, versionRecords } from '../../services/records.ts';
+import type { createRecord, getAttribution, getRecord, getVersionAttribution, listRecords as listRecordsRoute } from './routes.ts';
 
 const bad = (field: string, message: string) => new ApiError(400, 'invalid_request', `${field}: ${message}`, { field });
 
-function canRead(p: Principal, rec: InterventionRecord): boolean {
-  if (p.kind === 'admin' || p.regions.includes('*')) return true;
-  return rec.targets.regions.some((r) => p.regions.includes(r));
-}
+const canRead = canReadRecord;
 
 export const createRecordHandler: RouteHandler<typeof createRecord, AppEnv> = async (c) => {
   const p = c.get('principal');
@@ -59,27 +50,18 @@ export const createRecordHandler: RouteHandler<typeof createRecord, AppEnv> = as
   return c.json(rec, 201);
 };
 
-async function versionRecords(d1: D1Database, modelId: string, version: string): Promise<InterventionRecord[]> {
-  const { results } = await d1.prepare('SELECT * FROM intervention_records WHERE model_id = ? AND version = ? ORDER BY created_at, id').bind(modelId, version).all<Row>();
-  return results.map(toRecord);
-}
-
-export const listRecordsHandler: RouteHandler<typeof listRecords, AppEnv> = async (c) => {
+export const listRecordsHandler: RouteHandler<typeof listRecordsRoute, AppEnv> = async (c) => {
   const p = c.get('principal');
   requireAccess(p, 'read');
   const q = c.req.valid('query');
-  const where: string[] = [];
-  const args: string[] = [];
-  if (q.model) { where.push('model_id = ?'); args.push(q.model); }
-  if (q.version) { where.push('version = ?'); args.push(q.version); }
-  const { results } = await c.env.DB.prepare(`SELECT * FROM intervention_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`).bind(...args).all<Row>();
-  return c.json({ interventions: results.map(toRecord).filter((r) => canRead(p, r)) }, 200);
+  const recs = await listRecords(c.env.DB, q);
+  return c.json({ interventions: recs.filter((r) => canRead(p, r)) }, 200);
 };
 
 async function recordOr404(d1: D1Database, p: Principal, id: string): Promise<InterventionRecord> {
-  const row = await d1.prepare('SELECT * FROM intervention_records WHERE id = ?').bind(id).first<Row>();
-  if (!row || !canRead(p, toRecord(row))) throw notFound(`id: no intervention '${id}'`);
-  return toRecord(row);
+  const rec = await readRecord(d1, id);
+  if (!rec || !canRead(p, rec)) throw notFound(`id: no intervention '${id}'`);
+  return rec;
 }
 
 export const getRecordHandler: RouteHandler<typeof getRecord, AppEnv> = async (c) => {

@@ -1,12 +1,15 @@
 // A bench-only entry module that wraps the real Worker (functions/index.ts) and records every D1
 // statement a request runs (SQL, bound values, time to answer, rows) — for the breakdown
 // of a request's D1 time. Only used on a restarted instance after the latency measurements,
-// which run the plain bundle. GET /__bench/trace returns and clears the records.
+// which run the plain bundle. GET /__bench/trace returns and clears the records. A batch is one
+// record ('BATCH of N', timed as a whole) whose `members` list its statements (SQL, values, rows),
+// so a reader can replay them one by one.
 /** The wrapper around an already built bundle (so it runs exactly the code that was measured). */
 export const traceEntry = (bundlePath) => `
 import worker from ${JSON.stringify(bundlePath)};
 
-type Rec = { sql: string; args: unknown[]; ms: number; rows: number; via: string };
+type Member = { sql: string; args: unknown[]; rows: number };
+type Rec = { sql: string; args: unknown[]; ms: number; rows: number; via: string; members?: Member[] };
 const trace: Rec[] = [];
 
 function rowsOf(r: unknown): number {
@@ -23,7 +26,7 @@ function wrapStmt(inner: D1PreparedStatement, sql: string, args: unknown[] = [])
     trace.push({ sql, args, ms: Date.now() - t, rows: rowsOf(r), via });
     return r;
   };
-  return { __inner: inner, bind: (...a: unknown[]) => wrapStmt(inner.bind(...a), sql, a), first: timed('first'), all: timed('all'), run: timed('run'), raw: timed('raw') } as unknown as D1PreparedStatement;
+  return { __inner: inner, __sql: sql, __args: args, bind: (...a: unknown[]) => wrapStmt(inner.bind(...a), sql, a), first: timed('first'), all: timed('all'), run: timed('run'), raw: timed('raw') } as unknown as D1PreparedStatement;
 }
 
 function wrapDb(db: D1Database): D1Database {
@@ -33,7 +36,8 @@ function wrapDb(db: D1Database): D1Database {
       if (p === 'batch') return async (stmts: any[]) => {
         const start = Date.now();
         const r = await t.batch(stmts.map((s) => s.__inner ?? s));
-        trace.push({ sql: 'BATCH of ' + stmts.length, args: [], ms: Date.now() - start, rows: r.length, via: 'batch' });
+        const members = stmts.map((s, i) => ({ sql: s.__sql ?? '?', args: s.__args ?? [], rows: rowsOf(r[i]) }));
+        trace.push({ sql: 'BATCH of ' + stmts.length, args: [], ms: Date.now() - start, rows: r.length, via: 'batch', members });
         return r;
       };
       const v = (t as any)[p];

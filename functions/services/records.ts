@@ -1,0 +1,38 @@
+// Intervention records in D1 (SPEC §5 "Closing the loop"): reads shared by the JSON API
+// (routes/records) and the pages for people (routes/pages).
+import type { Principal } from '../env.ts';
+import type { InterventionRecord } from './attribution.ts';
+
+export type RecordRow = { id: string; intervention: string; model_id: string; version: string; targets: string; note: string | null; applied_at: string; created_by: string; created_at: string };
+
+export const toRecord = (r: RecordRow): InterventionRecord => ({
+  id: r.id, intervention: r.intervention, model: { id: r.model_id, version: r.version }, targets: JSON.parse(r.targets),
+  note: r.note, applied_at: r.applied_at, created_by: r.created_by, created_at: r.created_at,
+});
+
+/** Admin and '*' keys read every record; a region key those that target one of its regions. */
+export function canReadRecord(p: Principal, rec: InterventionRecord): boolean {
+  if (p.kind === 'admin' || p.regions.includes('*')) return true;
+  return rec.targets.regions.some((r) => p.regions.includes(r));
+}
+
+/** Every record of one model version, in recording order. */
+export async function versionRecords(d1: D1Database, modelId: string, version: string): Promise<InterventionRecord[]> {
+  const { results } = await d1.prepare('SELECT * FROM intervention_records WHERE model_id = ? AND version = ? ORDER BY created_at, id').bind(modelId, version).all<RecordRow>();
+  return results.map(toRecord);
+}
+
+/** Records, optionally of one model (and version), in recording order. */
+export async function listRecords(d1: D1Database, q: { model?: string; version?: string }): Promise<InterventionRecord[]> {
+  const where: string[] = [];
+  const args: string[] = [];
+  if (q.model) { where.push('model_id = ?'); args.push(q.model); }
+  if (q.version) { where.push('version = ?'); args.push(q.version); }
+  const { results } = await d1.prepare(`SELECT * FROM intervention_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`).bind(...args).all<RecordRow>();
+  return results.map(toRecord);
+}
+
+export async function readRecord(d1: D1Database, id: string): Promise<InterventionRecord | null> {
+  const row = await d1.prepare('SELECT * FROM intervention_records WHERE id = ?').bind(id).first<RecordRow>();
+  return row ? toRecord(row) : null;
+}
