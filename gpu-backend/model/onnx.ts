@@ -5,6 +5,7 @@
 import onnxProto from 'onnx-proto';
 import { MAX_BATCH_SIZE, MAX_QUEUE_DELAY_US } from './repository.ts';
 import { DIMS, FUSION_EPS, INPUT_NAMES, MODALITY_ORDER, MODEL_NAME, OUTPUT_NAME, SEED, type ModelWeights } from './spec.ts';
+import { TRUNK_SEED, type TrunkWeights } from './trunk.ts';
 
 const { onnx } = onnxProto;
 const FLOAT = onnx.TensorProto.DataType.FLOAT;
@@ -44,11 +45,33 @@ function node(opType: string, inputs: string[], output: string, attribute: unkno
   return onnx.NodeProto.create({ name: output, opType, input: inputs, output: [output], attribute: attribute as never });
 }
 
-/** The ONNX graph of the model: see the forward pass documented in spec.ts. */
-export function buildModel(w: ModelWeights): Uint8Array {
+/**
+ * The ONNX graph of the model: see the forward pass documented in spec.ts. With `trunk`, the
+ * compute-bound variant of trunk.ts: each `x_m · W_m` is computed through the modality's
+ * dense ReLU trunk instead (same interface, same scores up to float rounding).
+ */
+export function buildModel(w: ModelWeights, trunk?: TrunkWeights): Uint8Array {
   const P = w.policies.length;
+  const H = trunk?.hidden ?? 0;
+  // x_m · W_m: one MatMul, or the trunk (embedding, L dense layers, head; ReLU after each but the head).
+  const projection = (m: (typeof MODALITY_ORDER)[number]) => {
+    if (!trunk) return [node('MatMul', [m, `W_${m}`], `${m}_proj`)];
+    const nodes = [node('MatMul', [m, `E_${m}`], `${m}_h0`), node('Relu', [`${m}_h0`], `${m}_a0`)];
+    trunk.dense[m].forEach((_, k) => {
+      nodes.push(node('MatMul', [`${m}_a${k}`, `M_${m}_${k + 1}`], `${m}_h${k + 1}`), node('Relu', [`${m}_h${k + 1}`], `${m}_a${k + 1}`));
+    });
+    nodes.push(node('MatMul', [`${m}_a${trunk.dense[m].length}`, `G_${m}`], `${m}_proj`));
+    return nodes;
+  };
+  const projectionWeights = (m: (typeof MODALITY_ORDER)[number]) => !trunk
+    ? [f32Tensor(`W_${m}`, [w.dims[m], P], w.W[m])]
+    : [
+      f32Tensor(`E_${m}`, [w.dims[m], H], trunk.embed[m]),
+      ...trunk.dense[m].map((M, k) => f32Tensor(`M_${m}_${k + 1}`, [H, H], M)),
+      f32Tensor(`G_${m}`, [H, P], trunk.head[m]),
+    ];
   const init = [
-    ...MODALITY_ORDER.flatMap((m) => [f32Tensor(`W_${m}`, [w.dims[m], P], w.W[m]), f32Tensor(`b_${m}`, [P], w.b[m])]),
+    ...MODALITY_ORDER.flatMap((m) => [...projectionWeights(m), f32Tensor(`b_${m}`, [P], w.b[m])]),
     f32Tensor('fusion_weights', [3], MODALITY_ORDER.map((m) => w.fusion[m])),
     f32Tensor('fusion_eps', [1], [FUSION_EPS]),
     f32Tensor('W_policy', [w.dims.text, P], w.Wpc),
@@ -64,7 +87,7 @@ export function buildModel(w: ModelWeights): Uint8Array {
     node('Max', ['fusion_weight_sum', 'fusion_eps'], 'fusion_den'),
     // Per-modality evidence logits [N,P], each multiplied by its weighted mask column [N,1].
     ...MODALITY_ORDER.flatMap((m, i) => [
-      node('MatMul', [m, `W_${m}`], `${m}_proj`),
+      ...projection(m),
       node('Add', [`${m}_proj`, `b_${m}`], `${m}_logits`),
       node('Slice', ['weighted_mask', `col${i}_start`, `col${i}_end`, 'axis1'], `${m}_weight`),
       node('Mul', [`${m}_logits`, `${m}_weight`], `${m}_contrib`),
@@ -89,7 +112,9 @@ export function buildModel(w: ModelWeights): Uint8Array {
   };
   const graph = onnx.GraphProto.create({
     name: MODEL_NAME,
-    docString: 'Reference AVLM: masked weighted-mean fusion of per-modality linear evidence, policy context, sigmoid.',
+    docString: trunk
+      ? `Reference AVLM, compute-bound variant (per modality ${trunk.layers} dense ReLU layers of width ${H}, same scores): masked weighted-mean fusion of per-modality evidence, policy context, sigmoid.`
+      : 'Reference AVLM: masked weighted-mean fusion of per-modality linear evidence, policy context, sigmoid.',
     node: nodes,
     initializer: init,
     input: INPUT_NAMES.map((n) => valueInfo(n, widths[n], docs[n])),
@@ -109,17 +134,19 @@ export function buildModel(w: ModelWeights): Uint8Array {
       { key: 'dims', value: JSON.stringify(w.dims) },
       { key: 'fusion_weights', value: JSON.stringify(w.fusion) },
       { key: 'seed', value: String(SEED) },
+      ...(trunk ? [{ key: 'trunk', value: JSON.stringify({ hidden: H, layers: trunk.layers, seed: TRUNK_SEED }) }] : []),
     ],
   });
   return onnx.ModelProto.encode(model).finish();
 }
 
 /** config.pbtxt for NVIDIA Triton (dims exclude the batch dimension when max_batch_size > 0). */
-export function tritonConfig(w: ModelWeights, maxBatchSize = MAX_BATCH_SIZE, queueDelayUs = MAX_QUEUE_DELAY_US): string {
+export function tritonConfig(w: ModelWeights, maxBatchSize = MAX_BATCH_SIZE, queueDelayUs = MAX_QUEUE_DELAY_US, trunk?: { hidden: number; layers: number }): string {
   const P = w.policies.length;
+  const variant = trunk ? `\n# Compute-bound variant: per modality ${trunk.layers} dense ReLU layers of width ${trunk.hidden} (same interface and scores).` : '';
   const input = (name: string, d: number) => `  {\n    name: "${name}"\n    data_type: TYPE_FP32\n    dims: [ ${d} ]\n  }`;
   return `# Generated by gpu-backend/model/generate.ts — do not edit by hand.
-# Reference AVLM (stand-in for the production model, same interface). Output columns, in order:
+# Reference AVLM (stand-in for the production model, same interface).${variant} Output columns, in order:
 # ${w.policies.join(', ')}
 name: "${MODEL_NAME}"
 platform: "onnxruntime_onnx"

@@ -10,9 +10,11 @@
 //   INFERENCE_QUEUE_DELAY_MS  batching window in ms (default 2; 0 disables batching)
 //   INFERENCE_PROVIDERS       execution providers in order (default "cuda,cpu")
 //   INFERENCE_THREADS         onnxruntime intra-op threads (default: onnxruntime's choice)
+//   INFERENCE_EXECUTOR        'worker' (default: session.run on its own thread) or 'inline' (main thread)
 
 import { startServer } from './server.ts';
 import { parseProviders } from './session.ts';
+import { parseExecutor, type ExecutorKind } from './executor.ts';
 
 function numberEnv(name: string, fallback: number | undefined): number | undefined {
   const v = process.env[name];
@@ -25,6 +27,14 @@ function numberEnv(name: string, fallback: number | undefined): number | undefin
   return n;
 }
 
+let executor: ExecutorKind;
+try {
+  executor = parseExecutor(process.env.INFERENCE_EXECUTOR);
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(2);
+}
+
 const server = await startServer({
   port: numberEnv('INFERENCE_PORT', 8000),
   host: process.env.INFERENCE_HOST || '127.0.0.1',
@@ -33,6 +43,7 @@ const server = await startServer({
   queueDelayMs: numberEnv('INFERENCE_QUEUE_DELAY_MS', undefined),
   providers: parseProviders(process.env.INFERENCE_PROVIDERS),
   threads: numberEnv('INFERENCE_THREADS', undefined),
+  executor: executor!,
   log: (line) => console.error(line),
 });
 console.log(`inference server ready on ${server.url} (provider: ${server.provider})`);

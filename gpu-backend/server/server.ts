@@ -19,9 +19,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import ort from 'onnxruntime-node';
 import { DynamicBatcher, type BatchStats } from './batcher.ts';
-import { loadSession } from './session.ts';
+import { createExecutor, type ExecutorKind, type TensorMeta } from './executor.ts';
 import { decodeHfRequest, decodeInferRequest, encodeInferResponse, HEADER_LENGTH, TensorError, type TensorSpec } from './tensors.ts';
 import { MAX_BATCH_SIZE, MAX_QUEUE_DELAY_US, modelPath as defaultModelPath } from '../model/repository.ts';
 import { MODEL_NAME, MODEL_VERSION } from '../interface.ts';
@@ -47,6 +46,11 @@ export interface ServerOptions {
   providers?: string[];
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   threads?: number;
+  /**
+   * Where session.run executes: 'worker' (default) = its own thread, so HTTP and batching go on
+   * during a run (like a Triton model instance); 'inline' = the main thread (see executor.ts).
+   */
+  executor?: ExecutorKind;
   log?: (line: string) => void;
 }
 
@@ -57,6 +61,8 @@ export interface RunningServer {
   provider: string;
   /** Why CUDA (or another preferred provider) was skipped, if it was. */
   fallbackReason?: string;
+  /** Where session.run executes. */
+  executor: ExecutorKind;
   /** Batching statistics (runs = session.run calls). */
   stats(): BatchStats;
   close(): Promise<void>;
@@ -69,8 +75,8 @@ interface ModelInfo {
   outputs: TensorSpec[];
 }
 
-function widthOf(meta: ort.InferenceSession.ValueMetadata): number {
-  if (!meta.isTensor || meta.type !== 'float32') throw new Error(`${meta.name}: the server serves FP32 tensors only`);
+function widthOf(meta: TensorMeta): number {
+  if (meta.type !== 'float32') throw new Error(`${meta.name}: the server serves FP32 tensors only`);
   const w = meta.shape[1];
   if (meta.shape.length !== 2 || typeof w !== 'number') throw new Error(`${meta.name}: expected shape [batch, d], got ${JSON.stringify(meta.shape)}`);
   return w;
@@ -80,8 +86,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const log = opts.log ?? (() => {});
   const host = opts.host ?? '127.0.0.1';
   const modelPath = opts.modelPath ?? defaultModelPath();
-  const loaded = await loadSession(modelPath, opts.providers ?? ['cuda', 'cpu'], opts.threads);
-  const { session } = loaded;
+  const loaded = await createExecutor({ modelPath, providers: opts.providers ?? ['cuda', 'cpu'], threads: opts.threads, kind: opts.executor });
   if (loaded.fallbackReason) log(`execution provider fallback to ${loaded.provider} (${loaded.fallbackReason})`);
 
   let model: ModelInfo;
@@ -90,8 +95,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     model = {
       name: opts.modelName ?? MODEL_NAME,
       version: opts.modelVersion ?? MODEL_VERSION,
-      inputs: session.inputMetadata.map((m) => ({ name: m.name, width: widthOf(m) })),
-      outputs: session.outputMetadata.map((m) => ({ name: m.name, width: widthOf(m) })),
+      inputs: loaded.inputs.map((m) => ({ name: m.name, width: widthOf(m) })),
+      outputs: loaded.outputs.map((m) => ({ name: m.name, width: widthOf(m) })),
     };
     // Triton layout: <model>/labels.txt beside <model>/<version>/model.onnx names the score columns.
     const labelsFile = join(dirname(dirname(modelPath)), 'labels.txt');
@@ -100,7 +105,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       throw new Error(`${labelsFile} names ${labels.length} labels, the model's ${model.outputs[0]?.name} has ${model.outputs[0]?.width} columns`);
     }
   } catch (err) {
-    await session.release();
+    await loaded.release();
     throw err;
   }
   const outputNames = model.outputs.map((o) => o.name);
@@ -110,14 +115,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     queueDelayMs: opts.queueDelayMs ?? MAX_QUEUE_DELAY_US / 1000,
     inputWidths: Object.fromEntries(model.inputs.map((i) => [i.name, i.width])),
     outputWidths: Object.fromEntries(model.outputs.map((o) => [o.name, o.width])),
-    run: async (inputs, rows) => {
-      const feeds: Record<string, ort.Tensor> = {};
-      for (const i of model.inputs) feeds[i.name] = new ort.Tensor('float32', inputs[i.name], [rows, i.width]);
-      const result = await session.run(feeds);
-      const out: Record<string, Float32Array> = {};
-      for (const o of model.outputs) out[o.name] = result[o.name].data as Float32Array;
-      return out;
-    },
+    run: (inputs, rows) => loaded.run(inputs, rows),
   });
 
   let closing = false;
@@ -250,7 +248,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       });
     });
   } catch (err) {
-    await session.release();
+    await loaded.release();
     throw err; // e.g. EADDRINUSE
   }
   const port = (server.address() as AddressInfo).port;
@@ -261,6 +259,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     port,
     provider: loaded.provider,
     fallbackReason: loaded.fallbackReason,
+    executor: loaded.kind,
     stats: () => batcher.stats(),
     close: async () => {
       if (closing) return;
@@ -271,7 +270,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         server.closeIdleConnections();
         setTimeout(() => server.closeAllConnections(), 1000).unref();
       });
-      await session.release();
+      await loaded.release();
     },
   };
 }
@@ -301,7 +300,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       }
       chunks.push(c);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0] : Buffer.concat(chunks)));
     req.on('error', reject);
   });
 }

@@ -28,6 +28,25 @@ export interface DecodedRequest {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** The binary tensor extension is little-endian: on a little-endian host, bytes are copied as they are. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+function allFinite(a: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (!Number.isFinite(a[i])) return false;
+  return true;
+}
+
+/** Flat `data` of finite numbers straight into a Float32Array; undefined when it is nested or not all numbers. */
+function flatData(data: unknown[]): Float32Array | undefined {
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const v = data[i];
+    if (typeof v !== 'number' || !Number.isFinite(v)) return undefined;
+    out[i] = v;
+  }
+  return out;
+}
+
 /** Flattens nested `data` arrays into out; returns false if anything is not a finite number. */
 function flattenInto(data: unknown[], out: number[]): boolean {
   for (const v of data) {
@@ -96,17 +115,26 @@ export function decodeInferRequest(body: Buffer, headerLength: string | undefine
       if (typeof size !== 'number' || size !== expected * 4) throw new TensorError(`input '${name}': binary_data_size must be ${expected * 4} for shape ${JSON.stringify(shape)}, got ${JSON.stringify(size)}`);
       if (offset + size > binary.length) throw new TensorError(`input '${name}': binary data is truncated`);
       const arr = new Float32Array(expected);
-      const view = new DataView(binary.buffer, binary.byteOffset + offset, size);
-      for (let i = 0; i < expected; i++) arr[i] = view.getFloat32(i * 4, true);
+      if (LITTLE_ENDIAN) {
+        new Uint8Array(arr.buffer).set(binary.subarray(offset, offset + size));
+      } else {
+        const view = new DataView(binary.buffer, binary.byteOffset + offset, size);
+        for (let i = 0; i < expected; i++) arr[i] = view.getFloat32(i * 4, true);
+      }
       offset += size;
-      if (!arr.every(Number.isFinite)) throw new TensorError(`input '${name}': data must be finite numbers`);
+      if (!allFinite(arr)) throw new TensorError(`input '${name}': data must be finite numbers`);
       inputs[name] = arr;
     } else {
       if (!Array.isArray(raw.data)) throw new TensorError(`input '${name}': 'data' must be an array`);
-      const flat: number[] = [];
-      if (!flattenInto(raw.data, flat)) throw new TensorError(`input '${name}': data must be finite numbers`);
-      if (flat.length !== expected) throw new TensorError(`input '${name}': data has ${flat.length} elements, shape ${JSON.stringify(shape)} needs ${expected}`);
-      inputs[name] = Float32Array.from(flat);
+      // Flat row-major data (what clients send) goes straight into the tensor; nested data is flattened first.
+      let arr = raw.data.length === expected ? flatData(raw.data) : undefined;
+      if (!arr) {
+        const flat: number[] = [];
+        if (!flattenInto(raw.data, flat)) throw new TensorError(`input '${name}': data must be finite numbers`);
+        if (flat.length !== expected) throw new TensorError(`input '${name}': data has ${flat.length} elements, shape ${JSON.stringify(shape)} needs ${expected}`);
+        arr = Float32Array.from(flat);
+      }
+      inputs[name] = arr;
     }
   }
   if (binary && offset !== binary.length) throw new TensorError(`binary data has ${binary.length - offset} unused bytes`);
@@ -181,8 +209,13 @@ export function encodeInferResponse(
     ...(meta.id !== undefined ? { id: meta.id } : {}),
     outputs: outputs.map((o) => {
       if (!o.binary) return { name: o.name, datatype: 'FP32', shape: o.shape, data: Array.from(o.data) };
-      const buf = Buffer.alloc(o.data.length * 4);
-      for (let i = 0; i < o.data.length; i++) buf.writeFloatLE(o.data[i], i * 4);
+      let buf: Buffer;
+      if (LITTLE_ENDIAN) {
+        buf = Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength); // no copy
+      } else {
+        buf = Buffer.alloc(o.data.length * 4);
+        for (let i = 0; i < o.data.length; i++) buf.writeFloatLE(o.data[i], i * 4);
+      }
       chunks.push(buf);
       return { name: o.name, datatype: 'FP32', shape: o.shape, parameters: { binary_data_size: buf.length } };
     }),
