@@ -12,17 +12,7 @@ import { AggregateDelta, itemMetrics } from '../../functions/ingest/metrics.ts';
 import { recordText } from '../../functions/ingest/item-store.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 
-// Deterministic PRNG (mulberry32): failures reproduce.
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as rng } from '../../gpu-backend/model/spec.ts'; // deterministic: failures reproduce
 
 type Obj = Record<string, unknown>;
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;

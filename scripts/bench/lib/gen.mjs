@@ -7,17 +7,10 @@
 // (pending); every item has a prediction (~12 % wrong → failures); probes on ~60 % of the
 // failures; ASR/OCR signals on part; media URIs; no `features`.
 
-/** mulberry32: small, fast, deterministic. */
-export function rng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../../gpu-backend/model/spec.ts';
+
+/** mulberry32 (the project's one PRNG): small, fast, deterministic. */
+export const rng = mulberry32;
 
 const r3 = (x) => Math.round(x * 1000) / 1000;
 const clamp01 = (x) => Math.min(1, Math.max(0, x));
