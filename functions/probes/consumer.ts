@@ -4,7 +4,8 @@
 import type { Bindings, ProbeMessage } from '../env.ts';
 import { InferenceError, runProbes } from '../../gpu-backend/client/index.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
-import { ItemEditor, isConcurrentUpdate } from '../ingest/editor.ts';
+import { isConcurrentUpdate, planSliceEdit, readItemParts, rediagnose, type Editor } from '../labels/store.ts';
+import type { StoredItem } from '../ingest/item-store.ts';
 import type { SliceRow } from '../ingest/claim.ts';
 import { backendFromEnv } from './backend.ts';
 
@@ -17,35 +18,38 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
   const job = await env.DB.prepare('SELECT * FROM probe_jobs WHERE slice_pk = ? AND batch = ?').bind(msg.slicePk, msg.batch).first<Job>();
   if (!job || job.status !== 'queued') return 'skipped';
   const slice = (await env.DB.prepare('SELECT * FROM slices WHERE pk = ?').bind(msg.slicePk).first<SliceRow>())!;
+  const ids = JSON.parse(job.item_ids) as string[];
+  const wanted = new Set(ids);
   for (let attempt = 0; ; attempt++) {
-    const editor = new ItemEditor(env.DB, slice);
-    const items: EvalItem[] = [];
-    for (const id of JSON.parse(job.item_ids) as string[]) {
-      const found = await editor.get(id);
-      if (found) items.push(found.record.i);
+    // The items as stored now (a label may have changed since ingest), then one backend call.
+    const items = new Map<string, EvalItem>();
+    for (const row of await readItemParts(env.DB, slice, ids, false)) {
+      for (const rec of row.parts) if (wanted.has(rec.i.item_id)) items.set(rec.i.item_id, rec.i);
     }
-    const results = await runProbes(backendFromEnv(env), items);
-    for (let i = 0; i < items.length; i++) {
-      const r = results[i];
-      await editor.update(items[i].item_id, (item) => ({
-        ...item,
-        // A submitted prediction is kept; the backend's fills in only what is missing.
-        prediction: item.prediction ?? { score: r.score, source: 'gpu-backend' },
-        probes: { ...r.probes, ...(item.probes ?? {}) },
-      }));
-    }
+    const list = [...items.values()];
+    const results = await runProbes(backendFromEnv(env), list);
+    const editors = new Map<string, Editor>(list.map((item, i) => [item.item_id, (rec: StoredItem) => rediagnose(rec, {
+      ...rec.i,
+      // A submitted prediction is kept; the backend's fills in only what is missing.
+      prediction: rec.i.prediction ?? { score: results[i].score, source: 'gpu-backend' },
+      probes: { ...results[i].probes, ...(rec.i.probes ?? {}) },
+    }, rec.c)]));
+    // Shared with label deliveries: rev-guarded part rewrites and every counter the change moves.
+    const plan = await planSliceEdit(env.DB, slice, editors, false);
     const now = new Date().toISOString();
     try {
       await env.DB.batch([
         env.DB.prepare(`UPDATE probe_jobs SET status = 'done', attempts = attempts + 1, error = NULL, updated_at = ? WHERE slice_pk = ? AND batch = ? AND status = 'queued'`)
           .bind(now, msg.slicePk, msg.batch),
         env.DB.prepare(`SELECT json(CASE WHEN changes() = 1 THEN '1' ELSE 'job already done' END) AS guard`),
-        ...editor.statements(),
+        ...plan.statements,
         env.DB.prepare(`UPDATE slices SET status = 'complete', updated_at = ? WHERE pk = ? AND status = 'probing'
           AND NOT EXISTS (SELECT 1 FROM probe_jobs WHERE slice_pk = ? AND status != 'done')`).bind(now, msg.slicePk, msg.slicePk),
       ]);
+      plan.committed();
       return 'done';
     } catch (e) {
+      plan.failed();
       if (!isConcurrentUpdate(e)) throw e;
       const again = await env.DB.prepare('SELECT status FROM probe_jobs WHERE slice_pk = ? AND batch = ?').bind(msg.slicePk, msg.batch).first<{ status: string }>();
       if (again?.status !== 'queued') return 'skipped'; // a duplicate message finished it
