@@ -1,6 +1,7 @@
 // Closing the loop: intervention records and attribution, against hand-computed verdicts.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, createKey, item, submit } from './helpers.ts';
+import { api, createKey } from './helpers.ts';
+import { recordIn, seedAttributionWorld } from './attribution-world.ts';
 
 // Numerical Recipes' erfcc (fractional error < 1.2e-7 everywhere) and the pooled
 // two-proportion z-test, written out here independently of the service's statistics.
@@ -17,36 +18,11 @@ function pz(k1: number, n1: number, k2: number, n2: number) {
 const near = (got: number, want: number) => expect(Math.abs(got / want - 1)).toBeLessThan(1e-6);
 
 const M = 'att';
-const V1 = { id: M, version: '1', stage: 'sft' };
-const V2 = { id: M, version: '2', stage: 'alignment' };
-const tn = (id: string) => item(id, { label: { violating: false }, prediction: { score: 0.1 } });
-const fus = (id: string) => item(id, { label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.1 }, probes: { audio_only: 0.9 } });
-const thr = (id: string) => item(id, { label: { violating: false }, prediction: { score: 0.55 } });
-const slice = (k: number, n: number, f: (id: string) => unknown) => [...Array.from({ length: k }, (_, i) => f(`f${i}`)), ...Array.from({ length: n - k }, (_, i) => tn(`t${i}`))];
-
-const record = (body: Record<string, unknown>, token?: string) => api('/v1/interventions', { method: 'POST', json: { applied_at: '2026-11-01T00:00:00Z', model: { id: M, version: '2' }, ...body }, token });
+const record = recordIn(M);
 
 describe('intervention records and attribution', () => {
-  const ids: Record<string, string> = {};
-  beforeAll(async () => {
-    const plan: Array<[string, typeof V1, number, number, (id: string) => unknown]> = [
-      ['BR', V1, 40, 200, fus], ['MX', V1, 20, 200, fus], ['AR', V1, 4, 20, fus], ['CO', V1, 5, 200, thr],
-      ['BR', V2, 10, 200, fus], ['MX', V2, 20, 200, fus], ['AR', V2, 1, 20, fus], ['CO', V2, 30, 200, thr],
-    ];
-    for (const [region, model, k, n, f] of plan) {
-      const r = await submit(region, { slice_id: `att-${region}-${model.version}`, model, items: slice(k, n, f) });
-      expect(r.status).toBe(201);
-    }
-    for (const [name, body] of Object.entries({
-      A: { intervention: 'TRAIN.MODALITY_DROPOUT', targets: { signatures: ['FUS.SUPPRESS'], regions: ['BR', 'MX', 'AR'] }, note: 'dropout 0.3' },
-      B: { intervention: 'DATA.TARGETED', targets: { signatures: ['FUS.SUPPRESS.audio'], regions: ['BR'], policies: ['hate.slur'] } },
-      C: { intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['CO'] } },
-    })) {
-      const r = await record(body);
-      expect(r.status).toBe(201);
-      ids[name] = r.data.id;
-    }
-  });
+  let ids: Record<'A' | 'B' | 'C', string>;
+  beforeAll(async () => { ids = await seedAttributionWorld(M); });
 
   it('records, lists and reads interventions', async () => {
     const list = await api(`/v1/interventions?model=${M}&version=2`);

@@ -3,17 +3,12 @@
 // "Interventions in this version" — auth (401/403/200/404) and numbers, read from data-
 // attributes with HTMLRewriter, equal to GET /v1/interventions/{id}/attribution.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { ADMIN, api, createKey, item, submit } from './helpers.ts';
+import { ADMIN, api, createKey } from './helpers.ts';
+import { seedAttributionWorld } from './attribution-world.ts';
 import { fmtNum, fmtPct, fmtPp } from '../../functions/pages/format.ts';
 import { VERDICT_TEXT } from '../../functions/pages/interventions.tsx';
 
 const M = 'pgi';
-const V1 = { id: M, version: '1', stage: 'sft' };
-const V2 = { id: M, version: '2', stage: 'alignment' };
-const tn = (id: string) => item(id, { label: { violating: false }, prediction: { score: 0.1 } });
-const fus = (id: string) => item(id, { label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.1 }, probes: { audio_only: 0.9 } });
-const thr = (id: string) => item(id, { label: { violating: false }, prediction: { score: 0.55 } });
-const slice = (k: number, n: number, f: (id: string) => unknown) => [...Array.from({ length: k }, (_, i) => f(`f${i}`)), ...Array.from({ length: n - k }, (_, i) => tn(`t${i}`))];
 
 type Attrs = Record<string, string>;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" };
@@ -57,23 +52,7 @@ let submitOnly = '';
 
 describe('intervention pages', () => {
   beforeAll(async () => {
-    const plan: Array<[string, typeof V1, number, number, (id: string) => unknown]> = [
-      ['BR', V1, 40, 200, fus], ['MX', V1, 20, 200, fus], ['AR', V1, 4, 20, fus], ['CO', V1, 5, 200, thr],
-      ['BR', V2, 10, 200, fus], ['MX', V2, 20, 200, fus], ['AR', V2, 1, 20, fus], ['CO', V2, 30, 200, thr],
-    ];
-    for (const [region, model, k, n, f] of plan) {
-      const r = await submit(region, { slice_id: `pgi-${region}-${model.version}`, model, items: slice(k, n, f) });
-      expect(r.status).toBe(201);
-    }
-    for (const [name, body] of Object.entries({
-      A: { intervention: 'TRAIN.MODALITY_DROPOUT', targets: { signatures: ['FUS.SUPPRESS'], regions: ['BR', 'MX', 'AR'] }, note: 'dropout 0.3 <b>&</b>' },
-      B: { intervention: 'DATA.TARGETED', targets: { signatures: ['FUS.SUPPRESS.audio'], regions: ['BR'], policies: ['hate.slur'] } },
-      C: { intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['CO'] } },
-    })) {
-      const r = await api('/v1/interventions', { method: 'POST', json: { applied_at: '2026-11-01T00:00:00Z', model: { id: M, version: '2' }, ...body } });
-      expect(r.status).toBe(201);
-      ids[name] = r.data.id;
-    }
+    Object.assign(ids, await seedAttributionWorld(M, 'dropout 0.3 <b>&</b>'));
     brKey = await createKey(['BR'], ['read']);
     submitOnly = await createKey(['*'], ['submit']);
   });
