@@ -169,6 +169,14 @@ function evidence(w: ModelWeights, m: ModalityName, x: ArrayLike<number>): numbe
 
 /** Pure-JS forward pass of the reference model (float64 over the float32 weights): scores [N][P]. */
 export function referenceForward(inputs: ModelInputs, w: ModelWeights = weights()): number[][] {
+  return fusedForward(inputs, w, (m, x) => evidence(w, m, x));
+}
+
+/**
+ * The model after the per-modality evidence: masked weighted-mean fusion, the policy-context
+ * term and the sigmoid. Shared by every variant, which differ only in how evidence is computed.
+ */
+export function fusedForward(inputs: ModelInputs, w: ModelWeights, evidenceOf: (m: ModalityName, x: ArrayLike<number>) => number[]): number[][] {
   const N = inputs.audio.length;
   const P = w.policies.length;
   for (const name of INPUT_NAMES) {
@@ -184,7 +192,7 @@ export function referenceForward(inputs: ModelInputs, w: ModelWeights = weights(
       const wm = f32(mask[i] * w.fusion[m]);
       den += wm;
       if (wm === 0) return;
-      const c = evidence(w, m, inputs[m][n]);
+      const c = evidenceOf(m, inputs[m][n]);
       for (let p = 0; p < P; p++) num[p] += wm * c[p];
     });
     den = Math.max(den, FUSION_EPS);

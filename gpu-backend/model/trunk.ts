@@ -23,7 +23,7 @@
 // exploit in a MatMul), and the weights are exact functions of a seeded PRNG (same float32
 // bits on every platform).
 
-import { DIMS, MODALITY_ORDER, mulberry32, weights, type ModalityName, type ModelInputs, type ModelWeights, FUSION_EPS } from './spec.ts';
+import { DIMS, fusedForward, MODALITY_ORDER, mulberry32, weights, type ModalityName, type ModelInputs, type ModelWeights } from './spec.ts';
 
 export interface TrunkSpec {
   /** Width H of the dense layers (2 × a power of two, ≥ 2 × the largest feature dim). */
@@ -157,7 +157,6 @@ export function buildTrunk(spec: TrunkSpec, w: ModelWeights = weights(), seed: n
   return { hidden: H, layers: spec.layers, embed, dense, head };
 }
 
-const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 const f32 = Math.fround;
 
 /** Evidence logits c_m [P] of one feature row through the trunk (float64 over the float32 weights). */
@@ -197,34 +196,7 @@ function trunkEvidence(w: ModelWeights, t: TrunkWeights, m: ModalityName, x: Arr
  * on a few rows. Equals `referenceForward` up to float rounding (see the header).
  */
 export function trunkForward(inputs: ModelInputs, t: TrunkWeights, w: ModelWeights = weights()): number[][] {
-  const N = inputs.audio.length;
-  const P = w.policies.length;
-  const rows: number[][] = [];
-  for (let n = 0; n < N; n++) {
-    const mask = MODALITY_ORDER.map((_, i) => f32(inputs.modality_mask[n][i]));
-    const pcOn = f32(inputs.policy_context[n][0]);
-    const num = new Array<number>(P).fill(0);
-    let den = 0;
-    MODALITY_ORDER.forEach((m, i) => {
-      const wm = f32(mask[i] * w.fusion[m]);
-      den += wm;
-      if (wm === 0) return;
-      const c = trunkEvidence(w, t, m, inputs[m][n]);
-      for (let p = 0; p < P; p++) num[p] += wm * c[p];
-    });
-    den = Math.max(den, FUSION_EPS);
-    const k = new Array<number>(P).fill(0);
-    const xt = inputs.text[n];
-    for (let i = 0; i < w.dims.text; i++) {
-      const xi = f32(xt[i]);
-      if (xi === 0) continue;
-      for (let p = 0; p < P; p++) k[p] += xi * w.Wpc[i * P + p];
-    }
-    const row: number[] = [];
-    for (let p = 0; p < P; p++) row.push(sigmoid(w.b0[p] + num[p] / den + pcOn * (w.pcBias[p] + mask[2] * k[p])));
-    rows.push(row);
-  }
-  return rows;
+  return fusedForward(inputs, w, (m, x) => trunkEvidence(w, t, m, x));
 }
 
 /** Weights of the variant (multiply-adds per row ≈ this): for the README and the bench header. */
