@@ -46,6 +46,14 @@ export function recordText(d: Diagnosis, threshold: number, itemJson: string, ne
 
 interface Part { bucket: number; part: number; n: number; data: string }
 
+/**
+ * A copy of `s` that keeps no larger string alive. A line cut from a body chunk is a V8 "sliced
+ * string" pointing into the whole chunk; records waiting in 500+ bucket buffers would keep
+ * nearly every chunk of a large body in memory. Concatenating and slicing flattens into a new
+ * string of the record's own size.
+ */
+const detach = (s: string) => (' ' + s).slice(1);
+
 export class ItemStoreWriter {
   private readonly buffers = new Map<number, { texts: string[]; bytes: number }>();
   private readonly nextPart = new Map<number, number>();
@@ -61,7 +69,7 @@ export class ItemStoreWriter {
     const b = bucketOf(itemId, this.buckets);
     let buf = this.buffers.get(b);
     if (!buf) this.buffers.set(b, (buf = { texts: [], bytes: 0 }));
-    buf.texts.push(record);
+    buf.texts.push(detach(record));
     buf.bytes += record.length;
     if (buf.bytes >= PART_BYTES) {
       this.seal(b, buf.texts);

@@ -2,11 +2,14 @@
 // in Miniflare (async path: R2 multipart → Queue → consumer → D1), timed from the POST until
 // GET …/slices/{id} says it is done; 3 runs with different slice_ids, median reported. Side by
 // side: the same rows bulk-inserted into a plain SQLite file with node:sqlite (one transaction).
+// Then a 4th, untimed run in a new workerd with the inspector on samples the Worker isolate's
+// V8 heap (Runtime.getHeapUsage every HEAP_SAMPLE_MS) for the peak heap figures.
 import { DatabaseSync } from 'node:sqlite';
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateItems, ndjsonSlice } from './lib/gen.mjs';
+import { sampleHeap } from './lib/cdp.mjs';
 import { startWorker, threadCpu, cpuDelta, sampleRss, median, sleep, fmt, mib, bundlePatches } from './lib/worker.mjs';
 
 export const title = 'Ingest';
@@ -16,8 +19,12 @@ const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
 const REGION = 'BR';
 const MODEL = { id: 'avlm-bench', version: '2026.11.0', stage: 'production' };
 const POLL_MS = 100;
+const HEAP_SAMPLE_MS = 50;
+const INSPECTOR_PORT = Number(process.env.BENCH_INGEST_INSPECTOR_PORT ?? 9340);
+const WORKER_WS = `ws://127.0.0.1:${INSPECTOR_PORT}/core:user:avlm-diag`; // Miniflare's inspector proxy, the Worker's isolate
 
-async function ingestOnce(w, body, sliceId, log) {
+async function ingestOnce(w, body, sliceId, log, { heapWs } = {}) {
+  const heap = heapWs ? await sampleHeap(heapWs, HEAP_SAMPLE_MS) : null;
   const rss = sampleRss(w.pid, 100);
   const cpu0 = threadCpu(w.pid);
   const wall0 = Date.now();
@@ -37,6 +44,7 @@ async function ingestOnce(w, body, sliceId, log) {
   const tDone = performance.now();
   const mem = rss.stop();
   const cpu = cpuDelta(cpu0, threadCpu(w.pid));
+  const hp = heap ? await heap.stop() : null;
   if (row.items !== N) throw new Error(`slice reports ${row.items} items, sent ${N}`);
   const srv = await w.db.prepare(
     `SELECT s.pk, s.created_at, s.updated_at, (SELECT COUNT(*) FROM item_chunks c WHERE c.slice_pk = s.pk) AS chunks,
@@ -57,7 +65,22 @@ async function ingestOnce(w, body, sliceId, log) {
     rssBaseline: mem.baseline, rssPeak: mem.peak, rssSamples: mem.samples,
   };
   r.itemsPerS = N / (r.totalMs / 1000);
-  log(`  ${sliceId}: ${fmt(r.totalMs)} ms (submit ${fmt(r.submitMs)} ms, consumer ${fmt(r.consumerMs)} ms, 202 after ${fmt(r.post202Ms)} ms) → ${fmt(r.itemsPerS)} items/s, RSS +${fmt(mib(r.rssPeak - r.rssBaseline))} MiB, ${r.chunks} chunk rows`);
+  if (hp) {
+    // Phase of each sample on the shared wall clock (performance.now() → Date via t0/wall0).
+    const tClaim = Date.parse(srv.created_at); const tCommit = Date.parse(srv.updated_at);
+    const phase = (lo, hi) => {
+      const ss = hp.samples.filter((s) => { const wall = wall0 + (s.t - t0); return wall >= lo && wall < hi; });
+      const mx = (f) => (ss.length ? Math.max(...ss.map(f)) : NaN);
+      return { n: ss.length, used: mx((s) => s.used), total: mx((s) => s.total), usedPlusBacking: mx((s) => s.used + (s.backing ?? 0)), backing: mx((s) => s.backing ?? 0) };
+    };
+    r.heap = {
+      baselineUsed: hp.samples[0].used, baselineTotal: hp.samples[0].total,
+      peakUsed: hp.peakUsed, peakTotal: hp.peakTotal, peakBacking: hp.peakBacking, peakUsedPlusBacking: hp.peakUsedPlusBacking,
+      samples: hp.samples.length, maxGapMs: hp.maxGapMs,
+      submit: phase(-Infinity, tClaim), consumer: phase(tClaim, tCommit + 1), after: phase(tCommit + 1, Infinity),
+    };
+  }
+  log(`  ${sliceId}: ${fmt(r.totalMs)} ms (submit ${fmt(r.submitMs)} ms, consumer ${fmt(r.consumerMs)} ms, 202 after ${fmt(r.post202Ms)} ms) → ${fmt(r.itemsPerS)} items/s, RSS +${fmt(mib(r.rssPeak - r.rssBaseline))} MiB, ${r.chunks} chunk rows${r.heap ? `; isolate heap peak used ${fmt(mib(r.heap.peakUsed), 1)} / total ${fmt(mib(r.heap.peakTotal), 1)} MiB, backing stores ${fmt(mib(r.heap.peakBacking ?? 0), 1)} MiB (${r.heap.samples} samples, max gap ${fmt(r.heap.maxGapMs)} ms)` : ''}`);
   return r;
 }
 
@@ -106,7 +129,7 @@ function rawSqlite(body, policies) {
 export async function run({ log = console.log } = {}) {
   log(`[ingest] starting the Worker in Miniflare…`);
   const w = await startWorker({ maxBatchTimeout: 0.05 });
-  let policies; let bodies; let runs;
+  let policies; let bodies; let runs; let heapRun;
   try {
     policies = (await w.api('GET', '/v1/policies')).json.policies.map((p) => ({ code: p.code, threshold: p.threshold }));
     const region = (await w.api('GET', '/v1/regions')).json.regions.find((r) => r.code === REGION);
@@ -114,13 +137,18 @@ export async function run({ log = console.log } = {}) {
     log(`[ingest] generating ${fmt(N)} items (seed 1)…`);
     const items = [...generateItems({ n: N, seed: 1, policies, languages })];
     const runTag = Date.now().toString(36);
-    bodies = Array.from({ length: RUNS }, (_, i) => {
+    bodies = Array.from({ length: RUNS + 1 }, (_, i) => {
       const sliceId = `bench-ingest-${runTag}-${i + 1}`;
       return { sliceId, body: ndjsonSlice({ sliceId, model: MODEL, items }) };
     });
     log(`[ingest] slice: ${fmt(N)} items, ${fmt(mib(bodies[0].body.length), 1)} MiB NDJSON (${fmt(bodies[0].body.length / N)} B/item); ASYNC_INGEST_BYTES=${w.cfg.asyncIngestBytes}`);
     runs = [];
-    for (const { sliceId, body } of bodies) runs.push(await ingestOnce(w, body, sliceId, log));
+    for (const { sliceId, body } of bodies.slice(0, RUNS)) runs.push(await ingestOnce(w, body, sliceId, log));
+    // Heap: a separate, untimed run, so the inspector stays out of the timed ones. A new workerd
+    // on the same stored data, with the inspector on; the new isolate has not run an ingest yet.
+    log(`[ingest] heap run: restarting workerd with the inspector on :${INSPECTOR_PORT}, sampling the Worker isolate's heap every ${HEAP_SAMPLE_MS} ms…`);
+    await w.restart({ inspectorPort: INSPECTOR_PORT });
+    heapRun = await ingestOnce(w, bodies[RUNS].body, bodies[RUNS].sliceId, log, { heapWs: WORKER_WS });
   } finally {
     await w.dispose();
   }
@@ -143,6 +171,8 @@ export async function run({ log = console.log } = {}) {
   const rssPeak = Math.max(...runs.map((r) => r.rssPeak));
   const rssDelta = rssPeak - rssBase;
   const pct = (a, b) => `${fmt((100 * a) / b)} %`;
+  const hp = heapRun.heap;
+  const m1 = (b) => (Number.isFinite(b) ? fmt(mib(b), 1) : '—');
 
   const md = [
     ...(bundlePatches.includes('r2-equal-parts') ? [
@@ -160,6 +190,8 @@ export async function run({ log = console.log } = {}) {
     'CPU time is the steadier figure on a shared machine: wall time stretches when other processes take the cores, CPU time much less.',
     '',
     `Peak memory during ingest: **+${fmt(mib(rssDelta))} MiB** (peak over the ${RUNS} runs ${fmt(mib(rssPeak))} MiB − baseline before the first ${fmt(mib(rssBase))} MiB; the first run alone: +${fmt(mib(runs[0].rssPeak - runs[0].rssBaseline))} MiB). This is the RSS of the whole \`workerd\` process, sampled every 100 ms from /proc/<pid>/status: it also holds Miniflare's local D1 (SQLite page cache), R2 and Queue simulators and the HTTP buffers, so it is an **upper bound** on the Worker isolate's heap, not the isolate's heap.`,
+    '',
+    `Worker isolate heap during ingest (the figure for the 128 MB Worker limit): peak **${m1(hp.peakUsed)} MiB used** of a peak **${m1(hp.peakTotal)} MiB total** V8 heap (highest sample per phase, used / total: submit ${m1(hp.submit.used)} / ${m1(hp.submit.total)} MiB in ${hp.submit.n} samples; consumer ${m1(hp.consumer.used)} / ${m1(hp.consumer.total)} MiB in ${hp.consumer.n}; after the commit, until the poll sees it, ${m1(hp.after.used)} / ${m1(hp.after.total)} MiB in ${hp.after.n}: the isolate answers the inspector only between tasks, and the consumer ran ${fmt(heapRun.consumerMs)} ms with few or no answers, so the first samples after the commit show the heap the consumer left, garbage not yet collected; ${m1(hp.baselineUsed)} / ${m1(hp.baselineTotal)} MiB before the POST)${hp.peakBacking !== undefined ? `, plus up to ${m1(hp.peakBacking)} MiB of ArrayBuffer backing stores and external strings outside the V8 heap (peak of used + backing in one sample: ${m1(hp.peakUsedPlusBacking)} MiB)` : ''}. This is \`Runtime.getHeapUsage\` of the \`avlm-diag\` isolate alone, read through Miniflare's inspector (${hp.samples} samples, one every ${HEAP_SAMPLE_MS} ms when the isolate answers; the longest gap between two samples was ${fmt(hp.maxGapMs)} ms, since the isolate answers between tasks): \`usedSize\` is the live JS objects plus garbage not yet collected, \`totalSize\` the heap V8 has reserved for them. The D1/R2/Queue simulators run in other isolates and are not included. Sampled, so a spike between two samples (e.g. inside one long synchronous task, before a GC) can be missed: peak used is a lower bound on the true peak; \`totalSize\` only grows while V8 needs room and shrinks slowly, so its peak is the steadier sign of how far the heap grew. Measured in a 4th, untimed run (a new workerd on the same stored data with the inspector on, slice \`${heapRun.sliceId}\`, ${fmt(heapRun.totalMs)} ms) so the inspector does not touch the ${RUNS} timed runs.`,
     '',
     `workerd CPU during one ingest: ${fmt(worker.cpuMs)} ms over all threads, ${fmt(worker.mainMs)} ms on its busiest thread, for ${fmt(worker.totalMs)} ms of wall time: the one thread that runs the Worker and the D1/R2/Queue simulators is ${pct(worker.mainMs, worker.totalMs)} busy.`,
     '',
@@ -182,9 +214,10 @@ export async function run({ log = console.log } = {}) {
     '| run | total ms | submit ms | consumer ms | POST→202 ms | items/s | workerd CPU ms | RSS baseline MiB | RSS peak MiB |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...runs.map((r) => `| ${r.sliceId} | ${fmt(r.totalMs)} | ${fmt(r.submitMs)} | ${fmt(r.consumerMs)} | ${fmt(r.post202Ms)} | ${fmt(r.itemsPerS)} | ${fmt(r.cpuMs)} | ${fmt(mib(r.rssBaseline))} | ${fmt(mib(r.rssPeak))} |`),
+    `| ${heapRun.sliceId} (heap run: inspector on, not in the medians) | ${fmt(heapRun.totalMs)} | ${fmt(heapRun.submitMs)} | ${fmt(heapRun.consumerMs)} | ${fmt(heapRun.post202Ms)} | ${fmt(heapRun.itemsPerS)} | ${fmt(heapRun.cpuMs)} | ${fmt(mib(heapRun.rssBaseline))} | ${fmt(mib(heapRun.rssPeak))} |`,
     ...raws.map((r, i) => `| raw SQLite ${i + 1} | ${fmt(r.totalMs)} | — | — | — | ${fmt(N / (r.totalMs / 1000))} | — | — | — |`),
     '',
     '</details>',
   ].join('\n');
-  return { markdown: md, data: { N, bytes, runs, raws, worker, raw, ratio, cpuRatio, rssDelta } };
+  return { markdown: md, data: { N, bytes, runs, raws, worker, raw, ratio, cpuRatio, rssDelta, heapRun } };
 }

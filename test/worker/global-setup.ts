@@ -30,10 +30,15 @@ declare module 'vitest' {
   export interface ProvidedContext { inferenceUrl: string }
 }
 
+/** A feature value only the fault tests use; see probes.test.ts. */
+export const FAULT_MARK = '0.0314159';
+
 export default async function setup(project: TestProject) {
   const backend = await startInferenceServer();
   const target = new URL(backend.url);
   let mode = 'ok';
+  // Faults hit only requests that carry FAULT_MARK (a feature value the fault tests put in
+  // their items): test files run in parallel, and other files' probe jobs must keep working.
   const proxy = http.createServer((req, res) => {
     if (req.url === '/__fault') {
       let body = '';
@@ -44,15 +49,22 @@ export default async function setup(project: TestProject) {
       });
       return;
     }
-    if (mode === 'down') { req.socket.destroy(); return; }
-    if (mode === '500' || mode === '503') { res.writeHead(Number(mode), { 'content-type': 'application/json' }).end('{"error":"injected"}'); return; }
-    const fwd = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const faulty = mode !== 'ok' && body.includes(FAULT_MARK);
+      if (faulty && mode === 'down') { req.socket.destroy(); return; }
+      if (faulty && (mode === '500' || mode === '503')) { res.writeHead(Number(mode), { 'content-type': 'application/json' }).end('{"error":"injected"}'); return; }
+      const fwd = http.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers }, (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      });
+      fwd.on('error', () => res.writeHead(502).end());
+      const send = () => fwd.end(body);
+      if (faulty && mode === 'slow') setTimeout(send, 5_000);
+      else send();
     });
-    fwd.on('error', () => res.writeHead(502).end());
-    if (mode === 'slow') setTimeout(() => req.pipe(fwd), 5_000);
-    else req.pipe(fwd);
   });
   await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
   project.provide('inferenceUrl', `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`);

@@ -24,11 +24,16 @@ async function waitFor<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 20_00
 // Audio carries the violation alone, but the reference model's fusion weights drown it.
 const drowned = () => featuresFor({ policyIndex: policyIndex('hate.slur'), audio: 0.95, visual: 0.05, text: 0.05 });
 
-const slice = (id: string) => ({
+// Faults are injected only into backend requests carrying this value (global-setup.ts), so
+// other test files' probe jobs, running meanwhile, never see them.
+const FAULT_MARK = 0.0314159;
+const marked = () => { const f = drowned(); f.audio[0] = FAULT_MARK; return f; };
+
+const slice = (id: string, features = drowned) => ({
   slice_id: id, model: { id: 'gpu', version: '1', stage: 'sft' },
   items: [
-    item('p1', { label: { violating: true, evidence: ['audio'] }, prediction: undefined, features: drowned() }),
-    item('p2', { label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.05 }, features: drowned() }),
+    item('p1', { label: { violating: true, evidence: ['audio'] }, prediction: undefined, features: features() }),
+    item('p2', { label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.05 }, features: features() }),
     item('p3', { label: { violating: false }, prediction: { score: 0.1 } }),
     item('p4', { label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.05 } }), // no features: stays UNPROBED
   ],
@@ -69,7 +74,7 @@ describe('GPU backend: predictions and probes', () => {
 
   it('keeps items UNPROBED while the backend fails, dead-letters the job, and a replay finishes it', async () => {
     await fault('503');
-    const r = await submit('UG', slice('gpu-down'));
+    const r = await submit('UG', slice('gpu-down', marked));
     expect(r.data.status).toBe('probing');
     const dead = await waitFor(() => api('/v1/admin/dead-letters'), (x) => x.data.dead_letters.some((d: any) => d.error.includes('503')), 45_000);
     if (!dead.data.dead_letters.length) console.log(await env.DB.prepare('SELECT * FROM probe_jobs').all());
@@ -95,7 +100,7 @@ describe('GPU backend: predictions and probes', () => {
 
   it('treats a refused connection like any other outage', async () => {
     await fault('down');
-    const r = await submit('TZ', slice('gpu-refused'));
+    const r = await submit('TZ', slice('gpu-refused', marked));
     expect(r.data.status).toBe('probing');
     const dead = await waitFor(() => api('/v1/admin/dead-letters'), (x) => x.data.dead_letters.some((d: any) => d.body.slicePk && d.error.match(/network|connect|socket|fetch/i)));
     expect(dead.data.dead_letters.length).toBeGreaterThan(0);

@@ -79,3 +79,47 @@ export function analyse(profile, intervalUs = 250) {
   const stack = (id) => { const out = []; for (let x = id; x !== undefined; x = parent.get(x)) out.push(byId.get(x)); return out; };
   return { byId, parent, selfUs, samples, stack, totalUs: profile.endTime - profile.startTime };
 }
+
+/**
+ * Samples one isolate's V8 heap (`Runtime.getHeapUsage`) every `ms` ms through the inspector.
+ * One request in flight at a time: while the isolate runs a long synchronous task, the reply
+ * waits for it, so the gaps between samples (maxGapMs) show how dense the sampling really was.
+ * stop() → {samples: [{t (performance.now()), used, total, backing?, embedder?}], peakUsed,
+ * peakTotal, peakBacking, peakUsedPlusBacking, maxGapMs}. `backing` (ArrayBuffer backing
+ * stores and external strings, outside the JS heap) only where V8 reports backingStorageSize.
+ */
+export async function sampleHeap(wsUrl, ms = 50) {
+  const c = await connect(wsUrl);
+  const samples = [];
+  const take = async () => {
+    const r = await c.send('Runtime.getHeapUsage');
+    samples.push({ t: performance.now(), used: r.usedSize, total: r.totalSize, backing: r.backingStorageSize, embedder: r.embedderHeapUsedSize });
+  };
+  await take(); // fails here, not mid-run, if the method is missing
+  let stopping = false;
+  const loop = (async () => {
+    while (!stopping) {
+      const next = performance.now() + ms;
+      await take();
+      const wait = next - performance.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    }
+  })();
+  return {
+    async stop() {
+      stopping = true;
+      await loop;
+      await take();
+      c.close();
+      const max = (k) => Math.max(...samples.map((s) => s[k] ?? 0));
+      let maxGapMs = 0;
+      for (let i = 1; i < samples.length; i++) maxGapMs = Math.max(maxGapMs, samples[i].t - samples[i - 1].t);
+      return {
+        samples, peakUsed: max('used'), peakTotal: max('total'),
+        peakBacking: samples.some((s) => s.backing !== undefined) ? max('backing') : undefined,
+        peakUsedPlusBacking: Math.max(...samples.map((s) => s.used + (s.backing ?? 0))),
+        maxGapMs,
+      };
+    },
+  };
+}
