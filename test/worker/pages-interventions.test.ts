@@ -3,34 +3,14 @@
 // "Interventions in this version" — auth (401/403/200/404) and numbers, read from data-
 // attributes with HTMLRewriter, equal to GET /v1/interventions/{id}/attribution.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { ADMIN, api, createKey } from './helpers.ts';
+import { api, createKey } from './helpers.ts';
 import { seedAttributionWorld } from './attribution-world.ts';
+import { elements, num, page, texts, type Attrs } from './html.ts';
 import { fmtNum, fmtPct, fmtPp } from '../../functions/pages/format.ts';
 import { VERDICT_TEXT } from '../../functions/pages/interventions.tsx';
 
 const M = 'pgi';
 
-type Attrs = Record<string, string>;
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" };
-const decode = (s: string) => s.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, e) => ENTITIES[e]);
-async function elements(html: string, selector: string): Promise<Attrs[]> {
-  const out: Attrs[] = [];
-  await new HTMLRewriter().on(selector, { element(e) { out.push(Object.fromEntries([...e.attributes].map(([k, v]) => [k, decode(v)]))); } })
-    .transform(new Response(html)).text();
-  return out;
-}
-async function texts(html: string, selector: string): Promise<string[]> {
-  const out: string[] = [];
-  let cur: string[] | null = null;
-  await new HTMLRewriter().on(selector, {
-    element(e) { cur = []; out.push(''); e.onEndTag(() => { out[out.length - 1] = decode(cur!.join('')); }); },
-    text(t) { cur?.push(t.text); },
-  }).transform(new Response(html)).text();
-  return out;
-}
-const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
-const page = (path: string, opts: { token?: string | null; cookie?: string } = {}) =>
-  api(path, { token: opts.token === undefined ? ADMIN : opts.token, headers: opts.cookie ? { cookie: opts.cookie } : {}, redirect: 'manual' });
 
 /** A cell of the attribution as the page's data- attributes hold it. */
 const fromAttrs = (a: Attrs) => ({

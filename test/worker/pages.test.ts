@@ -4,6 +4,10 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { ADMIN, api, createKey, item, submit } from './helpers.ts';
+import { elements, num, page, texts as pageTexts, type Attrs } from './html.ts';
+
+// Texts as the page has them (entities not decoded): these tests compare formatted numbers.
+const texts = (html: string, selector: string) => pageTexts(html, selector, true);
 import { HEATMAP_SQL, heatmapParams } from '../../functions/services/heatmap.ts';
 import { contrast, legend, niceMax, STEPS, stepOf } from '../../functions/pages/palette.ts';
 import { fmtCount, fmtEdge, fmtInterval, fmtNum, fmtP, fmtPct, fmtPp, fmtStat } from '../../functions/pages/format.ts';
@@ -19,36 +23,6 @@ const ambig = (id: string) => item(id, {
 const pendingItem = (id: string) => ({ item_id: id, surface: 'vod', policy: 'adult.nudity', prediction: { score: 0.2 } });
 const many = (n: number, f: (id: string) => unknown, p: string) => Array.from({ length: n }, (_, i) => f(`${p}${i}`));
 
-type Attrs = Record<string, string>;
-
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" };
-const decode = (s: string) => s.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, e) => ENTITIES[e]);
-
-/** Every element matching `selector`, as its attributes. */
-async function elements(html: string, selector: string): Promise<Attrs[]> {
-  const out: Attrs[] = [];
-  await new HTMLRewriter().on(selector, { element(e) { out.push(Object.fromEntries([...e.attributes].map(([k, v]) => [k, decode(v)]))); } })
-    .transform(new Response(html)).text();
-  return out;
-}
-/** Text content of every element matching `selector`. */
-async function texts(html: string, selector: string): Promise<string[]> {
-  const out: string[] = [];
-  let cur: string[] | null = null;
-  await new HTMLRewriter().on(selector, {
-    element(e) { cur = []; out.push(''); e.onEndTag(() => { out[out.length - 1] = cur!.join(''); }); },
-    text(t) { cur?.push(t.text); },
-  }).transform(new Response(html)).text();
-  return out;
-}
-
-const num = (s: string | undefined) => (s === undefined || s === '' ? null : Number(s));
-
-async function page(path: string, opts: { token?: string | null; cookie?: string } = {}) {
-  const headers: Record<string, string> = {};
-  if (opts.cookie) headers.cookie = opts.cookie;
-  return api(path, { token: opts.token === undefined ? ADMIN : opts.token, headers, redirect: 'manual' });
-}
 
 function post(path: string, form: Record<string, string>, origin: string | null = 'http://avlm.test') {
   const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded' };
