@@ -200,7 +200,6 @@ export async function pushWorld(world: { slices: readonly DemoSlice[]; model?: s
   const withLength = options.contentLength ?? inWorkerd;
   const slices = world.slices;
   const results: SlicePushResult[] = new Array(slices.length);
-  let next = 0;
   let done = 0;
 
   const pushOne = async (slice: DemoSlice): Promise<SlicePushResult> => {
@@ -231,16 +230,25 @@ export async function pushWorld(world: { slices: readonly DemoSlice[]; model?: s
     }
   };
 
-  const worker = async () => {
-    for (;;) {
-      const i = next++;
-      if (i >= slices.length) return;
-      results[i] = await pushOne(slices[i]);
-      done++;
-      options.onSlice?.(results[i], done, slices.length);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, slices.length) }, worker));
+  // One version after the other, as a platform evaluates them: a version's predecessor is the
+  // version whose first slice arrived before its own (SPEC §9), so slices of version 2 must not
+  // overtake the first slice of version 1. Within a version, `concurrency` slices in flight.
+  const versions = [...new Set(slices.map((s) => s.model.version))];
+  for (const version of versions) {
+    const queue = slices.map((s, i) => [s, i] as const).filter(([s]) => s.model.version === version);
+    let at = 0;
+    const worker = async () => {
+      for (;;) {
+        const k = at++;
+        if (k >= queue.length) return;
+        const [slice, i] = queue[k];
+        results[i] = await pushOne(slice);
+        done++;
+        options.onSlice?.(results[i], done, slices.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, queue.length) }, worker));
+  }
 
   const counts: PushCounts = {
     slices: slices.length, created: 0, existing: 0, async: 0, conflicts: 0, failed: 0, retries: 0,

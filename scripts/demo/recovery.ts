@@ -266,7 +266,12 @@ export async function evaluateInterventions(
       lists.set(rec.version, (list = r.body.interventions));
     }
     const found = list!.find((x: any) => sameRecord(x, rec));
-    const report = found ? (await getJson(api, `/v1/interventions/${encodeURIComponent(found.id)}/attribution`)).body : null;
+    let report = null;
+    if (found) {
+      const r = await getJson(api, `/v1/interventions/${encodeURIComponent(found.id)}/attribution`);
+      if (r.status !== 200) throw new Error(`attribution of ${found.id}: HTTP ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+      report = r.body;
+    }
     reports.push({ intervention: rec.intervention, version: rec.version, id: found?.id ?? null, summary: report?.summary ?? null, collateral: report?.collateral?.length ?? 0 });
     for (const region of rec.targets.regions) {
       for (const signature of rec.targets.signatures) {

@@ -113,6 +113,8 @@ describe('demo world with planted causes', () => {
     expect(thr.collateral).toEqual([{ region: world.sideEffects[0].regions[0], signature: 'THR.MARGIN', verdict: 'regressed' }]);
     expect(thr.targets.regions).not.toContain(world.sideEffects[0].regions[0]);
     const check = await evaluateInterventions(world, workerFetch, BASE, ADMIN);
+    const missing = check.rows.filter((r) => r.reported === null);
+    if (missing.length) console.error('attribution cells missing:', JSON.stringify(missing), JSON.stringify(check.reports));
     for (const row of check.rows) expect(row.reported, `${row.intervention} v${row.version} ${row.region} ${row.signature}`).toBe(row.expected);
     expect(check.rows.map((r) => r.expected).sort()).toEqual(['effective', 'effective', 'no_effect']);
     expect(check.collateral).toHaveLength(1);
@@ -124,5 +126,27 @@ describe('demo world with planted causes', () => {
     const fx = world.sideEffects[0];
     const card = (await api(`/v1/regions/${fx.regions[0]}/scorecard?model=avlm&version=${fx.version}`)).data;
     expect(card.by_signature.find((s: any) => s.code === 'THR.MARGIN')?.count).toBe(fx.failuresPerSlice);
+  });
+});
+
+describe('pushing a world', () => {
+  it('sends one version after the other, so each version\'s predecessor is the one before it', async () => {
+    const world = generateWorld({ ...OPTS, seed: 7 });
+    const seen: string[] = [];
+    let inFlight = 0;
+    // A stand-in service that answers late and records the version of every slice it gets.
+    const slow = async (req: Request) => {
+      inFlight++;
+      const header = JSON.parse((await req.text()).split('\n')[0]);
+      seen.push(header.model.version);
+      await new Promise((r) => setTimeout(r, 5 + (seen.length % 3) * 5));
+      inFlight--;
+      return new Response(JSON.stringify({ slice_id: header.slice_id, status: 'complete', items: 0, failures: 0, excluded: 0, pending: 0, by_signature: {} }), { status: 201, headers: { 'content-type': 'application/json' } });
+    };
+    await pushWorld({ slices: world.slices }, { fetch: slow, baseUrl: BASE, token: ADMIN, concurrency: 4 });
+    expect(seen).toHaveLength(world.slices.length);
+    expect(seen).toEqual([...seen].sort((a, b) => Number(a) - Number(b)));
+    expect(new Set(seen)).toEqual(new Set(['1', '2', '3']));
+    expect(inFlight).toBe(0);
   });
 });
