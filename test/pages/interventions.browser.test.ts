@@ -57,7 +57,10 @@ describe.skipIf(!HAVE_CHROMIUM)('intervention pages in a real browser', () => {
     const res = await page.goto(`${w.url}/scorecards/interventions/${ids.dropout}`);
     expect(res!.status()).toBe(401);
     await page.getByLabel('API key', { exact: true }).fill(readKey);
-    await Promise.all([page.waitForURL(`${w.url}/scorecards/interventions/${ids.dropout}`), page.getByRole('button', { name: 'Sign in' }).click()]);
+    // The 401 page has the same URL as the page we come back to: wait for the 200 itself.
+    const back = page.waitForResponse((r) => r.url() === `${w.url}/scorecards/interventions/${ids.dropout}` && r.request().method() === 'GET' && r.status() === 200);
+    await Promise.all([back, page.getByRole('button', { name: 'Sign in' }).click()]);
+    await page.locator('table#targeted').waitFor();
     expect(await page.locator('table#targeted').count()).toBe(1);
   });
 
