@@ -5,8 +5,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { apiJson, ROOT, startWorker, type RunningWorker } from './worker.ts';
+import { launchChromium, readKeys } from './worker.ts';
 import { MODEL, REGIONS, submitFixtures } from './fixtures.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -31,15 +32,8 @@ describe.skipIf(!HAVE_CHROMIUM)('pages in a real browser', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     w = await startWorker('pages-dist-browser');
     await submitFixtures(w.url);
-    readKey = (await apiJson(w.url, '/v1/admin/keys', { method: 'POST', body: { regions: ['*'], scopes: ['read'] } })).data.key;
-    brKey = (await apiJson(w.url, '/v1/admin/keys', { method: 'POST', body: { regions: ['BR'], scopes: ['read'] } })).data.key;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-quic'],
-    });
-    ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await ctx.newPage();
+    ({ readKey, brKey } = await readKeys(w.url));
+    ({ browser, ctx, page } = await launchChromium(CHROMIUM));
     page.on('request', (r) => requests.push(r.url()));
   }, 180_000);
 

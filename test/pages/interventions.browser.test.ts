@@ -5,8 +5,9 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { apiJson, ROOT, startWorker, type RunningWorker } from './worker.ts';
+import { launchChromium, readKeys } from './worker.ts';
 import { MODEL, submitFixtures } from './fixtures.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -37,15 +38,8 @@ describe.skipIf(!HAVE_CHROMIUM)('intervention pages in a real browser', () => {
     };
     await rec('dropout', { intervention: 'TRAIN.MODALITY_DROPOUT', targets: { signatures: ['FUS.SUPPRESS'], regions: ['BR', 'IN', 'JP'] }, note: 'modality dropout 0.3 in the fusion layer' });
     await rec('threshold', { intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['MX'] }, note: 'per-region threshold' });
-    readKey = (await apiJson(w.url, '/v1/admin/keys', { method: 'POST', body: { regions: ['*'], scopes: ['read'] } })).data.key;
-    brKey = (await apiJson(w.url, '/v1/admin/keys', { method: 'POST', body: { regions: ['BR'], scopes: ['read'] } })).data.key;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--disable-quic'],
-    });
-    ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    page = await ctx.newPage();
+    ({ readKey, brKey } = await readKeys(w.url));
+    ({ browser, ctx, page } = await launchChromium(CHROMIUM));
   }, 180_000);
 
   afterAll(async () => {

@@ -55,3 +55,21 @@ export async function apiJson(base: string, path: string, init: { method?: strin
   const text = await res.text();
   return { status: res.status, data: text ? JSON.parse(text) : null };
 }
+
+/** Debian's Chromium, started the way this closed network needs (PITFALLS.md). */
+export async function launchChromium(executablePath: string) {
+  const { chromium } = await import('playwright-core');
+  const browser = await chromium.launch({
+    executablePath,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic'],
+  });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  return { browser, ctx, page: await ctx.newPage() };
+}
+
+/** A read key for every region and one for BR only. */
+export async function readKeys(base: string): Promise<{ readKey: string; brKey: string }> {
+  const key = async (regions: string[]) => (await apiJson(base, '/v1/admin/keys', { method: 'POST', body: { regions, scopes: ['read'] } })).data.key as string;
+  return { readKey: await key(['*']), brKey: await key(['BR']) };
+}
