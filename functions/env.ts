@@ -9,6 +9,9 @@ export interface Bindings {
   SECRETS_KEY?: string;
   ASYNC_INGEST_BYTES?: string;
   MAX_SLICE_BYTES?: string;
+  /** NDJSON bodies of known length up to this many bytes are ingested while they stream,
+   *  within the request (201); larger ones or of unknown length go through R2 and the queue. */
+  STREAM_INGEST_BYTES?: string;
   /** R2 multipart part size for large slices (default 8 MiB, at least R2's 5 MiB). */
   R2_PART_BYTES?: string;
   INFERENCE_TRANSPORT?: string;

@@ -48,6 +48,9 @@ export async function commitSlice(
   probeWork: readonly string[] = [],
   /** [labels] More statements for the same batch (e.g. deleting the parked labels applied). */
   extraStatements: readonly D1PreparedStatement[] = [],
+  /** A streamed slice learns its content hash only now; its commit also requires that it
+   *  still holds the claim (a takeover deleted the parts it wrote). */
+  contentHash?: string,
 ): Promise<SliceSummary & { probe_jobs: number }> {
   const now = nowIso();
   const summary = summarize(delta);
@@ -71,6 +74,10 @@ export async function commitSlice(
     ).bind(...part.flatMap((ids, j) => [slice.pk, i + j, JSON.stringify(ids), now])));
   }
   stmts.push(...extraStatements); // [labels]
+  if (contentHash !== undefined) {
+    stmts.push(d1.prepare(`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM slices WHERE pk = ? AND owner = ?) THEN '1' ELSE 'lost the claim on the slice' END) AS guard`)
+      .bind(slice.pk, slice.owner));
+  }
   stmts.push(
     d1.prepare('INSERT INTO model_versions (model_id, version, stage, first_slice_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
       .bind(slice.modelId, slice.modelVersion, slice.modelStage, slice.createdAt),
@@ -80,9 +87,10 @@ export async function commitSlice(
     d1.prepare(`SELECT json(CASE WHEN stage = ? THEN '1' ELSE 'model.stage conflict' END) AS guard FROM model_versions WHERE model_id = ? AND version = ?`)
       .bind(slice.modelStage, slice.modelId, slice.modelVersion),
     d1.prepare(
-      `UPDATE slices SET status = ?, owner = NULL, error = NULL, items = ?, failures = ?, excluded = ?, pending = ?, by_signature = ?, updated_at = ?
+      `UPDATE slices SET status = ?, owner = NULL, error = NULL, items = ?, failures = ?, excluded = ?, pending = ?, by_signature = ?, updated_at = ?,
+         content_hash = coalesce(?, content_hash)
        WHERE pk = ?`,
-    ).bind(status, summary.items, summary.failures, summary.excluded, summary.pending, JSON.stringify(summary.by_signature), now, slice.pk),
+    ).bind(status, summary.items, summary.failures, summary.excluded, summary.pending, JSON.stringify(summary.by_signature), now, contentHash ?? null, slice.pk),
   );
   try {
     await d1.batch(stmts);

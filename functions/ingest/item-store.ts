@@ -86,6 +86,11 @@ export class ItemStoreWriter {
     await this.inflight;
   }
 
+  /** Waits for the write in flight, whatever its outcome (before undoing a failed slice). */
+  async settle(): Promise<void> {
+    await this.inflight.catch(() => undefined);
+  }
+
   private seal(bucket: number, texts: string[]): void {
     const part = this.nextPart.get(bucket) ?? 0;
     this.nextPart.set(bucket, part + 1);

@@ -90,6 +90,9 @@ export class SliceProcessor {
     await this.store.finish();
   }
 
+  /** Waits for any write in flight to end (the slice is being abandoned). */
+  settle(): Promise<void> { return this.store.settle(); }
+
   get rowsWritten() { return this.store.rowsWritten; }
 
   private release(stream: string, seen: Set<number>, seg: number): Promise<void> | void {

@@ -1,11 +1,14 @@
 // Slice submission (SPEC §8 POST /v1/regions/{region}/slices).
 // Small bodies are validated, diagnosed and committed within the request (201).
-// Large NDJSON bodies are validated while they stream into R2 (bad input still gets its
-// 4xx and nothing is kept), then diagnosed by the queue consumer (202, status on GET).
+// Large NDJSON bodies of known length up to STREAM_INGEST_BYTES are diagnosed and stored while
+// they stream, still within the request (stream.ts, 201). Larger ones, or of unknown length, are
+// validated while they stream into R2 (bad input still gets its 4xx and nothing is kept), then
+// diagnosed by the queue consumer (202, status on GET).
 import type { Bindings } from '../env.ts';
 import { ApiError, badRequest } from '../lib/errors.ts';
 import { sha256Hex, toHex } from '../lib/crypto.ts';
-import { readLineBatches, readLines } from './lines.ts';
+import { readLineBatches, readLines, type ByteSource } from './lines.ts';
+import { submitStreamed } from './stream.ts';
 import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
 import { claimSlice, failSlice, type Claim, type SliceRow } from './claim.ts';
 import { SliceProcessor } from './processor.ts';
@@ -33,6 +36,7 @@ export function formatOf(contentType: string | undefined): Format {
 
 const limits = (env: Bindings) => ({
   asyncBytes: Number(env.ASYNC_INGEST_BYTES ?? 4_000_000),
+  streamBytes: Number(env.STREAM_INGEST_BYTES ?? 64_000_000),
   maxBytes: Number(env.MAX_SLICE_BYTES ?? 500_000_000),
   // A JSON document must be parsed whole: larger slices go as NDJSON.
   maxJsonBytes: 32_000_000,
@@ -127,7 +131,9 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
   }
   if (!req.body) throw badRequest('body: required', { field: 'body' });
   if (format === 'ndjson' && (length === null || length > lim.asyncBytes)) {
-    return submitAsync(env, region, req.body, lim.maxBytes);
+    const viaQueue = (source: ByteSource) => submitAsync(env, region, source, lim.maxBytes);
+    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, lim.maxBytes, viaQueue);
+    return viaQueue(req.body);
   }
   const cap = format === 'json' ? Math.min(lim.maxJsonBytes, lim.maxBytes) : lim.asyncBytes;
   const bytes = await readCapped(req.body, cap, format === 'json' ? ' for a JSON slice: send large slices as NDJSON' : '');
@@ -158,7 +164,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
 /** R2 multipart parts must be ≥ 5 MiB (but the last). */
 const PART_SIZE = 8 * 1024 * 1024;
 
-async function submitAsync(env: Bindings, region: string, body: ReadableStream<Uint8Array>, maxBytes: number): Promise<SubmitResult> {
+async function submitAsync(env: Bindings, region: string, body: ByteSource, maxBytes: number): Promise<SubmitResult> {
   const key = `incoming/${region}/${crypto.randomUUID()}.ndjson`;
   const upload = await env.SLICES.createMultipartUpload(key, { httpMetadata: { contentType: 'application/x-ndjson' } });
   const digest = new crypto.DigestStream('SHA-256');

@@ -51,3 +51,15 @@ export function submit(region: string, body: unknown, opts: { token?: string | n
   }
   return api(`/v1/regions/${region}/slices`, { method: 'POST', token: opts.token, json: body });
 }
+
+/** A body of unknown length (no content-length, as when sent chunked), in pieces of `size` bytes. */
+export function chunked(text: string, size = 64 * 1024): ReadableStream<Uint8Array> {
+  const bytes = new TextEncoder().encode(text);
+  let o = 0;
+  return new ReadableStream({
+    pull(c) {
+      if (o >= bytes.length) { c.close(); return; }
+      c.enqueue(bytes.slice(o, (o += size)));
+    },
+  });
+}

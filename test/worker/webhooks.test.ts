@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll, vi } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { Webhook } from 'standardwebhooks';
-import { api, createKey, item, submit, ndjson } from './helpers.ts';
+import { api, chunked, createKey, item, submit, ndjson } from './helpers.ts';
 import {
   createVendor, deliver, deliverBody, deliverStandard, ev, expectCountersMatchStore, nowS, signHex, signStandard, slicePk, snapshot,
 } from './webhooks-helpers.ts';
@@ -251,7 +251,7 @@ describe('vendor webhooks', () => {
     const items = Array.from({ length: 1500 }, (_, i) => item(`x${i}`, { prediction: { score: 0.1 }, content_id: `content-${i}-${'p'.repeat(40)}` }));
     const body = ndjson({ slice_id: 'wh-async', model: MODEL }, items);
     expect(body.length).toBeGreaterThan(200_000);
-    const r = await api(`/v1/regions/${R}/slices`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body });
+    const r = await api(`/v1/regions/${R}/slices`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: chunked(body) });
     expect(r.status).toBe(202);
     let s: any;
     for (let i = 0; i < 200; i++) {

@@ -151,7 +151,7 @@ export async function startWorker(opts = {}) {
     const script = o.script ?? await bundleWorker(join(work, `dist${generation++}`), o.entrySource);
     const mf = new Miniflare(convertV4MiniflareOptions({
       resourcePersistencePath: persist,
-      log: new Log(LogLevel.WARN),
+      log: new Log(process.env.MFLOG ? LogLevel.INFO : LogLevel.WARN),
       cf: false, // offline: no fetch of the Request.cf object
       inspectorPort: o.inspectorPort,
       workers: [{

@@ -1,0 +1,88 @@
+// Streamed ingest of a large NDJSON slice of known length, in ONE pass within the request:
+// each line is validated, diagnosed and packed into item parts that go to D1 while the body
+// is still arriving; the commit (one batch) publishes it, and the answer is 201 as for a small
+// slice. Nothing is held whole: the body streams, parts are written as they fill.
+//
+// The claim comes first, before the content hash is known (the hash is set at the commit). A
+// validation error (or any failure) deletes the parts written and the slice row, so nothing of
+// the slice stays stored and its slice_id is free again. If the slice_id is already taken
+// (done, in progress, or failed), the body goes the hashed way instead — R2 and the queue
+// (submit.ts submitAsync), whose claim compares content hashes — with the bytes read so far.
+import type { Bindings } from '../env.ts';
+import { ApiError, badRequest } from '../lib/errors.ts';
+import { toHex } from '../lib/crypto.ts';
+import { chunkReader, readFirstLine, readLineBatches, resumeBody, type ChunkReader } from './lines.ts';
+import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
+import { claimUnhashed, releaseUnhashed, renewLease } from './claim.ts';
+import { SliceProcessor } from './processor.ts';
+import { commitSlice } from './commit.ts';
+import { bucketCount } from './item-store.ts';
+import { enqueueProbeJobs } from '../probes/enqueue.ts';
+import { loadPendingLabels } from '../labels/pending.ts';
+import type { EvalItem } from '../../taxonomy/types.ts';
+import type { SubmitResult } from './submit.ts';
+
+/** How often a long stream renews its claim (the lease is 10 minutes). */
+const RENEW_MS = 30_000;
+
+export async function submitStreamed(
+  env: Bindings, region: string, body: ReadableStream<Uint8Array>, length: number, maxBytes: number,
+  hashed: (source: ChunkReader) => Promise<SubmitResult>,
+): Promise<SubmitResult> {
+  const reader = chunkReader(body);
+  const first = await readFirstLine(reader);
+  let header;
+  try {
+    if (first.line === null) throw badRequest('line 1: expected the slice header {slice_id, model}', { line: 1, field: 'slice_id' });
+    header = validateHeader(parseJsonLine(first.line, first.no), first.no);
+  } catch (e) {
+    await reader.cancel().catch(() => undefined);
+    throw e;
+  }
+  const claim = await claimUnhashed(env.DB, { region, header, buckets: bucketCount(length) });
+  if (!claim) return hashed(resumeBody(first.chunks, reader));
+
+  const { pk, owner } = claim;
+  const digest = new crypto.DigestStream('SHA-256');
+  const digestWriter = digest.getWriter();
+  let total = 0;
+  let proc: SliceProcessor | undefined;
+  try {
+    const pendingLabels = await loadPendingLabels(env.DB, region, header.slice_id); // [labels]
+    proc = new SliceProcessor(env.DB, pk, claim.buckets, { pendingLabels });
+    const v = new ItemValidator();
+    let renewAt = Date.now() + RENEW_MS;
+    let isHeader = true;
+    for await (const batch of readLineBatches(resumeBody(first.chunks, reader), async (chunk) => {
+      total += chunk.byteLength;
+      if (total > maxBytes) throw new ApiError(413, 'payload_too_large', `body: larger than ${maxBytes} bytes`, { field: 'body' });
+      await digestWriter.write(chunk);
+    })) {
+      for (const line of batch) {
+        if (isHeader) { isHeader = false; continue; } // validated above
+        const item: EvalItem = v.accept(parseJsonLine(line.text, line.no), { line: line.no });
+        const writing = proc.add(item, line.text);
+        if (writing) await writing; // only when a batch of parts goes to D1
+      }
+      if (Date.now() > renewAt) {
+        if (!(await renewLease(env.DB, pk, owner))) throw new Error('the claim on the slice was taken over while its body streamed');
+        renewAt = Date.now() + RENEW_MS;
+      }
+    }
+    await proc.finish();
+    await digestWriter.close();
+    const hash = toHex(await digest.digest);
+    const createdAt = (await env.DB.prepare('SELECT created_at FROM slices WHERE pk = ?').bind(pk).first<{ created_at: string }>())!.created_at;
+    const m = header.model;
+    const { probe_jobs, ...summary } = await commitSlice(env.DB, {
+      pk, owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt,
+    }, proc.delta, proc.probeWork, pendingLabels.deleteStatements(env.DB), hash);
+    if (probe_jobs) await enqueueProbeJobs(env, pk, probe_jobs);
+    return { status: 201, body: { slice_id: header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };
+  } catch (e) {
+    await reader.cancel().catch(() => undefined);
+    await proc?.settle();
+    await releaseUnhashed(env.DB, pk, owner).catch((err) => console.error(`slice ${pk}: could not undo a failed streamed submission: ${(err as Error).message}`));
+    throw e;
+  }
+}
