@@ -4,6 +4,7 @@ import { handleQueue } from './ingest/consumer.ts';
 import type { Bindings, QueueMessage } from './env.ts';
 import { requeueStaleProbeJobs } from './probes/enqueue.ts';
 import { sweepAbandonedStreams } from './ingest/claim.ts';
+import { drainStranded } from './labels/consensus.ts';
 
 const app = createApp();
 
@@ -11,9 +12,11 @@ export default {
   fetch: app.fetch,
   queue: (batch: MessageBatch<QueueMessage>, env: Bindings) => handleQueue(batch, env),
   // Cron: GPU backend jobs whose queue message was lost get sent again; streamed submissions
-  // that died before their commit are removed.
+  // that died before their commit are removed; label events parked while their slice was
+  // processing, and not applied right after its commit, are applied.
   scheduled: async (_c: ScheduledController, env: Bindings) => {
     await requeueStaleProbeJobs(env);
     await sweepAbandonedStreams(env.DB);
+    await drainStranded(env.DB);
   },
 } satisfies ExportedHandler<Bindings, QueueMessage>;

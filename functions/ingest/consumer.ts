@@ -7,6 +7,7 @@ import { ApiError } from '../lib/errors.ts';
 import { readLineBatches } from './lines.ts';
 import { SliceProcessor } from './processor.ts';
 import { loadPendingLabels } from '../labels/pending.ts';
+import { applyStrandedLabels } from './stranded.ts';
 import { AlreadyCommitted, commitSlice } from './commit.ts';
 import { failSlice, renewLease, type SliceRow } from './claim.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
@@ -38,6 +39,7 @@ export async function processIngestMessage(env: Bindings, msg: IngestMessage): P
       modelStage: row.model_stage, createdAt: row.created_at,
     }, proc.delta, proc.probeWork, pendingLabels.deleteStatements(env.DB));
     if (probe_jobs) await enqueueProbeJobs(env, row.pk, probe_jobs);
+    await applyStrandedLabels(env.DB, row.region, row.slice_id);
   } catch (e) {
     if (!(e instanceof AlreadyCommitted)) throw e;
   }

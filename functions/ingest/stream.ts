@@ -19,6 +19,7 @@ import { commitSlice } from './commit.ts';
 import { bucketCount } from './item-store.ts';
 import { enqueueProbeJobs } from '../probes/enqueue.ts';
 import { loadPendingLabels } from '../labels/pending.ts';
+import { applyStrandedLabels } from './stranded.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import type { SubmitResult } from './submit.ts';
 
@@ -78,6 +79,7 @@ export async function submitStreamed(
       pk, owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt,
     }, proc.delta, proc.probeWork, pendingLabels.deleteStatements(env.DB), hash);
     if (probe_jobs) await enqueueProbeJobs(env, pk, probe_jobs);
+    await applyStrandedLabels(env.DB, region, header.slice_id);
     return { status: 201, body: { slice_id: header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };
   } catch (e) {
     await reader.cancel().catch(() => undefined);

@@ -16,6 +16,7 @@ import { AlreadyCommitted, commitSlice, type SliceSummary } from './commit.ts';
 import { bucketCount } from './item-store.ts';
 import { enqueueProbeJobs } from '../probes/enqueue.ts';
 import { loadPendingLabels } from '../labels/pending.ts';
+import { applyStrandedLabels } from './stranded.ts';
 import type { SliceHeader } from '../schemas/item.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 
@@ -150,6 +151,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
     const createdAt = (await env.DB.prepare('SELECT created_at FROM slices WHERE pk = ?').bind(claim.pk).first<{ created_at: string }>())!.created_at;
     const { probe_jobs, ...summary } = await commitSlice(env.DB, { pk: claim.pk, owner: claim.owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt }, proc.delta, proc.probeWork, pendingLabels.deleteStatements(env.DB));
     if (probe_jobs) await enqueueProbeJobs(env, claim.pk, probe_jobs);
+    await applyStrandedLabels(env.DB, region, parsed.header.slice_id);
     return { status: 201, body: { slice_id: parsed.header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };
   } catch (e) {
     if (e instanceof AlreadyCommitted) {

@@ -129,9 +129,10 @@ interface Group { slice: SliceRef; bucket: number; items: Map<string, number> }
 
 const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
-/** Parked events whose slice has arrived since (parked while it was processing): applied now. */
-async function drainStranded(d1: D1Database): Promise<{ applied: number; parked: number }> {
-  const rows = await strandedPending(d1, CONSENSUS_LIMITS.stranded);
+/** Parked events whose slice has arrived since (parked while it was processing): applied now.
+ *  Runs after every ingest commit (for that slice), from the cron, and before consensus. */
+export async function drainStranded(d1: D1Database, slice?: { region: string; slice_id: string }): Promise<{ applied: number; parked: number }> {
+  const rows = await strandedPending(d1, CONSENSUS_LIMITS.stranded, slice);
   if (rows.length === 0) return { applied: 0, parked: 0 };
   for (let attempt = 1; ; attempt++) {
     const plan = await planLabelEvents(d1, rows);

@@ -58,12 +58,13 @@ export async function loadPendingLabels(d1: D1Database, region: string, sliceId:
   return new PendingLabels(byItem);
 }
 
-/** Parked rows whose slice is stored now (e.g. parked while it was still processing), oldest first. */
-export async function strandedPending(d1: D1Database, limit: number) {
+/** Parked rows whose slice is stored now (e.g. parked while it was still processing), oldest
+ *  first; of one slice only when `slice` is given. */
+export async function strandedPending(d1: D1Database, limit: number, slice?: { region: string; slice_id: string }) {
   const { results } = await d1.prepare(
     `SELECT p.id, p.region, p.slice_id, p.item_id, p.vendor, p.event FROM pending_labels p
      JOIN slices s ON s.region = p.region AND s.slice_id = p.slice_id
-     WHERE s.status IN ('complete', 'probing') ORDER BY p.id LIMIT ?`,
-  ).bind(limit).all<PendingRow & { region: string; slice_id: string }>();
+     WHERE s.status IN ('complete', 'probing')${slice ? ' AND p.region = ? AND p.slice_id = ?' : ''} ORDER BY p.id LIMIT ?`,
+  ).bind(...(slice ? [slice.region, slice.slice_id] : []), limit).all<PendingRow & { region: string; slice_id: string }>();
   return results.map((r) => ({ region: r.region, slice_id: r.slice_id, item_id: r.item_id, ...parseEvent(r) }));
 }

@@ -63,3 +63,21 @@ export function chunked(text: string, size = 64 * 1024): ReadableStream<Uint8Arr
     },
   });
 }
+
+/**
+ * POSTs `text` as a body of known length (content-length set) whose last `tail` bytes the test
+ * holds back: the Worker reads the rest at once and waits for the end until release().
+ */
+export function postHeldBack(path: string, text: string, tail: number, headers: Record<string, string>) {
+  const bytes = new TextEncoder().encode(text);
+  const { readable, writable } = new FixedLengthStream(bytes.length);
+  const w = writable.getWriter();
+  const response = api(path, { method: 'POST', body: readable, headers: { ...headers, 'content-length': String(bytes.length) } });
+  const head = bytes.length - tail;
+  const sent = (async () => { for (let o = 0; o < head; o += 64 * 1024) await w.write(bytes.slice(o, Math.min(head, o + 64 * 1024))); })();
+  return {
+    response,
+    sent,
+    async release() { await sent; await w.write(bytes.slice(head)); await w.close(); },
+  };
+}

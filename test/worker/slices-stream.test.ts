@@ -5,7 +5,7 @@
 // content; a stream that died before its commit is taken over, or swept by the cron.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { api, chunked } from './helpers.ts';
+import { api, chunked, postHeldBack } from './helpers.ts';
 import { bigItem, bigSliceBody, BIG_EXPECTED as EXPECTED } from './big-slice.ts';
 import { expectError, expectRate, r2Keys, rows, sha256Hex, storedFor, uid, waitForSlice } from './reference.ts';
 import { LEASE_MS, sweepAbandonedStreams } from '../../functions/ingest/claim.ts';
@@ -113,25 +113,19 @@ describe('bad input found half way', () => {
     const sliceId = uid('stream-late');
     const before = await storedFor(REGION, MODEL.id);
     const text = body(sliceId, 4600); // ~925 KB: > 1 MB of records, so part batches go out early
-    const bytes = new TextEncoder().encode(text);
-    const bad = new TextEncoder().encode('{"item_id": "b-1", "surface": "vod"}\n');
-    expect(bytes.length + bad.length).toBeLessThan(1_000_000); // still the streamed path
-    // A body of known length whose end the test holds back.
-    const { readable, writable } = new FixedLengthStream(bytes.length + bad.length);
-    const w = writable.getWriter();
-    const pending = api(`/v1/regions/${REGION}/slices`, {
-      method: 'POST', body: readable,
-      headers: { 'content-type': 'application/x-ndjson', 'content-length': String(bytes.length + bad.length) },
-    });
-    for (let o = 0; o < bytes.length; o += 64 * 1024) await w.write(bytes.slice(o, o + 64 * 1024));
+    const bad = '{"item_id": "b-1", "surface": "vod"}\n';
+    expect(new TextEncoder().encode(text + bad).length).toBeLessThan(1_000_000); // still the streamed path
+    // The bad last line is held back until parts of the slice are in D1.
+    const held = postHeldBack(`/v1/regions/${REGION}/slices`, text + bad, bad.length, { 'content-type': 'application/x-ndjson' });
+    await held.sent;
     let written = 0;
     for (let t = 0; t < 200 && written === 0; t++) {
       written = (await rows<{ n: number }>('SELECT count(*) AS n FROM item_chunks WHERE slice_pk IN (SELECT pk FROM slices WHERE slice_id = ?)', sliceId))[0].n;
       if (!written) await new Promise((r) => setTimeout(r, 10));
     }
     expect(written).toBeGreaterThan(0);
-    await w.write(bad);
-    await w.close();
+    await held.release();
+    const pending = held.response;
     const e = expectError(await pending, 400, 'invalid_slice');
     expect(e.message).toMatch(/^line 4607: /);
     expect(await storedFor(REGION, MODEL.id)).toEqual(before);
