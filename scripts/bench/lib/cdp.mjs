@@ -83,42 +83,61 @@ export function analyse(profile, intervalUs = 250) {
 /**
  * Samples one isolate's V8 heap (`Runtime.getHeapUsage`) every `ms` ms through the inspector.
  * One request in flight at a time: while the isolate runs a long synchronous task, the reply
- * waits for it, so the gaps between samples (maxGapMs) show how dense the sampling really was.
- * stop() → {samples: [{t (performance.now()), used, total, backing?, embedder?}], peakUsed,
- * peakTotal, peakBacking, peakUsedPlusBacking, maxGapMs}. `backing` (ArrayBuffer backing
- * stores and external strings, outside the JS heap) only where V8 reports backingStorageSize.
+ * waits for it, so the gaps between samples (maxGapMs, gaps) show how dense the sampling really
+ * was.
+ *
+ * With `forceGc`, each sample but the first first runs `HeapProfiler.collectGarbage` (a full GC
+ * of that isolate), so its `used` is the live (retained) heap at that moment. workerd runs that
+ * GC as a task of the isolate: it happens at the isolate's next task boundary (stack empty) and
+ * never while the isolate is idle — so stop() calls `pump()` (e.g. a cheap request to the
+ * Worker) until the last forced sample is in. Forcing GC changes the run it samples: forced and
+ * unforced samples belong in separate runs.
+ *
+ * stop() → {samples: [{t (performance.now()), used, total, backing?, embedder?, forced, gcMs?}],
+ * peakUsed, peakTotal, peakBacking, peakUsedPlusBacking, maxGapMs, gaps (ms between samples,
+ * sorted)}; with forceGc the last sample is a forced one taken after the run. `backing`
+ * (ArrayBuffer backing stores, outside the JS heap) only where V8 reports backingStorageSize.
  */
-export async function sampleHeap(wsUrl, ms = 50) {
+export async function sampleHeap(wsUrl, ms = 50, { forceGc = false, pump } = {}) {
   const c = await connect(wsUrl);
   const samples = [];
-  const take = async () => {
+  if (forceGc) await c.send('HeapProfiler.enable');
+  const take = async (forced) => {
+    let gcMs;
+    if (forced) { const g0 = performance.now(); await c.send('HeapProfiler.collectGarbage'); gcMs = performance.now() - g0; }
     const r = await c.send('Runtime.getHeapUsage');
-    samples.push({ t: performance.now(), used: r.usedSize, total: r.totalSize, backing: r.backingStorageSize, embedder: r.embedderHeapUsedSize });
+    samples.push({ t: performance.now(), used: r.usedSize, total: r.totalSize, backing: r.backingStorageSize, embedder: r.embedderHeapUsedSize, forced, gcMs });
   };
-  await take(); // fails here, not mid-run, if the method is missing
+  await take(false); // fails here, not mid-run, if the method is missing; baseline before the run
   let stopping = false;
   const loop = (async () => {
     while (!stopping) {
       const next = performance.now() + ms;
-      await take();
+      await take(forceGc);
       const wait = next - performance.now();
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
+    await take(forceGc); // after the run
   })();
   return {
     async stop() {
       stopping = true;
-      await loop;
-      await take();
+      let done = false;
+      const finished = loop.finally(() => { done = true; });
+      if (forceGc && pump) {
+        while (!done) { await Promise.race([finished, new Promise((r) => setTimeout(r, 50))]); if (!done) await pump(); }
+      }
+      await finished;
       c.close();
       const max = (k) => Math.max(...samples.map((s) => s[k] ?? 0));
-      let maxGapMs = 0;
-      for (let i = 1; i < samples.length; i++) maxGapMs = Math.max(maxGapMs, samples[i].t - samples[i - 1].t);
+      const gaps = [];
+      for (let i = 1; i < samples.length; i++) gaps.push(samples[i].t - samples[i - 1].t);
+      gaps.sort((a, b) => a - b);
       return {
         samples, peakUsed: max('used'), peakTotal: max('total'),
         peakBacking: samples.some((s) => s.backing !== undefined) ? max('backing') : undefined,
         peakUsedPlusBacking: Math.max(...samples.map((s) => s.used + (s.backing ?? 0))),
-        maxGapMs,
+        maxGapMs: gaps.at(-1) ?? 0, gaps,
       };
     },
   };
