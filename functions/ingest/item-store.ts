@@ -52,7 +52,7 @@ interface Part { bucket: number; part: number; n: number; data: string }
  * nearly every chunk of a large body in memory. Concatenating and slicing flattens into a new
  * string of the record's own size.
  */
-const detach = (s: string) => (' ' + s).slice(1);
+export const detach = (s: string) => (' ' + s).slice(1);
 
 export class ItemStoreWriter {
   private readonly buffers = new Map<number, { texts: string[]; bytes: number }>();
@@ -80,8 +80,13 @@ export class ItemStoreWriter {
 
   /** Flushes every partly filled bucket and waits for all writes. */
   async finish(): Promise<void> {
-    for (const [b, buf] of [...this.buffers].sort((x, y) => x[0] - y[0])) this.seal(b, buf.texts);
-    this.buffers.clear();
+    // In ~1 MB batches like the rest: the partly filled buckets of a large slice add up to
+    // several MB (~16 KB × buckets), which one batch would hold at once.
+    for (const [b, buf] of [...this.buffers].sort((x, y) => x[0] - y[0])) {
+      this.seal(b, buf.texts);
+      this.buffers.delete(b);
+      if (this.pendingBytes >= BATCH_BYTES) await this.write();
+    }
     await this.write();
     await this.inflight;
   }

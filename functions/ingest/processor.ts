@@ -6,7 +6,7 @@ import { StreamIndex, decisionFacts } from '../../taxonomy/live.ts';
 import { policyByCode } from '../../taxonomy/policies.ts';
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import { AggregateDelta } from './metrics.ts';
-import { ItemStoreWriter, recordText } from './item-store.ts';
+import { ItemStoreWriter, detach, recordText } from './item-store.ts';
 import type { PendingLabels } from '../labels/pending.ts';
 
 interface Held { item: EvalItem; json: string; threshold: number; stream: string }
@@ -66,7 +66,9 @@ export class SliceProcessor {
     seen.add(seg);
     // A segment claimed twice with different decisions counts as unknown (StreamIndex decides).
     this.streams.add(stream, seg, decisionFacts(item, threshold));
-    const h: Held = { item, json, threshold, stream };
+    // Held items can wait until the slice's end (a stream's first and last segments have no
+    // neighbour on one side): their text must not keep the body chunk it was cut from alive.
+    const h: Held = { item, json: detach(json), threshold, stream };
     const list = this.held.get(key);
     if (list) list.push(h);
     else this.held.set(key, [h]);

@@ -58,7 +58,7 @@ describe('the cron', () => {
     await env.DB.prepare('INSERT INTO pending_labels (region, slice_id, item_id, vendor, delivery_id, event, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)')
       .bind(R, sliceId, 'c2', 'stranded-vendor', 'manual-1', JSON.stringify({ violating: true, labelled_at: '2026-11-20T00:00:00.000Z' }), '2026-11-20T00:00:00.000Z').run();
     expect(await parkedFor(sliceId)).toBe(1);
-    await worker.scheduled({ cron: '*/10 * * * *', scheduledTime: Date.now(), noRetry() {} } as ScheduledController, env as never, {} as ExecutionContext);
+    await worker.scheduled({ cron: '*/10 * * * *', scheduledTime: Date.now(), noRetry() {} } as ScheduledController, env as never);
     expect(await parkedFor(sliceId)).toBe(0);
     expect(await getItem(sliceId, 'c2')).toMatchObject({ outcome: 'FN', item: { label: { violating: true } } });
     expect(await getItem(sliceId, 'c1')).toMatchObject({ outcome: 'TN' });

@@ -23,6 +23,7 @@ function wranglerToml() {
     compatibilityDate: str('compatibility_date'),
     compatibilityFlags: flags,
     asyncIngestBytes: str('ASYNC_INGEST_BYTES') ?? '4000000',
+    streamIngestBytes: str('STREAM_INGEST_BYTES') ?? '64000000',
     maxSliceBytes: str('MAX_SLICE_BYTES') ?? '500000000',
     queue: /^queue\s*=\s*"([^"]+)"/m.exec(consumer)?.[1] ?? 'avlm-diag-ingest',
     dlq: /^dead_letter_queue\s*=\s*"([^"]+)"/m.exec(consumer)?.[1],
@@ -159,7 +160,7 @@ export async function startWorker(opts = {}) {
         modules: true, scriptPath: script, modulesRoot: dirname(script),
         compatibilityDate: cfg.compatibilityDate, compatibilityFlags: cfg.compatibilityFlags,
         bindings: {
-          ADMIN_TOKEN, ASYNC_INGEST_BYTES: cfg.asyncIngestBytes, MAX_SLICE_BYTES: cfg.maxSliceBytes,
+          ADMIN_TOKEN, ASYNC_INGEST_BYTES: cfg.asyncIngestBytes, STREAM_INGEST_BYTES: cfg.streamIngestBytes, MAX_SLICE_BYTES: cfg.maxSliceBytes,
           // No GPU backend in the bench: a closed port, so a stray probe job fails fast and never
           // reaches a backend someone else runs on :8000. (Bench items carry no features, so
           // the ingest queues no probe jobs.)
