@@ -7,7 +7,7 @@
 // item's votes against the table, and every counter against a recount of the stored items.
 // Writes BENCHMARKS.md (webhooks section). Bounded: well under 3 minutes.
 //
-//   node scripts/bench/webhooks.mjs     (Node 22; BENCH_WH_DELIVERIES, BENCH_WH_CONCURRENCY)
+//   node scripts/bench/webhooks.mjs     (Node 22; BENCH_WH_DELIVERIES, BENCH_WH_CONCURRENCY, BENCH_WH_PROFILE=1)
 import { createHmac, randomBytes } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ROOT, startWorker, fmt, percentile, threadCpu, cpuDelta } from './lib/worker.mjs';
 import { writeSection, machine } from './lib/sections.mjs';
+import { startProfile, analyse, moduleMapper, moduleGroup } from './lib/cdp.mjs';
 import { itemMetrics } from '../../functions/ingest/metrics.ts';
 
 export const title = 'Vendor webhooks under load';
@@ -39,6 +40,11 @@ const SLICE = 'webhook-load';
 const MODEL = { id: 'avlm-webhooks', version: '1', stage: 'production' };
 const VENDOR = 'loadvendor';
 const POLICIES = ['hate.slur', 'adult.nudity', 'violence.graphic', 'spam.scam'];
+/** BENCH_WH_PROFILE=1: a V8 CPU profile of the Worker isolate while firing, printed (self time by
+ *  function and module); BENCHMARKS.md is not written then (the profiler slows everything). */
+const PROFILE = !!process.env.BENCH_WH_PROFILE;
+const INSPECTOR_PORT = Number(process.env.BENCH_INSPECTOR_PORT ?? 9341);
+const PROFILE_INTERVAL_US = 250;
 
 const log = (...a) => console.log('[webhooks]', ...a);
 
@@ -53,11 +59,34 @@ function signStandard(secret, id, ts, body) {
   return `v1,${createHmac('sha256', key).update(`${id}.${ts}.`).update(body).digest('base64')}`;
 }
 
+/** Self time of the Worker isolate by function and by module (top 25 / 12). */
+function printProfile(p, mapLine) {
+  const idle = new Set(['(idle)', '(program)', '(root)']);
+  const fn = new Map();
+  const mod = new Map();
+  let busy = 0;
+  for (const s of p.samples) {
+    const n = p.byId.get(s.id);
+    const name = n.callFrame.functionName;
+    if (idle.has(name)) continue;
+    busy += s.dt;
+    const url = n.callFrame.url;
+    const m = name === '(garbage collector)' ? '(gc)' : !url ? '(V8/runtime builtins)' : url.endsWith('worker.js') ? moduleGroup(mapLine(n.callFrame.lineNumber)) : url;
+    mod.set(m, (mod.get(m) ?? 0) + s.dt);
+    const k = `${name || '(anonymous)'} — ${m}:${n.callFrame.lineNumber}`;
+    fn.set(k, (fn.get(k) ?? 0) + s.dt);
+  }
+  const top = (x, k) => [...x].sort((a, b) => b[1] - a[1]).slice(0, k);
+  log(`profile: ${fmt(busy / 1000)} ms sampled in the Worker isolate`);
+  for (const [k, us] of top(fn, 25)) log(`  ${fmt(us / 1000).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${k}`);
+  log(`  by module: ${top(mod, 12).map(([k, us]) => `${k} ${((100 * us) / busy).toFixed(1)} %`).join(', ')}`);
+}
+
 export async function run() {
   const t0 = performance.now();
   const rand = rng(7);
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
-  const w = await startWorker();
+  const w = await startWorker(PROFILE ? { inspectorPort: INSPECTOR_PORT } : {});
   const work = mkdtempSync(join(tmpdir(), 'avlm-webhooks-'));
   try {
     const json = { 'content-type': 'application/json' };
@@ -123,6 +152,7 @@ export async function run() {
 
     // Fire from a separate process: a latency phase at low concurrency, then the rest at full.
     const out = join(work, 'results.json');
+    const prof = PROFILE ? await startProfile(`ws://127.0.0.1:${INSPECTOR_PORT}/core:user:avlm-diag`, PROFILE_INTERVAL_US) : null;
     const cpu0 = threadCpu(w.pid);
     const phasesSpec = [[LAT_N, LAT_CONCURRENCY], [requests.length - LAT_N, CONCURRENCY]];
     await new Promise((resolve, reject) => {
@@ -132,6 +162,7 @@ export async function run() {
       child.on('error', reject);
     });
     const cpu = cpuDelta(cpu0, threadCpu(w.pid));
+    if (prof) printProfile(analyse(await prof.stop(), PROFILE_INTERVAL_US), moduleMapper(w.script));
     const { phases, cut, results } = JSON.parse(readFileSync(out, 'utf8'));
     const wallMs = phases.reduce((s, p) => s + p.wallMs, 0);
     const latOf = (rs) => rs.flatMap((r) => r.lat);
@@ -227,7 +258,7 @@ export async function run() {
 ## Vendor webhooks under load
 
 \`node scripts/bench/webhooks.mjs\` — ${await machine()}; Worker in Miniflare (workerd, local D1, one isolate${STATE_ON_TMPFS ? '; its state on tmpfs, see below' : ''}),
-load from a separate Node process over HTTP (\`fetch\`). One vendor (Standard Webhooks), one slice of
+load from a separate Node process over HTTP (undici \`Pool\`, one keep-alive connection per request in flight). One vendor (Standard Webhooks), one slice of
 ${fmt(ITEMS)} labelled items (${slice.buckets} buckets, ${parts} parts); ${fmt(GENUINE)} signed deliveries of 1–5 label events on
 existing items (${fmt(events)} events, 85 % votes by ${ANNOTATORS} annotators, 15 % adjudications), plus ${fmt(REPLAYS)} replays
 (5 %, byte-identical, after their original) and ${BAD} bad signatures (1 %), pre-generated and shuffled:
@@ -259,7 +290,7 @@ the per-request cost nor the single-thread ceiling carries over; D1's own write 
 becomes the limit.${STATE_ON_TMPFS ? ' The local D1 files were on tmpfs (`/dev/shm`): on this VM\'s ext4 disk each D1 commit waits for an fsync, which roughly doubled the latency at low load and cut the throughput by a third in trial runs (`BENCH_WH_DISK=1` keeps them on disk).' : ''}
 Whole run ${fmt(totalMs / 1000, 1)} s.
 `;
-    writeSection('webhooks', markdown);
+    if (!PROFILE) writeSection('webhooks', markdown);
     if (!allOk) process.exitCode = 1;
     return { markdown, data: { ...fig, checks, totalMs } };
   } finally {
