@@ -204,7 +204,14 @@ export async function run() {
     for (const r of voteRows) if (expectedVotes.get(`${r.item_id}\u0000${r.annotator}`) !== (r.violating === 1)) voteMismatch++;
     check('votes table: the latest vote per (item, annotator)', voteRows.length === expectedVotes.size && voteMismatch === 0, `${voteRows.length} rows for ${expectedVotes.size} expected, ${voteMismatch} wrong`);
     // The item store against the votes table, and every counter against a recount.
+    // The current records: item_chunks, with the item_overlays rows (labels changed after ingest) shadowing their items.
     const { results: chunks } = await db.prepare('SELECT data FROM item_chunks WHERE slice_pk = ?').bind(slice.pk).all();
+    const { results: overlays } = await db.prepare('SELECT item_id, data FROM item_overlays WHERE slice_pk = ?').bind(slice.pk).all();
+    const records = new Map();
+    for (const c of chunks) for (const rec of JSON.parse(c.data)) records.set(rec.i.item_id, rec);
+    let strayOverlays = 0;
+    for (const o of overlays) { if (!records.has(o.item_id)) strayOverlays++; records.set(o.item_id, JSON.parse(o.data)); }
+    check('every overlay row shadows a stored item', strayOverlays === 0, `${overlays.length} overlay rows, ${strayOverlays} for items not in the store`);
     const tableVotes = new Map();
     for (const r of voteRows) {
       const m = tableVotes.get(r.item_id) ?? new Map();
@@ -215,8 +222,8 @@ export async function run() {
     const recount = { items: 0, failures: 0, excluded: 0, pending: 0 };
     const bySig = {};
     let storeMismatch = 0;
-    for (const c of chunks) {
-      for (const rec of JSON.parse(c.data)) {
+    {
+      for (const rec of records.values()) {
         recount.items++;
         if (rec.d.failure) recount.failures++;
         if (rec.d.excluded) recount.excluded++;

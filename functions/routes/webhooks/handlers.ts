@@ -2,7 +2,8 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { ApiError, badRequest, notFound } from '../../lib/errors.ts';
 import { vendorAuth, verifyDelivery } from '../../labels/vendors.ts';
-import { applyDelivery, type DeliveryEvent } from '../../labels/apply.ts';
+import type { DeliveryEvent } from '../../labels/apply.ts';
+import { commitDelivery } from '../../labels/group-commit.ts';
 import { LabelDeliverySchema, MAX_DELIVERY_BYTES } from './routes.ts';
 
 /** `events[3].violating` from a zod issue path. */
@@ -40,5 +41,5 @@ export async function labelWebhookHandler(c: Context<AppEnv>) {
   if (raw.byteLength > MAX_DELIVERY_BYTES) throw new ApiError(413, 'payload_too_large', `body: larger than ${MAX_DELIVERY_BYTES} bytes`, { field: 'body' });
   const deliveryId = await verifyDelivery(auth, c.req.raw.headers, raw);
   const events = parseDelivery(raw);
-  return c.json(await applyDelivery(c.env.DB, vendor, deliveryId, events), 200);
+  return c.json(await commitDelivery(c.env.DB, { vendor, deliveryId, events }), 200);
 }
