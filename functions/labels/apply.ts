@@ -9,9 +9,9 @@ import { applyLabelEvents, type LabelEvent } from '../../taxonomy/labels.ts';
 import type { EvalItem, Modality } from '../../taxonomy/types.ts';
 import { AggregateDelta } from '../ingest/metrics.ts';
 import { ApiError } from '../lib/errors.ts';
-import { chunk, nowIso } from '../lib/db.ts';
+import { nowIso } from '../lib/db.ts';
 import {
-  addChange, cacheEvict, cachePut, countersStatements, findSlices, isConcurrentUpdate, overlayStatements, partRevGuards, readRecords,
+  addChange, cacheEvict, cachePut, countersStatements, findSlices, isConcurrentUpdate, jsonRows, overlayStatements, readRecords,
   rediagnose, sleep, sliceKey, type ItemLoc, type OverlayWrite, type ReadResult, type SliceRef,
 } from './store.ts';
 
@@ -118,16 +118,14 @@ export async function planLabelEdits(d1: D1Database, units: readonly (readonly V
     if (!mine.length) continue;
     const delta = new AggregateDelta();
     const writes: OverlayWrite[] = [];
-    const fromParts: Array<{ bucket: number; part: number; rev: number }> = [];
     for (const st of mine) {
       const next = rediagnose(st.loc.rec, st.item, st.c);
       addChange(delta, st.loc.rec, next);
       const json = JSON.stringify(next);
-      writes.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, json });
-      if (st.loc.orev === 0) fromParts.push({ bucket: st.loc.bucket, part: st.loc.part, rev: st.loc.prev });
+      writes.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, part: st.loc.part, prev: st.loc.prev, json });
       written.push({ st, loc: { rec: next, orev: st.loc.orev + 1, bucket: st.loc.bucket, part: st.loc.part, prev: st.loc.prev }, bytes: json.length });
     }
-    statements.push(...overlayStatements(d1, slice.pk, writes), ...partRevGuards(d1, slice.pk, fromParts), ...countersStatements(d1, slice, delta));
+    statements.push(...overlayStatements(d1, slice.pk, writes), ...countersStatements(d1, slice, delta));
   }
   return {
     statements, outcomes,
@@ -144,9 +142,18 @@ export function toLabelEvent(e: DeliveryEvent, vendor: string): LabelEvent {
   return out;
 }
 
-const LEDGER_ROWS = 16; // 6 columns
-const VOTE_ROWS = 12; // 8 columns
-const PENDING_ROWS = 14; // 7 columns
+// Fixed SQL texts, rows as one JSON parameter (see store.ts jsonRows).
+const VOTES_UPSERT = `INSERT INTO votes (region, slice_id, item_id, annotator, vendor, violating, labelled_at, delivery_id)
+  SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7
+  FROM json_each(?1) AS j WHERE true
+  ON CONFLICT (region, slice_id, item_id, annotator) DO UPDATE SET vendor = excluded.vendor, violating = excluded.violating,
+    labelled_at = excluded.labelled_at, delivery_id = excluded.delivery_id
+  WHERE excluded.labelled_at >= votes.labelled_at`;
+// A plain INSERT: a delivery id already in the ledger fails the whole batch.
+const LEDGER_INSERT = `INSERT INTO webhook_deliveries (vendor, delivery_id, received_at, events, applied, parked)
+  SELECT j.value ->> 0, j.value ->> 1, ?1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(?2) AS j`;
+const PENDING_INSERT = `INSERT INTO pending_labels (region, slice_id, item_id, vendor, delivery_id, event, received_at)
+  SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, ?1 FROM json_each(?2) AS j ORDER BY j.key`;
 
 /** Upserts the votes: one per (region, slice, item, annotator); a newer vote replaces an older,
  *  and of equal times the later one (in delivery order, then event order). */
@@ -160,13 +167,8 @@ export function voteStatements(d1: D1Database, deliveries: readonly Delivery[]):
       if (!held || held.e.labelled_at <= e.labelled_at) latest.set(k, { e, d });
     }
   }
-  return chunk([...latest.values()], VOTE_ROWS).map((part) => d1.prepare(
-    `INSERT INTO votes (region, slice_id, item_id, annotator, vendor, violating, labelled_at, delivery_id)
-     VALUES ${part.map(() => '(?,?,?,?,?,?,?,?)').join(',')}
-     ON CONFLICT (region, slice_id, item_id, annotator) DO UPDATE SET vendor = excluded.vendor, violating = excluded.violating,
-       labelled_at = excluded.labelled_at, delivery_id = excluded.delivery_id
-     WHERE excluded.labelled_at >= votes.labelled_at`,
-  ).bind(...part.flatMap(({ e, d }) => [e.region, e.slice_id, e.item_id, e.annotator!, d.vendor, e.violating ? 1 : 0, e.labelled_at, d.deliveryId])));
+  return jsonRows([...latest.values()].map(({ e, d }) => [e.region, e.slice_id, e.item_id, e.annotator!, d.vendor, e.violating ? 1 : 0, e.labelled_at, d.deliveryId]))
+    .map((json) => d1.prepare(VOTES_UPSERT).bind(json));
 }
 
 /** The stored form of a parked event (pending_labels.event). */
@@ -183,13 +185,13 @@ export interface DeliveriesPlan { statements: D1PreparedStatement[]; results: De
 export async function planDeliveries(d1: D1Database, deliveries: readonly Delivery[], useCache = true): Promise<DeliveriesPlan> {
   const receivedAt = nowIso();
   const plan = await planLabelEdits(d1, deliveries.map((d) => d.events.map((e) => ({ ...e, vendor: d.vendor }))), useCache);
-  const ledger = chunk(deliveries.map((d, k) => ({ d, o: plan.outcomes[k] })), LEDGER_ROWS).map((part) => d1.prepare(
-    `INSERT INTO webhook_deliveries (vendor, delivery_id, received_at, events, applied, parked) VALUES ${part.map(() => '(?,?,?,?,?,?)').join(',')}`,
-  ).bind(...part.flatMap(({ d, o }) => [d.vendor, d.deliveryId, receivedAt, d.events.length, o.applied.length, o.parked.length])));
-  const parked = deliveries.flatMap((d, k) => plan.outcomes[k].parked.map((i) => ({ d, e: d.events[i] })));
-  const pending = chunk(parked, PENDING_ROWS).map((part) => d1.prepare(
-    `INSERT INTO pending_labels (region, slice_id, item_id, vendor, delivery_id, event, received_at) VALUES ${part.map(() => '(?,?,?,?,?,?,?)').join(',')}`,
-  ).bind(...part.flatMap(({ d, e }) => [e.region, e.slice_id, e.item_id, d.vendor, d.deliveryId, pendingEventJson(e), receivedAt])));
+  const ledger = jsonRows(deliveries.map((d, k) => [d.vendor, d.deliveryId, d.events.length, plan.outcomes[k].applied.length, plan.outcomes[k].parked.length]))
+    .map((json) => d1.prepare(LEDGER_INSERT).bind(receivedAt, json));
+  const parked = deliveries.flatMap((d, k) => plan.outcomes[k].parked.map((i) => {
+    const e = d.events[i];
+    return [e.region, e.slice_id, e.item_id, d.vendor, d.deliveryId, pendingEventJson(e)];
+  }));
+  const pending = jsonRows(parked).map((json) => d1.prepare(PENDING_INSERT).bind(receivedAt, json));
   return {
     statements: [...ledger, ...voteStatements(d1, deliveries), ...pending, ...plan.statements],
     results: deliveries.map((d, k) => {

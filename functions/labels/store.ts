@@ -8,8 +8,7 @@ import { diagnoseItem } from '../../taxonomy/diagnose.ts';
 import { posteriorOfLabel } from '../../taxonomy/labels.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import { bucketOf, rewritePartStatements, type StoredItem } from '../ingest/item-store.ts';
-import { AggregateDelta, itemMetrics } from '../ingest/metrics.ts';
-import { aggregateStatements } from '../ingest/commit.ts';
+import { AggregateDelta } from '../ingest/metrics.ts';
 import { chunk, nowIso } from '../lib/db.ts';
 
 export interface SliceRef {
@@ -96,7 +95,7 @@ export interface ReadResult {
 // from and the guards abort the batch if anything moved on (another isolate, the consensus run,
 // the GPU backend); the caller then evicts, re-reads and retries. Records of complete/probing
 // slices only. Bounded by the JSON size of the records held; records are never mutated.
-const ITEM_CACHE_BYTES = 8 * 1024 * 1024;
+const ITEM_CACHE_BYTES = 24 * 1024 * 1024;
 const itemCache = new Map<string, { loc: ItemLoc; bytes: number }>(); // insertion order = LRU order
 let itemCacheBytes = 0;
 const itemKey = (slicePk: number, itemId: string) => `${slicePk}\u0000${itemId}`;
@@ -188,17 +187,23 @@ export async function readRecords(d1: D1Database, slice: Pick<SliceRef, 'pk' | '
   const whole = new Set<number>();
   if (missing.length > WHOLE_BUCKETS_ABOVE) for (const id of missing) whole.add(bucketOfId(id));
   else if (missing.length) {
+    // Per bucket, so that each id is searched for only in its own bucket's parts.
+    const byBucket = new Map<number, string[]>();
+    for (const id of missing) {
+      const b = bucketOfId(id);
+      const ids = byBucket.get(b);
+      if (ids) ids.push(id); else byBucket.set(b, [id]);
+    }
     const stmts: D1PreparedStatement[] = [];
-    for (const part of chunk(missing, 45)) {
-      const buckets = [...new Set(part.map(bucketOfId))];
-      const qs = (xs: unknown[]) => xs.map(() => '?').join(',');
-      stmts.push(
-        d1.prepare(`SELECT bucket, item_id, rev, data FROM item_overlays WHERE slice_pk = ? AND bucket IN (${qs(buckets)}) AND item_id IN (${qs(part)})`)
-          .bind(slice.pk, ...buckets, ...part),
-        d1.prepare(`SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket IN (${qs(buckets)})
-          AND (${part.map(() => 'instr(data, ?) > 0').join(' OR ')}) ORDER BY bucket, part`)
-          .bind(slice.pk, ...buckets, ...part.map((id) => JSON.stringify(id))),
-      );
+    for (const [bucket, ids] of byBucket) {
+      for (const part of chunk(ids, 45)) {
+        const qs = part.map(() => '?').join(',');
+        stmts.push(
+          d1.prepare(`SELECT bucket, item_id, rev, data FROM item_overlays WHERE slice_pk = ? AND bucket = ? AND item_id IN (${qs})`).bind(slice.pk, bucket, ...part),
+          d1.prepare(`SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket = ? AND (${part.map(() => 'instr(data, ?) > 0').join(' OR ')})`)
+            .bind(slice.pk, bucket, ...part.map((id) => JSON.stringify(id))),
+        );
+      }
     }
     const res = await d1.batch(stmts);
     for (let i = 0; i < res.length; i += 2) take(res[i].results as OverlayRow[], res[i + 1].results as ChunkRow[]);
@@ -233,49 +238,39 @@ export async function findCurrentItem(d1: D1Database, slice: Pick<SliceRef, 'pk'
 const GUARD_FAIL = 'concurrent update of an item part';
 const guard = (cond: string) => `SELECT json(CASE WHEN ${cond} THEN '1' ELSE '${GUARD_FAIL}' END) AS guard`;
 
-export interface OverlayWrite { bucket: number; itemId: string; /** rev read (0: none) */ orev: number; json: string }
+// One statement, guards included: a row read from a part (part and prev given) is written only
+// if that part still has the rev read; an existing row only if it still has the rev read (a
+// row expected absent has rev 0 read). Otherwise json() of a non-JSON text raises, which aborts
+// the batch. (A row expected present but gone would be inserted: overlay rows are never deleted.)
+const OVERLAYS_UPSERT = `INSERT INTO item_overlays (slice_pk, bucket, item_id, rev, data)
+  SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2,
+    CASE WHEN j.value ->> 4 IS NULL OR (SELECT rev FROM item_chunks WHERE slice_pk = ?1 AND bucket = j.value ->> 0 AND part = j.value ->> 4) = j.value ->> 5
+      THEN j.value ->> 3 ELSE json('${GUARD_FAIL}') END
+  FROM json_each(?2) AS j WHERE true
+  ON CONFLICT (slice_pk, bucket, item_id) DO UPDATE SET rev = excluded.rev,
+    data = CASE WHEN item_overlays.rev = excluded.rev - 1 THEN excluded.data ELSE json('${GUARD_FAIL}') END`;
 
-const OVERLAY_ROWS = 20; // 5 columns
-const STATEMENT_CHARS = 90_000; // D1: 100 KB per statement
+export interface OverlayWrite {
+  bucket: number; itemId: string;
+  /** The overlay rev read (0: none, the record came from its part). */
+  orev: number;
+  /** orev 0: the part the record was read from, and its rev then. */
+  part?: number; prev?: number;
+  json: string;
+}
 
-/** Upserts overlay rows, each only if the row still has the rev read (absent for 0). */
+/** Upserts overlay rows under the guards above. */
 export function overlayStatements(d1: D1Database, slicePk: number, writes: readonly OverlayWrite[]): D1PreparedStatement[] {
-  const out: D1PreparedStatement[] = [];
-  let group: OverlayWrite[] = [];
-  let chars = 0;
-  const flush = () => {
-    if (!group.length) return;
-    out.push(d1.prepare(
-      `INSERT INTO item_overlays (slice_pk, bucket, item_id, rev, data) VALUES ${group.map(() => '(?,?,?,?,?)').join(',')}
-       ON CONFLICT (slice_pk, bucket, item_id) DO UPDATE SET data = excluded.data, rev = excluded.rev WHERE item_overlays.rev = excluded.rev - 1`,
-    ).bind(...group.flatMap((w) => [slicePk, w.bucket, w.itemId, w.orev + 1, w.json])));
-    out.push(d1.prepare(guard('changes() = ?')).bind(group.length));
-    group = [];
-    chars = 0;
-  };
-  for (const w of writes) {
-    if (group.length >= OVERLAY_ROWS || (group.length && chars + w.json.length > STATEMENT_CHARS)) flush();
-    group.push(w);
-    chars += w.json.length;
-  }
-  flush();
-  return out;
+  return jsonRows(writes.map((w) => [w.bucket, w.itemId, w.orev + 1, w.json, ...(w.orev === 0 ? [w.part, w.prev] : [])]))
+    .map((json) => d1.prepare(OVERLAYS_UPSERT).bind(slicePk, json));
 }
 
-/** Raises unless every given part still has the rev read. */
-export function partRevGuards(d1: D1Database, slicePk: number, parts: Iterable<{ bucket: number; part: number; rev: number }>): D1PreparedStatement[] {
-  const uniq = new Map<string, { bucket: number; part: number; rev: number }>();
-  for (const p of parts) uniq.set(`${p.bucket}:${p.part}`, p);
-  return chunk([...uniq.values()], 24).map((group) => d1.prepare(
-    guard(group.map(() => '(SELECT rev FROM item_chunks WHERE slice_pk = ? AND bucket = ? AND part = ?) = ?').join(' AND ')),
-  ).bind(...group.flatMap((p) => [slicePk, p.bucket, p.part, p.rev])));
-}
+const NO_OVERLAYS_GUARD = guard(`NOT EXISTS (SELECT 1 FROM json_each(?2) AS j JOIN item_overlays AS o
+  ON o.slice_pk = ?1 AND o.bucket = j.value ->> 0 AND o.item_id = j.value ->> 1)`);
 
 /** Raises if any of the given items has an overlay row (one appeared since the read). */
 function noOverlayGuards(d1: D1Database, slicePk: number, items: readonly { bucket: number; itemId: string }[]): D1PreparedStatement[] {
-  return chunk(items, 45).map((group) => d1.prepare(
-    guard(`NOT EXISTS (SELECT 1 FROM item_overlays WHERE slice_pk = ? AND (${group.map(() => '(bucket = ? AND item_id = ?)').join(' OR ')}))`),
-  ).bind(slicePk, ...group.flatMap((x) => [x.bucket, x.itemId])));
+  return items.length ? jsonRows(items.map((x) => [x.bucket, x.itemId])).map((json) => d1.prepare(NO_OVERLAYS_GUARD).bind(slicePk, json)) : [];
 }
 
 export interface SliceEdit {
@@ -293,8 +288,8 @@ export interface SliceEdit {
 
 /** Moves `delta` by an item's change from `prev` to `next`. */
 export function addChange(delta: AggregateDelta, prev: StoredItem, next: StoredItem): void {
-  delta.add(prev.i.policy, itemMetrics(prev.i, prev.d), -1);
-  delta.add(next.i.policy, itemMetrics(next.i, next.d), 1);
+  delta.addItem(prev.i.policy, prev.i, prev.d, -1);
+  delta.addItem(next.i.policy, next.i, next.d, 1);
 }
 
 /**
@@ -367,47 +362,58 @@ export function rewritePartsStatements(d1: D1Database, slicePk: number, rows: re
   return out;
 }
 
-const SLICE_AGG_ROWS = 25; // 4 columns
-const SIGS_PER_UPDATE = 30; // 3 parameters each
+// Writes whose row count varies use ONE fixed SQL text each, the rows passed as one JSON array
+// parameter (json_each): D1 (SQLite) prepares each text once and reuses it, where multi-row
+// VALUES lists of every length were each a new statement to compile; and no 100-parameter cap.
+// JSON numbers come out of `->>` as INTEGER or REAL like the values they were.
+
+/** JSON parameters are kept well under D1's 2 MB per value. */
+const JSON_PARAM_CHARS = 1_000_000;
+
+/** `rows` as JSON arrays, split so that no parameter grows past JSON_PARAM_CHARS. */
+export function jsonRows(rows: readonly unknown[][]): string[] {
+  const out: string[] = [];
+  let cur: string[] = [];
+  let chars = 2;
+  for (const r of rows) {
+    const t = JSON.stringify(r);
+    if (cur.length && chars + t.length + 1 > JSON_PARAM_CHARS) { out.push(`[${cur.join(',')}]`); cur = []; chars = 2; }
+    cur.push(t);
+    chars += t.length + 1;
+  }
+  if (cur.length) out.push(`[${cur.join(',')}]`);
+  return out;
+}
+
+const AGGREGATES_UPSERT = `INSERT INTO aggregates (region, model_id, model_version, policy, metric, value)
+  SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?4) AS j WHERE true
+  ON CONFLICT (region, model_id, model_version, policy, metric) DO UPDATE SET value = value + excluded.value`;
+const SLICE_AGGREGATES_UPSERT = `INSERT INTO slice_aggregates (slice_pk, policy, metric, value)
+  SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?2) AS j WHERE true
+  ON CONFLICT (slice_pk, policy, metric) DO UPDATE SET value = value + excluded.value`;
+// The summary: counters by arithmetic in SQL and by_signature merged with the delta in SQL
+// (never read-modify-write in JS: concurrent writers touch the same row). Zero entries are
+// dropped and keys kept sorted, as at ingest.
+const SLICE_SUMMARY_UPDATE = `UPDATE slices SET items = items + CAST(?1 AS INTEGER), failures = failures + CAST(?2 AS INTEGER),
+    excluded = excluded + CAST(?3 AS INTEGER), pending = pending + CAST(?4 AS INTEGER), updated_at = ?5,
+    by_signature = (SELECT coalesce(json_group_object(key, total), '{}') FROM
+      (SELECT key, SUM(value) AS total FROM (SELECT key, value FROM json_each(slices.by_signature) UNION ALL SELECT key, value FROM json_each(?6))
+       GROUP BY key HAVING total <> 0 ORDER BY key))
+  WHERE pk = ?7`;
 
 /** aggregates, slice_aggregates and the slices row's summary, moved by `delta`. */
 export function countersStatements(d1: D1Database, slice: SliceRef, delta: AggregateDelta): D1PreparedStatement[] {
   const rows = delta.rows();
   if (rows.length === 0) return [];
-  const out = aggregateStatements(d1, { region: slice.region, modelId: slice.model_id, modelVersion: slice.model_version }, delta);
-  for (const part of chunk(rows, SLICE_AGG_ROWS)) {
-    out.push(d1.prepare(
-      `INSERT INTO slice_aggregates (slice_pk, policy, metric, value) VALUES ${part.map(() => '(?,?,?,?)').join(',')}
-       ON CONFLICT (slice_pk, policy, metric) DO UPDATE SET value = value + excluded.value`,
-    ).bind(...part.flatMap((r) => [slice.pk, r.policy, r.metric, r.value])));
+  const out: D1PreparedStatement[] = [];
+  for (const json of jsonRows(rows.map((r) => [r.policy, r.metric, r.value]))) {
+    out.push(
+      d1.prepare(AGGREGATES_UPSERT).bind(slice.region, slice.model_id, slice.model_version, json),
+      d1.prepare(SLICE_AGGREGATES_UPSERT).bind(slice.pk, json),
+    );
   }
-  // The summary: counters by arithmetic in SQL and by_signature by json_set on the stored
-  // JSON (never read-modify-write in JS: concurrent deliveries on other parts of the slice
-  // touch the same row). Zero entries are dropped and keys kept sorted, as at ingest.
-  const sigs = Object.entries(delta.totals('sig:'));
-  const groups = sigs.length ? chunk(sigs, SIGS_PER_UPDATE) : [[]];
-  groups.forEach((group, gi) => {
-    const params: unknown[] = [];
-    let counters = '';
-    if (gi === 0) {
-      counters = 'items = items + CAST(? AS INTEGER), failures = failures + CAST(? AS INTEGER), '
-        + 'excluded = excluded + CAST(? AS INTEGER), pending = pending + CAST(? AS INTEGER), ';
-      params.push(delta.sum('items'), delta.sum('failures'), delta.sum('excluded'), delta.sum('pending'));
-    }
-    params.push(nowIso());
-    let json = 'by_signature';
-    if (group.length) {
-      json = `json_set(by_signature, ${group.map(() => `'$."' || ? || '"', coalesce(json_extract(by_signature, '$."' || ? || '"'), 0) + CAST(? AS INTEGER)`).join(', ')})`;
-      for (const [code, v] of group) params.push(code, code, v);
-    }
-    params.push(slice.pk);
-    out.push(d1.prepare(
-      `UPDATE slices SET ${counters}updated_at = ?,
-         by_signature = (SELECT coalesce(json_group_object(key, value), '{}') FROM
-           (SELECT key, value FROM json_each(${json}) WHERE value <> 0 ORDER BY key))
-       WHERE pk = ?`,
-    ).bind(...params));
-  });
+  out.push(d1.prepare(SLICE_SUMMARY_UPDATE).bind(delta.sum('items'), delta.sum('failures'), delta.sum('excluded'), delta.sum('pending'),
+    nowIso(), JSON.stringify(delta.totals('sig:')), slice.pk));
   return out;
 }
 

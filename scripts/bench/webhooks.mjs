@@ -59,8 +59,8 @@ function signStandard(secret, id, ts, body) {
   return `v1,${createHmac('sha256', key).update(`${id}.${ts}.`).update(body).digest('base64')}`;
 }
 
-/** Self time of the Worker isolate by function and by module (top 25 / 12). */
-function printProfile(p, mapLine) {
+/** Self time of an isolate by function and by module. */
+function printProfile(name, p, mapLine, topN) {
   const idle = new Set(['(idle)', '(program)', '(root)']);
   const fn = new Map();
   const mod = new Map();
@@ -77,8 +77,8 @@ function printProfile(p, mapLine) {
     fn.set(k, (fn.get(k) ?? 0) + s.dt);
   }
   const top = (x, k) => [...x].sort((a, b) => b[1] - a[1]).slice(0, k);
-  log(`profile: ${fmt(busy / 1000)} ms sampled in the Worker isolate`);
-  for (const [k, us] of top(fn, 25)) log(`  ${fmt(us / 1000).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${k}`);
+  log(`profile ${name}: ${fmt(busy / 1000)} ms sampled`);
+  for (const [k, us] of top(fn, topN)) log(`  ${fmt(us / 1000).padStart(7)} ms ${((100 * us) / busy).toFixed(1).padStart(5)} %  ${k}`);
   log(`  by module: ${top(mod, 12).map(([k, us]) => `${k} ${((100 * us) / busy).toFixed(1)} %`).join(', ')}`);
 }
 
@@ -152,7 +152,9 @@ export async function run() {
 
     // Fire from a separate process: a latency phase at low concurrency, then the rest at full.
     const out = join(work, 'results.json');
-    const prof = PROFILE ? await startProfile(`ws://127.0.0.1:${INSPECTOR_PORT}/core:user:avlm-diag`, PROFILE_INTERVAL_US) : null;
+    // The Worker, and the isolates of Miniflare's own that every delivery goes through (its HTTP entry, D1's).
+    const profiled = ['core:user:avlm-diag', 'core:entry', 'd1:db:entry', 'd1:db'];
+    const profs = PROFILE ? await Promise.all(profiled.map((id) => startProfile(`ws://127.0.0.1:${INSPECTOR_PORT}/${id}`, PROFILE_INTERVAL_US))) : null;
     const cpu0 = threadCpu(w.pid);
     const phasesSpec = [[LAT_N, LAT_CONCURRENCY], [requests.length - LAT_N, CONCURRENCY]];
     await new Promise((resolve, reject) => {
@@ -162,7 +164,11 @@ export async function run() {
       child.on('error', reject);
     });
     const cpu = cpuDelta(cpu0, threadCpu(w.pid));
-    if (prof) printProfile(analyse(await prof.stop(), PROFILE_INTERVAL_US), moduleMapper(w.script));
+    if (profs) {
+      const stopped = await Promise.all(profs.map((p) => p.stop()));
+      if (process.env.BENCH_WH_PROFILE_DIR) stopped.forEach((p, k) => writeFileSync(join(process.env.BENCH_WH_PROFILE_DIR, `${profiled[k].replace(/:/g, '_')}.cpuprofile`), JSON.stringify(p)));
+      stopped.forEach((p, k) => printProfile(profiled[k], analyse(p, PROFILE_INTERVAL_US), moduleMapper(w.script), k === 0 ? 25 : 8));
+    }
     const { phases, cut, results } = JSON.parse(readFileSync(out, 'utf8'));
     const wallMs = phases.reduce((s, p) => s + p.wallMs, 0);
     const latOf = (rs) => rs.flatMap((r) => r.lat);
