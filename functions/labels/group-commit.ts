@@ -52,6 +52,9 @@ interface Entry {
 }
 
 const queue: Entry[] = [];
+/** Groups written in one batch and the deliveries in them, since the isolate started (tests, logs). */
+const stats = { groups: 0, deliveries: 0, largest: 0, fallbacks: 0 };
+export const groupCommitStats = () => ({ ...stats });
 /** The request writing (or about to write) a group; null when idle. */
 let leader: Entry | null = null;
 let leaderSince = 0;
@@ -138,6 +141,9 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
     try {
       await d1.batch(plan.statements);
       plan.committed();
+      stats.groups++;
+      stats.deliveries += todo.length;
+      stats.largest = Math.max(stats.largest, todo.length);
       todo.forEach((e, k) => { remember(e.delivery); outcome.set(e, plan.results[k]); });
       todo = [];
     } catch (err) {
@@ -151,6 +157,7 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
   }
   // Fallback: one by one, each with its own retries and its own outcome.
   for (const e of todo) {
+    stats.fallbacks++;
     try {
       const r = await applyDelivery(d1, e.delivery);
       remember(e.delivery);
