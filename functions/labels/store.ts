@@ -127,12 +127,6 @@ export function cachePut(slicePk: number, itemId: string, loc: ItemLoc, bytes: n
   }
 }
 
-/** Test hook: forget every cached record. */
-export function clearPartCache(): void {
-  itemCache.clear();
-  itemCacheBytes = 0;
-}
-
 /** An id is looked up by `instr` over the part text (no JSON parsing in SQL) up to this many
  *  ids; more, and whole buckets are read (a few queries beat many instr scans). */
 const WHOLE_BUCKETS_ABOVE = 90;

@@ -41,6 +41,7 @@ const phaseStats = [];
 let next = 0;
 let cut = false;
 for (const [count, concurrency] of phases) {
+  process.send?.({ phase: phaseStats.length }); // the parent samples workerd's CPU per phase
   const end = Math.min(deliveries.length, next + count);
   const t0 = performance.now();
   const first = next;
@@ -55,6 +56,7 @@ for (const [count, concurrency] of phases) {
   phaseStats.push({ concurrency, sent: next - first, wallMs: performance.now() - t0 });
   if (cut) break;
 }
+process.send?.({ phase: 'end' });
 await pool.close();
 writeFileSync(outFile, JSON.stringify({ phases: phaseStats, cut, sent: next, results: results.filter(Boolean) }));
 process.exit(0);
