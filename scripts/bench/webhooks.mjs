@@ -315,7 +315,7 @@ ${checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`).join('\n
 How a delivery is applied: the vendor lookup (cached per isolate), HMAC over the raw body, a plain check of the body (zod
 only when that check refuses, to name the field), then the isolate's **group commit**: deliveries that arrive while a D1
 batch is being written wait and go together into the next one — no timer, an idle isolate writes at once — and each
-request answers once its own delivery is durable. A group is ONE D1 batch of six fixed statements whatever its size
+request answers once its own delivery is durable. A group on one slice is ONE D1 batch of six fixed statements whatever its size
 (ledger rows, votes, item overlay rows, aggregates, slice_aggregates, the slice row; rows passed as one JSON parameter),
 planned delivery after delivery against the evolving items. A relabelled item gets a small overlay row (its whole record,
 ~1 KB) instead of a rewrite of its 16 KB item part; the records come from a per-isolate cache, guarded by revisions in
