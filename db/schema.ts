@@ -134,6 +134,19 @@ export const itemChunks = sqliteTable('item_chunks', {
   rev: integer('rev').notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.slicePk, t.bucket, t.part] })]);
 
+/** Item overlay: the current record of an item whose label changed after ingest (vendor label
+ *  events, functions/labels), one small row per item instead of a rewrite of its 16 KB part.
+ *  Where a row exists it shadows the item's record in item_chunks; every reader of items merges
+ *  it (functions/labels/store.ts). `data` is a StoredItem as JSON; `rev` starts at 1 and is
+ *  bumped by every rewrite (optimistic concurrency, like item_chunks.rev). */
+export const itemOverlays = sqliteTable('item_overlays', {
+  slicePk: integer('slice_pk').notNull(),
+  bucket: integer('bucket').notNull(),
+  itemId: text('item_id').notNull(),
+  rev: integer('rev').notNull(),
+  data: text('data').notNull(),
+}, (t) => [primaryKey({ columns: [t.slicePk, t.bucket, t.itemId] })]);
+
 /** Counters per region × model version × policy, kept current at ingest; the scorecard
  *  reads only these. `metric` is e.g. items, failures, fp, sig:PER.MISS.audio, bin:n:3. */
 export const aggregates = sqliteTable('aggregates', {

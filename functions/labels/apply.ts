@@ -1,12 +1,19 @@
-// Applying label events (SPEC §6): a webhook delivery, or parked events drained later. One D1
-// batch per delivery — atomic: the ledger row (vendor, delivery_id) first, so a replay fails the
+// Applying label events (SPEC §6): webhook deliveries — one, or a group of concurrent ones
+// (functions/labels/group-commit.ts) — or parked events drained later. ONE D1 batch per group,
+// atomic: the ledger rows (vendor, delivery_id) first, so a delivery applied before fails the
 // whole batch and changes nothing; then the votes, the events parked for items not stored yet,
-// and per touched slice the rewritten item parts and every counter they move.
+// the items' new records (item overlays, revision-guarded) and per touched slice every counter
+// they move. Deliveries of a group are planned one after the other against the evolving state,
+// so the outcome is the same as applying them one by one in that order.
 import { applyLabelEvents, type LabelEvent } from '../../taxonomy/labels.ts';
-import type { Modality } from '../../taxonomy/types.ts';
+import type { EvalItem, Modality } from '../../taxonomy/types.ts';
+import { AggregateDelta } from '../ingest/metrics.ts';
 import { ApiError } from '../lib/errors.ts';
-import { chunk, nowIso } from '../lib/db.ts';
-import { findSlices, isConcurrentUpdate, planSliceEdit, rediagnose, sleep, sliceKey, type Editor } from './store.ts';
+import { nowIso } from '../lib/db.ts';
+import {
+  addChange, cacheEvict, cachePut, countersStatements, findSlices, isConcurrentUpdate, jsonRows, overlayStatements, readRecords,
+  rediagnose, sleep, sliceKey, type ItemLoc, type OverlayWrite, type ReadResult, type SliceRef,
+} from './store.ts';
 
 /** One event of a delivery, validated; `labelled_at` normalised to ISO 8601 UTC. */
 export interface DeliveryEvent {
@@ -28,65 +35,102 @@ export interface DeliveryResult {
   relabelled: number;
 }
 
-/** Attempts when another writer rewrote an item part first (each re-reads the parts). */
+/** A delivery verified and parsed, to apply. */
+export interface Delivery { vendor: string; deliveryId: string; events: readonly DeliveryEvent[] }
+
+export const duplicateResult = (d: Delivery): DeliveryResult =>
+  ({ delivery_id: d.deliveryId, duplicate: true, events: d.events.length, applied: 0, parked: 0, items_changed: 0, relabelled: 0 });
+
+/** Attempts when another writer rewrote an item first (each re-reads the items). */
 export const MAX_ATTEMPTS = 16;
+
+/** What one unit (a delivery, or a set of parked events) did; indexes into its events. */
+export interface UnitOutcome { applied: number[]; parked: number[]; itemsChanged: number; relabelled: number }
 
 export interface LabelPlan {
   statements: D1PreparedStatement[];
-  applied: number[];
-  parked: number[];
-  itemsChanged: number;
-  relabelled: number;
-  /** Tell the part cache whether the batch with `statements` committed. */
+  outcomes: UnitOutcome[];
+  /** Tell the item cache whether the batch with `statements` committed. */
   committed(): void;
   failed(): void;
 }
 
-/** The part rewrites and counter moves for `events` (indexes into it say which were applied). */
-export async function planLabelEvents(d1: D1Database, events: readonly (DeliveryEvent & { vendor: string })[]): Promise<LabelPlan> {
-  const slices = await findSlices(d1, events);
-  const bySlice = new Map<string, Map<string, number[]>>();
-  const parked: number[] = [];
-  events.forEach((e, idx) => {
-    const key = sliceKey(e.region, e.slice_id);
-    if (!slices.has(key)) { parked.push(idx); return; }
-    let items = bySlice.get(key);
-    if (!items) bySlice.set(key, (items = new Map()));
-    const list = items.get(e.item_id);
-    if (list) list.push(idx); else items.set(e.item_id, [idx]);
-  });
-  const applied: number[] = [];
-  const statements: D1PreparedStatement[] = [];
-  let itemsChanged = 0;
-  let relabelled = 0;
-  const edits = await Promise.all([...bySlice].map(async ([key, items]) => {
-    const editors = new Map<string, Editor>();
-    let rel = 0;
-    for (const [itemId, idxs] of items) {
-      const evs: LabelEvent[] = idxs.map((i) => toLabelEvent(events[i], events[i].vendor));
-      editors.set(itemId, (rec) => {
-        const r = applyLabelEvents(rec.i, evs);
-        if (!r.changed) return null;
-        if (r.labelChanged) rel++;
-        // New votes make the last consensus posterior stale: drop it until the next run.
-        return rediagnose(rec, r.item, r.votesChanged ? undefined : rec.c);
-      });
+type VendorEvent = DeliveryEvent & { vendor: string };
+
+interface ItemState { slice: SliceRef; id: string; loc: ItemLoc; item: EvalItem; c: number | undefined; dirty: boolean }
+
+/**
+ * The item writes and counter moves for `units` of label events, applied in order: each unit's
+ * events on an item are applied together (applyLabelEvents: a tie keeps the label the item had
+ * before the unit), the next unit sees the result. Each changed item is re-diagnosed and
+ * written once.
+ */
+export async function planLabelEdits(d1: D1Database, units: readonly (readonly VendorEvent[])[], useCache = true): Promise<LabelPlan> {
+  const slices = await findSlices(d1, units.flat());
+  const idsBySlice = new Map<string, Set<string>>();
+  for (const u of units) {
+    for (const e of u) {
+      const key = sliceKey(e.region, e.slice_id);
+      if (!slices.has(key)) continue;
+      let ids = idsBySlice.get(key);
+      if (!ids) idsBySlice.set(key, (ids = new Set()));
+      ids.add(e.item_id);
     }
-    const edit = await planSliceEdit(d1, slices.get(key)!, editors);
-    return { items, edit, rel: () => rel };
-  }));
-  for (const { items, edit, rel } of edits) {
-    for (const [itemId, idxs] of items) (edit.found.has(itemId) ? applied : parked).push(...idxs);
-    statements.push(...edit.statements);
-    itemsChanged += edit.changed;
-    relabelled += rel();
   }
-  parked.sort((a, b) => a - b);
-  applied.sort((a, b) => a - b);
+  const reads = new Map<string, ReadResult>(await Promise.all([...idsBySlice].map(async ([key, ids]) =>
+    [key, await readRecords(d1, slices.get(key)!, ids, useCache)] as const)));
+  const states = new Map<string, ItemState>();
+  const outcomes = units.map((events): UnitOutcome => {
+    const out: UnitOutcome = { applied: [], parked: [], itemsChanged: 0, relabelled: 0 };
+    const byItem = new Map<string, { st: ItemState; idxs: number[] }>();
+    events.forEach((e, idx) => {
+      const key = sliceKey(e.region, e.slice_id);
+      const loc = reads.get(key)?.locs.get(e.item_id);
+      if (!loc) { out.parked.push(idx); return; }
+      const k = `${key}\u0000${e.item_id}`;
+      let g = byItem.get(k);
+      if (!g) {
+        let st = states.get(k);
+        if (!st) states.set(k, (st = { slice: slices.get(key)!, id: e.item_id, loc, item: loc.rec.i, c: loc.rec.c, dirty: false }));
+        byItem.set(k, (g = { st, idxs: [] }));
+      }
+      g.idxs.push(idx);
+    });
+    for (const { st, idxs } of byItem.values()) {
+      out.applied.push(...idxs);
+      const r = applyLabelEvents(st.item, idxs.map((i) => toLabelEvent(events[i], events[i].vendor)));
+      if (!r.changed) continue;
+      st.item = r.item;
+      // New votes make the last consensus posterior stale: drop it until the next run.
+      if (r.votesChanged) st.c = undefined;
+      st.dirty = true;
+      out.itemsChanged++;
+      if (r.labelChanged) out.relabelled++;
+    }
+    out.applied.sort((a, b) => a - b);
+    return out;
+  });
+
+  const statements: D1PreparedStatement[] = [];
+  const written: Array<{ st: ItemState; loc: ItemLoc; bytes: number }> = [];
+  for (const [key, slice] of slices) {
+    const mine = [...states.values()].filter((st) => st.dirty && sliceKey(st.slice.region, st.slice.slice_id) === key);
+    if (!mine.length) continue;
+    const delta = new AggregateDelta();
+    const writes: OverlayWrite[] = [];
+    for (const st of mine) {
+      const next = rediagnose(st.loc.rec, st.item, st.c);
+      addChange(delta, st.loc.rec, next);
+      const json = JSON.stringify(next);
+      writes.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, part: st.loc.part, prev: st.loc.prev, json });
+      written.push({ st, loc: { rec: next, orev: st.loc.orev + 1, bucket: st.loc.bucket, part: st.loc.part, prev: st.loc.prev }, bytes: json.length });
+    }
+    statements.push(...overlayStatements(d1, slice.pk, writes), ...countersStatements(d1, slice, delta));
+  }
   return {
-    statements, applied, parked, itemsChanged, relabelled,
-    committed: () => { for (const e of edits) e.edit.committed(); },
-    failed: () => { for (const e of edits) e.edit.failed(); },
+    statements, outcomes,
+    committed: () => { if (useCache) for (const w of written) cachePut(w.st.slice.pk, w.st.id, w.loc, w.bytes); },
+    failed: () => { for (const st of states.values()) cacheEvict(st.slice.pk, st.id); },
   };
 }
 
@@ -98,25 +142,33 @@ export function toLabelEvent(e: DeliveryEvent, vendor: string): LabelEvent {
   return out;
 }
 
-const VOTE_ROWS = 12; // 8 columns
-const PENDING_ROWS = 14; // 7 columns
+// Fixed SQL texts, rows as one JSON parameter (see store.ts jsonRows).
+const VOTES_UPSERT = `INSERT INTO votes (region, slice_id, item_id, annotator, vendor, violating, labelled_at, delivery_id)
+  SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7
+  FROM json_each(?1) AS j WHERE true
+  ON CONFLICT (region, slice_id, item_id, annotator) DO UPDATE SET vendor = excluded.vendor, violating = excluded.violating,
+    labelled_at = excluded.labelled_at, delivery_id = excluded.delivery_id
+  WHERE excluded.labelled_at >= votes.labelled_at`;
+// A plain INSERT: a delivery id already in the ledger fails the whole batch.
+const LEDGER_INSERT = `INSERT INTO webhook_deliveries (vendor, delivery_id, received_at, events, applied, parked)
+  SELECT j.value ->> 0, j.value ->> 1, ?1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(?2) AS j`;
+const PENDING_INSERT = `INSERT INTO pending_labels (region, slice_id, item_id, vendor, delivery_id, event, received_at)
+  SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, ?1 FROM json_each(?2) AS j ORDER BY j.key`;
 
-/** Upserts the votes: one per (region, slice, item, annotator); a newer vote replaces an older. */
-export function voteStatements(d1: D1Database, vendor: string, deliveryId: string, events: readonly DeliveryEvent[]): D1PreparedStatement[] {
-  const latest = new Map<string, DeliveryEvent>();
-  for (const e of events) {
-    if (e.annotator === undefined) continue;
-    const k = `${e.region}\u0000${e.slice_id}\u0000${e.item_id}\u0000${e.annotator}`;
-    const held = latest.get(k);
-    if (!held || held.labelled_at <= e.labelled_at) latest.set(k, e);
+/** Upserts the votes: one per (region, slice, item, annotator); a newer vote replaces an older,
+ *  and of equal times the later one (in delivery order, then event order). */
+export function voteStatements(d1: D1Database, deliveries: readonly Delivery[]): D1PreparedStatement[] {
+  const latest = new Map<string, { e: DeliveryEvent; d: Delivery }>();
+  for (const d of deliveries) {
+    for (const e of d.events) {
+      if (e.annotator === undefined) continue;
+      const k = `${e.region}\u0000${e.slice_id}\u0000${e.item_id}\u0000${e.annotator}`;
+      const held = latest.get(k);
+      if (!held || held.e.labelled_at <= e.labelled_at) latest.set(k, { e, d });
+    }
   }
-  return chunk([...latest.values()], VOTE_ROWS).map((part) => d1.prepare(
-    `INSERT INTO votes (region, slice_id, item_id, annotator, vendor, violating, labelled_at, delivery_id)
-     VALUES ${part.map(() => '(?,?,?,?,?,?,?,?)').join(',')}
-     ON CONFLICT (region, slice_id, item_id, annotator) DO UPDATE SET vendor = excluded.vendor, violating = excluded.violating,
-       labelled_at = excluded.labelled_at, delivery_id = excluded.delivery_id
-     WHERE excluded.labelled_at >= votes.labelled_at`,
-  ).bind(...part.flatMap((e) => [e.region, e.slice_id, e.item_id, e.annotator!, vendor, e.violating ? 1 : 0, e.labelled_at, deliveryId])));
+  return jsonRows([...latest.values()].map(({ e, d }) => [e.region, e.slice_id, e.item_id, e.annotator!, d.vendor, e.violating ? 1 : 0, e.labelled_at, d.deliveryId]))
+    .map((json) => d1.prepare(VOTES_UPSERT).bind(json));
 }
 
 /** The stored form of a parked event (pending_labels.event). */
@@ -125,37 +177,45 @@ export function pendingEventJson(e: DeliveryEvent): string {
   return JSON.stringify({ violating, annotator, evidence, adversarial, labelled_at });
 }
 
-function pendingStatements(d1: D1Database, vendor: string, deliveryId: string, events: DeliveryEvent[], at: string): D1PreparedStatement[] {
-  return chunk(events, PENDING_ROWS).map((part) => d1.prepare(
-    `INSERT INTO pending_labels (region, slice_id, item_id, vendor, delivery_id, event, received_at) VALUES ${part.map(() => '(?,?,?,?,?,?,?)').join(',')}`,
-  ).bind(...part.flatMap((e) => [e.region, e.slice_id, e.item_id, vendor, deliveryId, pendingEventJson(e), at])));
-}
-
 export const backoff = (attempt: number) => sleep(Math.min(50, 2 ** Math.min(attempt, 5)) * Math.random());
 
-/** Applies one delivery exactly once (see the file comment). */
-export async function applyDelivery(d1: D1Database, vendor: string, deliveryId: string, events: readonly DeliveryEvent[]): Promise<DeliveryResult> {
+export interface DeliveriesPlan { statements: D1PreparedStatement[]; results: DeliveryResult[]; committed(): void; failed(): void }
+
+/** The whole batch for `deliveries` (distinct ids): ledger rows, votes, parked events, items, counters. */
+export async function planDeliveries(d1: D1Database, deliveries: readonly Delivery[], useCache = true): Promise<DeliveriesPlan> {
   const receivedAt = nowIso();
-  const base = { delivery_id: deliveryId, events: events.length };
-  const withVendor = events.map((e) => ({ ...e, vendor }));
+  const plan = await planLabelEdits(d1, deliveries.map((d) => d.events.map((e) => ({ ...e, vendor: d.vendor }))), useCache);
+  const ledger = jsonRows(deliveries.map((d, k) => [d.vendor, d.deliveryId, d.events.length, plan.outcomes[k].applied.length, plan.outcomes[k].parked.length]))
+    .map((json) => d1.prepare(LEDGER_INSERT).bind(receivedAt, json));
+  const parked = deliveries.flatMap((d, k) => plan.outcomes[k].parked.map((i) => {
+    const e = d.events[i];
+    return [e.region, e.slice_id, e.item_id, d.vendor, d.deliveryId, pendingEventJson(e)];
+  }));
+  const pending = jsonRows(parked).map((json) => d1.prepare(PENDING_INSERT).bind(receivedAt, json));
+  return {
+    statements: [...ledger, ...voteStatements(d1, deliveries), ...pending, ...plan.statements],
+    results: deliveries.map((d, k) => {
+      const o = plan.outcomes[k];
+      return { delivery_id: d.deliveryId, duplicate: false, events: d.events.length, applied: o.applied.length, parked: o.parked.length, items_changed: o.itemsChanged, relabelled: o.relabelled };
+    }),
+    committed: plan.committed,
+    failed: plan.failed,
+  };
+}
+
+export const isDuplicateDelivery = (e: unknown) => /UNIQUE constraint failed: webhook_deliveries/i.test(String((e as Error)?.message ?? e));
+
+/** Applies one delivery exactly once, on its own (see the file comment); retries on a concurrent rewrite. */
+export async function applyDelivery(d1: D1Database, delivery: Delivery): Promise<DeliveryResult> {
   for (let attempt = 1; ; attempt++) {
-    const plan = await planLabelEvents(d1, withVendor);
-    const stmts: D1PreparedStatement[] = [
-      d1.prepare('INSERT INTO webhook_deliveries (vendor, delivery_id, received_at, events, applied, parked) VALUES (?, ?, ?, ?, ?, ?)')
-        .bind(vendor, deliveryId, receivedAt, events.length, plan.applied.length, plan.parked.length),
-      ...voteStatements(d1, vendor, deliveryId, events),
-      ...pendingStatements(d1, vendor, deliveryId, plan.parked.map((i) => events[i]), receivedAt),
-      ...plan.statements,
-    ];
+    const plan = await planDeliveries(d1, [delivery]);
     try {
-      await d1.batch(stmts);
+      await d1.batch(plan.statements);
       plan.committed();
-      return { ...base, duplicate: false, applied: plan.applied.length, parked: plan.parked.length, items_changed: plan.itemsChanged, relabelled: plan.relabelled };
+      return plan.results[0];
     } catch (e) {
-      if (/UNIQUE constraint failed: webhook_deliveries/i.test(String((e as Error).message))) {
-        return { ...base, duplicate: true, applied: 0, parked: 0, items_changed: 0, relabelled: 0 };
-      }
       plan.failed();
+      if (isDuplicateDelivery(e)) return duplicateResult(delivery);
       if (!isConcurrentUpdate(e)) throw e;
       if (attempt >= MAX_ATTEMPTS) {
         throw new ApiError(503, 'busy', `items of this delivery were rewritten concurrently ${attempt} times; nothing was applied, retry the delivery`);

@@ -12,7 +12,7 @@ import { dawidSkene, type DawidSkeneResult, type LabelVote } from '../../taxonom
 import { applyConsensusLabel } from '../../taxonomy/labels.ts';
 import { bucketOf } from '../ingest/item-store.ts';
 import { chunk } from '../lib/db.ts';
-import { planLabelEvents, backoff, MAX_ATTEMPTS } from './apply.ts';
+import { planLabelEdits, backoff, MAX_ATTEMPTS } from './apply.ts';
 import { strandedPending } from './pending.ts';
 import { findSlices, isConcurrentUpdate, planSliceEdit, rediagnose, sliceKey, type Editor, type SliceRef } from './store.ts';
 
@@ -135,13 +135,14 @@ export async function drainStranded(d1: D1Database, slice?: { region: string; sl
   const rows = await strandedPending(d1, CONSENSUS_LIMITS.stranded, slice);
   if (rows.length === 0) return { applied: 0, parked: 0 };
   for (let attempt = 1; ; attempt++) {
-    const plan = await planLabelEvents(d1, rows);
-    const ids = plan.applied.map((i) => rows[i].id);
+    // The stranded events as one unit (as if one delivery had brought them all).
+    const plan = await planLabelEdits(d1, [rows]);
+    const ids = plan.outcomes[0].applied.map((i) => rows[i].id);
     const deletes = chunk(ids, 100).map((part) => d1.prepare(`DELETE FROM pending_labels WHERE id IN (${part.map(() => '?').join(',')})`).bind(...part));
     try {
       if (plan.statements.length || deletes.length) await d1.batch([...plan.statements, ...deletes]);
       plan.committed();
-      return { applied: ids.length, parked: plan.parked.length };
+      return { applied: ids.length, parked: plan.outcomes[0].parked.length };
     } catch (e) {
       plan.failed();
       if (!isConcurrentUpdate(e) || attempt >= MAX_ATTEMPTS) throw e;
@@ -209,8 +210,8 @@ export async function runConsensus(d1: D1Database, opts: { limit?: number; curso
           });
         }
       }
-      // Not through the part cache (a run touches many parts once); rewritten parts leave it.
-      const edit = await planSliceEdit(d1, slice, editors, false);
+      // Read from D1, not the item cache (a run touches many items once); edited items leave it.
+      const edit = await planSliceEdit(d1, slice, editors);
       try {
         if (edit.statements.length) await d1.batch(edit.statements);
         edit.committed();

@@ -1,14 +1,14 @@
-// Editing stored items after ingest (label events, consensus): read the touched buckets, edit
-// the records, re-diagnose, and build the statements that rewrite the parts (rev-guarded) and
-// move every counter the items touch — aggregates, slice_aggregates and the slice's summary —
-// by (new − old). The caller runs them in ONE D1 batch; a concurrent rewrite of a part aborts
-// the batch (nothing applied) and the caller re-reads and retries.
+// Editing stored items after ingest (label events, consensus, GPU backend results): read the
+// items' current records (item overlays merged over the parts), edit them, re-diagnose, and
+// build the statements that write them back (overlay rows, or rewritten parts for bulk edits;
+// revision-guarded) and move every counter the items touch — aggregates, slice_aggregates and
+// the slice's summary — by (new − old). The caller runs them in ONE D1 batch; a concurrent
+// rewrite aborts the batch (nothing applied) and the caller re-reads and retries.
 import { diagnoseItem } from '../../taxonomy/diagnose.ts';
 import { posteriorOfLabel } from '../../taxonomy/labels.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import { bucketOf, rewritePartStatements, type StoredItem } from '../ingest/item-store.ts';
-import { AggregateDelta, itemMetrics } from '../ingest/metrics.ts';
-import { aggregateStatements } from '../ingest/commit.ts';
+import { AggregateDelta } from '../ingest/metrics.ts';
 import { chunk, nowIso } from '../lib/db.ts';
 
 export interface SliceRef {
@@ -50,17 +50,8 @@ export async function findSlices(d1: D1Database, keys: Iterable<{ region: string
 
 export interface PartRow { bucket: number; part: number; rev: number; parts: StoredItem[] }
 
-/** Every part of the given buckets of a slice (one query per ~98 buckets). */
-export async function readBuckets(d1: D1Database, slicePk: number, buckets: Iterable<number>): Promise<PartRow[]> {
-  const out: PartRow[] = [];
-  for (const part of chunk([...new Set(buckets)].sort((a, b) => a - b), 98)) {
-    const { results } = await d1.prepare(
-      `SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket IN (${part.map(() => '?').join(',')}) ORDER BY bucket, part`,
-    ).bind(slicePk, ...part).all<{ bucket: number; part: number; rev: number; data: string }>();
-    for (const r of results) out.push({ bucket: r.bucket, part: r.part, rev: r.rev, parts: JSON.parse(r.data) as StoredItem[] });
-  }
-  return out;
-}
+/** A stored record: JSON text of item_overlays.data / one element of item_chunks.data. */
+const parseRecords = (data: string) => JSON.parse(data) as StoredItem[];
 
 /** A stored record with a new item (and consensus P(violating) `c`), diagnosed again. */
 export function rediagnose(rec: StoredItem, item: EvalItem, c: number | undefined): StoredItem {
@@ -71,6 +62,211 @@ export function rediagnose(rec: StoredItem, item: EvalItem, c: number | undefine
 /** Returns the new record, or null when the item is unchanged. */
 export type Editor = (rec: StoredItem) => StoredItem | null;
 
+// ---------------------------------------------------------------------------------------------
+// Where an item's current record is. An item whose label changed after ingest has a row in
+// item_overlays (its whole record, ~1 KB) that shadows its copy in the 16 KB part: a label event
+// rewrites that small row, never the part. Writers guard what they read:
+// - a record from the overlay: the upsert applies only if the row still has the rev read;
+// - a record from a part: the overlay row must still be absent (the upsert expects rev 0) and
+//   the part must still have the rev read (a part rewrite — GPU backend, consensus — may have
+//   changed the item);
+// - a part rewrite (planSliceEdit): the part's rev, and no overlay row for the items it edits.
+// A failed guard aborts the whole D1 batch; the caller re-reads and retries.
+
+export interface ItemLoc {
+  rec: StoredItem;
+  /** The overlay row's rev when `rec` is the item's overlay; 0 when `rec` is its copy in a part. */
+  orev: number;
+  bucket: number;
+  /** orev 0: the part holding the record and the part's rev when it was read (−1 otherwise). */
+  part: number;
+  prev: number;
+}
+
+export interface ReadResult {
+  /** item_id → where its current record is (items not stored are absent). */
+  locs: Map<string, ItemLoc>;
+  /** The parts read from D1 (records as stored in the part, not merged with overlays). */
+  rows: PartRow[];
+}
+
+// A per-isolate cache of item locations, so a label event on an item seen before needs no D1
+// read. It never decides anything on its own: every write carries the revs its content came
+// from and the guards abort the batch if anything moved on (another isolate, the consensus run,
+// the GPU backend); the caller then evicts, re-reads and retries. Records of complete/probing
+// slices only. Bounded by the JSON size of the records held; records are never mutated.
+const ITEM_CACHE_BYTES = 24 * 1024 * 1024;
+const itemCache = new Map<string, { loc: ItemLoc; bytes: number }>(); // insertion order = LRU order
+let itemCacheBytes = 0;
+const itemKey = (slicePk: number, itemId: string) => `${slicePk}\u0000${itemId}`;
+
+export function cacheEvict(slicePk: number, itemId: string): void {
+  const k = itemKey(slicePk, itemId);
+  const c = itemCache.get(k);
+  if (!c) return;
+  itemCache.delete(k);
+  itemCacheBytes -= c.bytes;
+}
+
+/** Caches a location; `speculative` (a neighbour in a part read for another item) never
+ *  replaces what is held: the part's copy may be shadowed by an overlay this isolate wrote. */
+export function cachePut(slicePk: number, itemId: string, loc: ItemLoc, bytes: number, speculative = false): void {
+  const k = itemKey(slicePk, itemId);
+  const held = itemCache.get(k);
+  if (held) {
+    if (speculative) return;
+    itemCache.delete(k);
+    itemCacheBytes -= held.bytes;
+  }
+  itemCache.set(k, { loc, bytes });
+  itemCacheBytes += bytes;
+  while (itemCacheBytes > ITEM_CACHE_BYTES && itemCache.size > 1) {
+    const [oldest, c] = itemCache.entries().next().value!;
+    itemCache.delete(oldest);
+    itemCacheBytes -= c.bytes;
+  }
+}
+
+/** An id is looked up by `instr` over the part text (no JSON parsing in SQL) up to this many
+ *  ids; more, and whole buckets are read (a few queries beat many instr scans). */
+const WHOLE_BUCKETS_ABOVE = 90;
+
+type OverlayRow = { bucket: number; item_id: string; rev: number; data: string };
+type ChunkRow = { bucket: number; part: number; rev: number; data: string };
+
+const bucketsSelect = (d1: D1Database, slicePk: number, buckets: number[]) => [
+  d1.prepare(`SELECT bucket, item_id, rev, data FROM item_overlays WHERE slice_pk = ? AND bucket IN (${buckets.map(() => '?').join(',')})`).bind(slicePk, ...buckets),
+  d1.prepare(`SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket IN (${buckets.map(() => '?').join(',')}) ORDER BY bucket, part`).bind(slicePk, ...buckets),
+];
+
+/**
+ * The current records of the given items of a slice: the overlay rows, and the parts holding
+ * the others — SQLite picks the parts whose text contains the item id as a JSON string (an id
+ * not found that way, not stored or written with other JSON escapes, falls back to reading its
+ * whole bucket, so the result is exact). Overlays and parts are read in one batch (one
+ * snapshot). With `useCache`, cached locations are used and what is read is cached.
+ */
+export async function readRecords(d1: D1Database, slice: Pick<SliceRef, 'pk' | 'buckets'>, itemIds: Iterable<string>, useCache = true): Promise<ReadResult> {
+  const locs = new Map<string, ItemLoc>();
+  const rows: PartRow[] = [];
+  let missing: string[] = [];
+  for (const id of new Set(itemIds)) {
+    const c = useCache ? itemCache.get(itemKey(slice.pk, id)) : undefined;
+    if (c) locs.set(id, c.loc); else missing.push(id);
+  }
+  const wanted = new Set(missing);
+  const take = (overlays: OverlayRow[], chunks: ChunkRow[]) => {
+    for (const o of overlays) {
+      if (!wanted.has(o.item_id) || locs.has(o.item_id)) continue;
+      const loc: ItemLoc = { rec: JSON.parse(o.data) as StoredItem, orev: o.rev, bucket: o.bucket, part: -1, prev: -1 };
+      locs.set(o.item_id, loc);
+      if (useCache) cachePut(slice.pk, o.item_id, loc, o.data.length);
+    }
+    for (const r of chunks) {
+      const row: PartRow = { bucket: r.bucket, part: r.part, rev: r.rev, parts: parseRecords(r.data) };
+      rows.push(row);
+      const bytes = Math.ceil(r.data.length / Math.max(1, row.parts.length));
+      for (const rec of row.parts) {
+        const id = rec.i.item_id;
+        const loc: ItemLoc = { rec, orev: 0, bucket: r.bucket, part: r.part, prev: r.rev };
+        if (wanted.has(id)) {
+          if (locs.has(id)) continue; // its overlay shadows this copy
+          locs.set(id, loc);
+          if (useCache) cachePut(slice.pk, id, loc, bytes);
+        } else if (useCache) cachePut(slice.pk, id, loc, bytes, true);
+      }
+    }
+  };
+  const bucketOfId = (id: string) => bucketOf(id, slice.buckets);
+  const whole = new Set<number>();
+  if (missing.length > WHOLE_BUCKETS_ABOVE) for (const id of missing) whole.add(bucketOfId(id));
+  else if (missing.length) {
+    // Per bucket, so that each id is searched for only in its own bucket's parts.
+    const byBucket = new Map<number, string[]>();
+    for (const id of missing) {
+      const b = bucketOfId(id);
+      const ids = byBucket.get(b);
+      if (ids) ids.push(id); else byBucket.set(b, [id]);
+    }
+    const stmts: D1PreparedStatement[] = [];
+    for (const [bucket, ids] of byBucket) {
+      for (const part of chunk(ids, 45)) {
+        const qs = part.map(() => '?').join(',');
+        stmts.push(
+          d1.prepare(`SELECT bucket, item_id, rev, data FROM item_overlays WHERE slice_pk = ? AND bucket = ? AND item_id IN (${qs})`).bind(slice.pk, bucket, ...part),
+          d1.prepare(`SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket = ? AND (${part.map(() => 'instr(data, ?) > 0').join(' OR ')})`)
+            .bind(slice.pk, bucket, ...part.map((id) => JSON.stringify(id))),
+        );
+      }
+    }
+    const res = await d1.batch(stmts);
+    for (let i = 0; i < res.length; i += 2) take(res[i].results as OverlayRow[], res[i + 1].results as ChunkRow[]);
+    missing = missing.filter((id) => !locs.has(id));
+    for (const id of missing) whole.add(bucketOfId(id));
+    // Buckets read again whole: drop what the first read found there (one copy of each part,
+    // and every record from the same snapshot as the part that will be rewritten).
+    if (whole.size) {
+      for (let i = rows.length - 1; i >= 0; i--) if (whole.has(rows[i].bucket)) rows.splice(i, 1);
+      for (const [id, loc] of locs) if (wanted.has(id) && whole.has(loc.bucket)) locs.delete(id);
+    }
+  }
+  if (whole.size) {
+    const stmts = chunk([...whole].sort((a, b) => a - b), 98).flatMap((bs) => bucketsSelect(d1, slice.pk, bs));
+    const res = await d1.batch(stmts);
+    for (let i = 0; i < res.length; i += 2) take(res[i].results as OverlayRow[], res[i + 1].results as ChunkRow[]);
+  }
+  return { locs, rows };
+}
+
+/** The current record of each given item that is stored (overlays merged). */
+export async function readItems(d1: D1Database, slice: Pick<SliceRef, 'pk' | 'buckets'>, itemIds: Iterable<string>): Promise<Map<string, StoredItem>> {
+  const { locs } = await readRecords(d1, slice, itemIds, false);
+  return new Map([...locs].map(([id, l]) => [id, l.rec]));
+}
+
+/** One item's current record (the item GET route): its overlay row, else its copy in the part. */
+export async function findCurrentItem(d1: D1Database, slice: Pick<SliceRef, 'pk' | 'buckets'>, itemId: string): Promise<StoredItem | null> {
+  return (await readItems(d1, slice, [itemId])).get(itemId) ?? null;
+}
+
+const GUARD_FAIL = 'concurrent update of an item part';
+const guard = (cond: string) => `SELECT json(CASE WHEN ${cond} THEN '1' ELSE '${GUARD_FAIL}' END) AS guard`;
+
+// One statement, guards included: a row read from a part (part and prev given) is written only
+// if that part still has the rev read; an existing row only if it still has the rev read (a
+// row expected absent has rev 0 read). Otherwise json() of a non-JSON text raises, which aborts
+// the batch. (A row expected present but gone would be inserted: overlay rows are never deleted.)
+const OVERLAYS_UPSERT = `INSERT INTO item_overlays (slice_pk, bucket, item_id, rev, data)
+  SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2,
+    CASE WHEN j.value ->> 4 IS NULL OR (SELECT rev FROM item_chunks WHERE slice_pk = ?1 AND bucket = j.value ->> 0 AND part = j.value ->> 4) = j.value ->> 5
+      THEN j.value ->> 3 ELSE json('${GUARD_FAIL}') END
+  FROM json_each(?2) AS j WHERE true
+  ON CONFLICT (slice_pk, bucket, item_id) DO UPDATE SET rev = excluded.rev,
+    data = CASE WHEN item_overlays.rev = excluded.rev - 1 THEN excluded.data ELSE json('${GUARD_FAIL}') END`;
+
+export interface OverlayWrite {
+  bucket: number; itemId: string;
+  /** The overlay rev read (0: none, the record came from its part). */
+  orev: number;
+  /** orev 0: the part the record was read from, and its rev then. */
+  part?: number; prev?: number;
+  json: string;
+}
+
+/** Upserts overlay rows under the guards above. */
+export function overlayStatements(d1: D1Database, slicePk: number, writes: readonly OverlayWrite[]): D1PreparedStatement[] {
+  return jsonRows(writes.map((w) => [w.bucket, w.itemId, w.orev + 1, w.json, ...(w.orev === 0 ? [w.part, w.prev] : [])]))
+    .map((json) => d1.prepare(OVERLAYS_UPSERT).bind(slicePk, json));
+}
+
+const NO_OVERLAYS_GUARD = guard(`NOT EXISTS (SELECT 1 FROM json_each(?2) AS j JOIN item_overlays AS o
+  ON o.slice_pk = ?1 AND o.bucket = j.value ->> 0 AND o.item_id = j.value ->> 1)`);
+
+/** Raises if any of the given items has an overlay row (one appeared since the read). */
+function noOverlayGuards(d1: D1Database, slicePk: number, items: readonly { bucket: number; itemId: string }[]): D1PreparedStatement[] {
+  return items.length ? jsonRows(items.map((x) => [x.bucket, x.itemId])).map((json) => d1.prepare(NO_OVERLAYS_GUARD).bind(slicePk, json)) : [];
+}
+
 export interface SliceEdit {
   statements: D1PreparedStatement[];
   /** Item ids found in the store (edited or not). */
@@ -79,152 +275,62 @@ export interface SliceEdit {
   /** Items whose outcome / primary / excluded changed. */
   rediagnosed: number;
   delta: AggregateDelta;
-  /** Call after the batch with `statements` committed / failed (keeps the part cache true). */
+  /** Call after the batch with `statements` committed / failed (keeps the item cache true). */
   committed(): void;
   failed(): void;
 }
 
-// ---------------------------------------------------------------------------------------------
-// A per-isolate cache of item parts (parsed, with the revision read), so a delivery on items
-// seen before needs no D1 read: one round trip (the batch) instead of two. It never decides
-// anything on its own — every rewrite carries the revision its content came from and the guard
-// aborts the batch if the part moved on (another isolate, the consensus run, the GPU backend);
-// the caller then evicts, re-reads from D1 and retries. Parts of complete/probing slices only
-// (no ingest rewrites them any more). Bounded by the JSON size of the parts held.
-
-interface CachedPart { bucket: number; part: number; rev: number; parts: StoredItem[]; bytes: number; itemKeys: string[] }
-const PART_CACHE_BYTES = 8 * 1024 * 1024;
-const partCache = new Map<string, CachedPart>(); // insertion order = LRU order
-const partOfItem = new Map<string, CachedPart>(); // `${slicePk}:${item_id}` → its part
-let partCacheBytes = 0;
-const partKey = (slicePk: number, bucket: number, part: number) => `${slicePk}:${bucket}:${part}`;
-
-function cacheEvict(key: string): void {
-  const c = partCache.get(key);
-  if (!c) return;
-  partCache.delete(key);
-  partCacheBytes -= c.bytes;
-  for (const k of c.itemKeys) partOfItem.delete(k);
-}
-
-/** Caches a part as D1 holds it now. A part's items never move, so an update keeps the index. */
-function cachePut(slicePk: number, row: PartRow, bytes: number): void {
-  const key = partKey(slicePk, row.bucket, row.part);
-  const held = partCache.get(key);
-  if (held && held.parts.length === row.parts.length) {
-    held.rev = row.rev;
-    held.parts = row.parts;
-    partCache.delete(key);
-    partCache.set(key, held);
-    return;
-  }
-  cacheEvict(key);
-  const c: CachedPart = { bucket: row.bucket, part: row.part, rev: row.rev, parts: row.parts, bytes, itemKeys: row.parts.map((r) => `${slicePk}:${r.i.item_id}`) };
-  partCache.set(key, c);
-  partCacheBytes += bytes;
-  for (const k of c.itemKeys) partOfItem.set(k, c);
-  while (partCacheBytes > PART_CACHE_BYTES && partCache.size > 1) cacheEvict(partCache.keys().next().value!);
-}
-
-/** Test hook: forget every cached part. */
-export function clearPartCache(): void {
-  partCache.clear();
-  partOfItem.clear();
-  partCacheBytes = 0;
+/** Moves `delta` by an item's change from `prev` to `next`. */
+export function addChange(delta: AggregateDelta, prev: StoredItem, next: StoredItem): void {
+  delta.addItem(prev.i.policy, prev.i, prev.d, -1);
+  delta.addItem(next.i.policy, next.i, next.d, 1);
 }
 
 /**
- * The parts holding the given items. A bucket has several parts; rather than reading (and
- * parsing) all of them, SQLite picks the parts whose text contains the item id as a JSON string
- * (`instr`, no JSON parsing in SQL). An id not found that way (not stored, or written with
- * other JSON escapes in the submitted text) falls back to reading its whole bucket, so the
- * result is exact.
+ * Bulk edits (the consensus run, the GPU backend's results): reads the edited items, applies the
+ * editors and returns the statements — overlay rows where an item has one, else the rewritten
+ * parts (rev-guarded, and guarded against an overlay row appearing meanwhile) — and every counter
+ * the changes move. Reads from D1, not the cache; the items edited leave the cache.
  */
-const WHOLE_BUCKETS_ABOVE = 90;
-
-export async function readItemParts(d1: D1Database, slice: Pick<SliceRef, 'pk' | 'buckets'>, itemIds: readonly string[], useCache = true): Promise<PartRow[]> {
-  const out: PartRow[] = [];
-  const seen = new Set<string>();
-  // Rows handed out are copies (the caller edits them); the cache keeps what D1 holds.
-  const add = (rows: PartRow[], fromD1: boolean, bytes?: number[]) => {
-    rows.forEach((r, i) => {
-      const k = `${r.bucket}:${r.part}`;
-      if (seen.has(k)) return;
-      seen.add(k);
-      if (fromD1 && useCache) cachePut(slice.pk, r, bytes![i]);
-      out.push({ ...r, parts: [...r.parts] });
-    });
-  };
-  const uncached: string[] = [];
-  for (const id of itemIds) {
-    const c = useCache ? partOfItem.get(`${slice.pk}:${id}`) : undefined;
-    if (!c) { uncached.push(id); continue; }
-    add([{ bucket: c.bucket, part: c.part, rev: c.rev, parts: c.parts }], false);
-  }
-  itemIds = uncached;
-  const whole = new Set<number>();
-  // Many items: whole buckets in a few queries beat many instr scans over the same parts.
-  if (itemIds.length > WHOLE_BUCKETS_ABOVE) for (const id of itemIds) whole.add(bucketOf(id, slice.buckets));
-  for (const part of itemIds.length > WHOLE_BUCKETS_ABOVE ? [] : chunk(itemIds, 45)) {
-    const buckets = [...new Set(part.map((id) => bucketOf(id, slice.buckets)))];
-    const { results } = await d1.prepare(
-      `SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket IN (${buckets.map(() => '?').join(',')})
-       AND (${part.map(() => 'instr(data, ?) > 0').join(' OR ')}) ORDER BY bucket, part`,
-    ).bind(slice.pk, ...buckets, ...part.map((id) => JSON.stringify(id))).all<{ bucket: number; part: number; rev: number; data: string }>();
-    add(results.map((r) => ({ bucket: r.bucket, part: r.part, rev: r.rev, parts: JSON.parse(r.data) as StoredItem[] })), true, results.map((r) => r.data.length));
-  }
-  const found = new Set<string>();
-  for (const r of out) for (const rec of r.parts) found.add(rec.i.item_id);
-  for (const id of itemIds) if (!found.has(id)) whole.add(bucketOf(id, slice.buckets));
-  if (whole.size) {
-    const rows = await readBuckets(d1, slice.pk, whole);
-    add(rows, true, rows.map((r) => 16 * 1024));
-  }
-  return out;
-}
-
-/** Reads the parts of the edited items, applies the editors, and returns the statements. */
-export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Map<string, Editor>, useCache = true): Promise<SliceEdit> {
-  const rows = await readItemParts(d1, slice, [...editors.keys()], useCache);
+export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Map<string, Editor>): Promise<SliceEdit> {
+  const { locs, rows } = await readRecords(d1, slice, editors.keys(), false);
   const delta = new AggregateDelta();
-  const found = new Set<string>();
-  const statements: D1PreparedStatement[] = [];
-  const dirtyRows: PartRow[] = [];
+  const found = new Set(locs.keys());
+  const overlays: OverlayWrite[] = [];
+  const inParts = new Map<string, StoredItem>();
   let changed = 0;
   let rediagnosed = 0;
+  for (const [id, loc] of locs) {
+    const next = editors.get(id)!(loc.rec);
+    if (!next) continue;
+    changed++;
+    const prev = loc.rec;
+    if (next.d.outcome !== prev.d.outcome || next.d.primary !== prev.d.primary || next.d.excluded !== prev.d.excluded) rediagnosed++;
+    addChange(delta, prev, next);
+    if (loc.orev > 0) overlays.push({ bucket: loc.bucket, itemId: id, orev: loc.orev, json: JSON.stringify(next) });
+    else inParts.set(id, next);
+  }
+  const dirtyRows: PartRow[] = [];
+  const partItems: { bucket: number; itemId: string }[] = [];
   for (const row of rows) {
     let dirty = false;
-    for (let k = 0; k < row.parts.length; k++) {
-      const rec = row.parts[k];
-      const edit = editors.get(rec.i.item_id);
-      if (!edit || found.has(rec.i.item_id)) continue;
-      found.add(rec.i.item_id);
-      const next = edit(rec);
-      if (!next) continue;
-      row.parts[k] = next;
+    const parts = row.parts.map((rec) => {
+      const next = inParts.get(rec.i.item_id);
+      if (!next || locs.get(rec.i.item_id)!.part !== row.part || locs.get(rec.i.item_id)!.bucket !== row.bucket) return rec;
       dirty = true;
-      changed++;
-      if (next.d.outcome !== rec.d.outcome || next.d.primary !== rec.d.primary || next.d.excluded !== rec.d.excluded) rediagnosed++;
-      delta.add(rec.i.policy, itemMetrics(rec.i, rec.d), -1);
-      delta.add(next.i.policy, itemMetrics(next.i, next.d), 1);
-    }
-    if (dirty) dirtyRows.push(row);
+      partItems.push({ bucket: row.bucket, itemId: rec.i.item_id });
+      return next;
+    });
+    if (dirty) dirtyRows.push({ ...row, parts });
   }
-  statements.push(...rewritePartsStatements(d1, slice.pk, dirtyRows));
-  statements.push(...countersStatements(d1, slice, delta));
-  return {
-    statements, found, changed, rediagnosed, delta,
-    committed() {
-      for (const r of dirtyRows) {
-        const key = partKey(slice.pk, r.bucket, r.part);
-        if (useCache) cachePut(slice.pk, { ...r, rev: r.rev + 1 }, partCache.get(key)?.bytes ?? 16 * 1024);
-        else cacheEvict(key);
-      }
-    },
-    failed() {
-      for (const r of rows) cacheEvict(partKey(slice.pk, r.bucket, r.part));
-    },
-  };
+  const statements = [
+    ...overlayStatements(d1, slice.pk, overlays),
+    ...rewritePartsStatements(d1, slice.pk, dirtyRows),
+    ...noOverlayGuards(d1, slice.pk, partItems),
+    ...countersStatements(d1, slice, delta),
+  ];
+  const evict = () => { for (const id of locs.keys()) cacheEvict(slice.pk, id); };
+  return { statements, found, changed, rediagnosed, delta, committed: evict, failed: evict };
 }
 
 /**
@@ -250,47 +356,58 @@ export function rewritePartsStatements(d1: D1Database, slicePk: number, rows: re
   return out;
 }
 
-const SLICE_AGG_ROWS = 25; // 4 columns
-const SIGS_PER_UPDATE = 30; // 3 parameters each
+// Writes whose row count varies use ONE fixed SQL text each, the rows passed as one JSON array
+// parameter (json_each): D1 (SQLite) prepares each text once and reuses it, where multi-row
+// VALUES lists of every length were each a new statement to compile; and no 100-parameter cap.
+// JSON numbers come out of `->>` as INTEGER or REAL like the values they were.
+
+/** JSON parameters are kept well under D1's 2 MB per value. */
+const JSON_PARAM_CHARS = 1_000_000;
+
+/** `rows` as JSON arrays, split so that no parameter grows past JSON_PARAM_CHARS. */
+export function jsonRows(rows: readonly unknown[][]): string[] {
+  const out: string[] = [];
+  let cur: string[] = [];
+  let chars = 2;
+  for (const r of rows) {
+    const t = JSON.stringify(r);
+    if (cur.length && chars + t.length + 1 > JSON_PARAM_CHARS) { out.push(`[${cur.join(',')}]`); cur = []; chars = 2; }
+    cur.push(t);
+    chars += t.length + 1;
+  }
+  if (cur.length) out.push(`[${cur.join(',')}]`);
+  return out;
+}
+
+const AGGREGATES_UPSERT = `INSERT INTO aggregates (region, model_id, model_version, policy, metric, value)
+  SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?4) AS j WHERE true
+  ON CONFLICT (region, model_id, model_version, policy, metric) DO UPDATE SET value = value + excluded.value`;
+const SLICE_AGGREGATES_UPSERT = `INSERT INTO slice_aggregates (slice_pk, policy, metric, value)
+  SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?2) AS j WHERE true
+  ON CONFLICT (slice_pk, policy, metric) DO UPDATE SET value = value + excluded.value`;
+// The summary: counters by arithmetic in SQL and by_signature merged with the delta in SQL
+// (never read-modify-write in JS: concurrent writers touch the same row). Zero entries are
+// dropped and keys kept sorted, as at ingest.
+const SLICE_SUMMARY_UPDATE = `UPDATE slices SET items = items + CAST(?1 AS INTEGER), failures = failures + CAST(?2 AS INTEGER),
+    excluded = excluded + CAST(?3 AS INTEGER), pending = pending + CAST(?4 AS INTEGER), updated_at = ?5,
+    by_signature = (SELECT coalesce(json_group_object(key, total), '{}') FROM
+      (SELECT key, SUM(value) AS total FROM (SELECT key, value FROM json_each(slices.by_signature) UNION ALL SELECT key, value FROM json_each(?6))
+       GROUP BY key HAVING total <> 0 ORDER BY key))
+  WHERE pk = ?7`;
 
 /** aggregates, slice_aggregates and the slices row's summary, moved by `delta`. */
 export function countersStatements(d1: D1Database, slice: SliceRef, delta: AggregateDelta): D1PreparedStatement[] {
   const rows = delta.rows();
   if (rows.length === 0) return [];
-  const out = aggregateStatements(d1, { region: slice.region, modelId: slice.model_id, modelVersion: slice.model_version }, delta);
-  for (const part of chunk(rows, SLICE_AGG_ROWS)) {
-    out.push(d1.prepare(
-      `INSERT INTO slice_aggregates (slice_pk, policy, metric, value) VALUES ${part.map(() => '(?,?,?,?)').join(',')}
-       ON CONFLICT (slice_pk, policy, metric) DO UPDATE SET value = value + excluded.value`,
-    ).bind(...part.flatMap((r) => [slice.pk, r.policy, r.metric, r.value])));
+  const out: D1PreparedStatement[] = [];
+  for (const json of jsonRows(rows.map((r) => [r.policy, r.metric, r.value]))) {
+    out.push(
+      d1.prepare(AGGREGATES_UPSERT).bind(slice.region, slice.model_id, slice.model_version, json),
+      d1.prepare(SLICE_AGGREGATES_UPSERT).bind(slice.pk, json),
+    );
   }
-  // The summary: counters by arithmetic in SQL and by_signature by json_set on the stored
-  // JSON (never read-modify-write in JS: concurrent deliveries on other parts of the slice
-  // touch the same row). Zero entries are dropped and keys kept sorted, as at ingest.
-  const sigs = Object.entries(delta.totals('sig:'));
-  const groups = sigs.length ? chunk(sigs, SIGS_PER_UPDATE) : [[]];
-  groups.forEach((group, gi) => {
-    const params: unknown[] = [];
-    let counters = '';
-    if (gi === 0) {
-      counters = 'items = items + CAST(? AS INTEGER), failures = failures + CAST(? AS INTEGER), '
-        + 'excluded = excluded + CAST(? AS INTEGER), pending = pending + CAST(? AS INTEGER), ';
-      params.push(delta.sum('items'), delta.sum('failures'), delta.sum('excluded'), delta.sum('pending'));
-    }
-    params.push(nowIso());
-    let json = 'by_signature';
-    if (group.length) {
-      json = `json_set(by_signature, ${group.map(() => `'$."' || ? || '"', coalesce(json_extract(by_signature, '$."' || ? || '"'), 0) + CAST(? AS INTEGER)`).join(', ')})`;
-      for (const [code, v] of group) params.push(code, code, v);
-    }
-    params.push(slice.pk);
-    out.push(d1.prepare(
-      `UPDATE slices SET ${counters}updated_at = ?,
-         by_signature = (SELECT coalesce(json_group_object(key, value), '{}') FROM
-           (SELECT key, value FROM json_each(${json}) WHERE value <> 0 ORDER BY key))
-       WHERE pk = ?`,
-    ).bind(...params));
-  });
+  out.push(d1.prepare(SLICE_SUMMARY_UPDATE).bind(delta.sum('items'), delta.sum('failures'), delta.sum('excluded'), delta.sum('pending'),
+    nowIso(), JSON.stringify(delta.totals('sig:')), slice.pk));
   return out;
 }
 

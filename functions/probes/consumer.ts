@@ -4,7 +4,7 @@
 import type { Bindings, ProbeMessage } from '../env.ts';
 import { InferenceError, runProbes } from '../../gpu-backend/client/index.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
-import { isConcurrentUpdate, planSliceEdit, readItemParts, rediagnose, type Editor } from '../labels/store.ts';
+import { isConcurrentUpdate, planSliceEdit, readItems, rediagnose, type Editor } from '../labels/store.ts';
 import type { StoredItem } from '../ingest/item-store.ts';
 import type { SliceRow } from '../ingest/claim.ts';
 import { backendFromEnv } from './backend.ts';
@@ -22,11 +22,7 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
   const wanted = new Set(ids);
   for (let attempt = 0; ; attempt++) {
     // The items as stored now (a label may have changed since ingest), then one backend call.
-    const items = new Map<string, EvalItem>();
-    for (const row of await readItemParts(env.DB, slice, ids, false)) {
-      for (const rec of row.parts) if (wanted.has(rec.i.item_id)) items.set(rec.i.item_id, rec.i);
-    }
-    const list = [...items.values()];
+    const list: EvalItem[] = [...(await readItems(env.DB, slice, wanted)).values()].map((rec) => rec.i);
     const results = await runProbes(backendFromEnv(env), list);
     const editors = new Map<string, Editor>(list.map((item, i) => [item.item_id, (rec: StoredItem) => rediagnose(rec, {
       ...rec.i,
@@ -34,8 +30,8 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
       prediction: rec.i.prediction ?? { score: results[i].score, source: 'gpu-backend' },
       probes: { ...results[i].probes, ...(rec.i.probes ?? {}) },
     }, rec.c)]));
-    // Shared with label deliveries: rev-guarded part rewrites and every counter the change moves.
-    const plan = await planSliceEdit(env.DB, slice, editors, false);
+    // Shared with the consensus run: rev-guarded writes (overlay rows or parts) and every counter the change moves.
+    const plan = await planSliceEdit(env.DB, slice, editors);
     const now = new Date().toISOString();
     try {
       await env.DB.batch([

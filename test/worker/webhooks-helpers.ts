@@ -68,20 +68,36 @@ export async function snapshot() {
     sliceAggregates: await q('SELECT * FROM slice_aggregates ORDER BY slice_pk, policy, metric'),
     slices: await q('SELECT pk, items, failures, excluded, pending, by_signature FROM slices ORDER BY pk'),
     chunks: await q('SELECT slice_pk, bucket, part, rev, data FROM item_chunks ORDER BY slice_pk, bucket, part'),
+    overlays: await q('SELECT slice_pk, bucket, item_id, rev, data FROM item_overlays ORDER BY slice_pk, bucket, item_id'),
     votes: await q('SELECT * FROM votes ORDER BY region, slice_id, item_id, annotator'),
     pending: await q('SELECT * FROM pending_labels ORDER BY id'),
     deliveries: await q('SELECT vendor, delivery_id, events, applied, parked FROM webhook_deliveries ORDER BY vendor, delivery_id'),
   });
 }
 
+/** Every current record of a slice, read straight from D1: item_chunks with the item_overlays
+ *  rows (labels changed after ingest) shadowing their items' copies. */
+export async function storedRecords(pk: number): Promise<Map<string, StoredItem>> {
+  const [chunks, overlays] = await env.DB.batch([
+    env.DB.prepare('SELECT data FROM item_chunks WHERE slice_pk = ?').bind(pk),
+    env.DB.prepare('SELECT item_id, data FROM item_overlays WHERE slice_pk = ?').bind(pk),
+  ]);
+  const out = new Map<string, StoredItem>();
+  for (const r of chunks.results as Array<{ data: string }>) for (const rec of JSON.parse(r.data) as StoredItem[]) out.set(rec.i.item_id, rec);
+  for (const r of overlays.results as Array<{ item_id: string; data: string }>) {
+    expect(out.has(r.item_id), `overlay of an item not in the store: ${r.item_id}`).toBe(true);
+    out.set(r.item_id, JSON.parse(r.data) as StoredItem);
+  }
+  return out;
+}
+
 /** Every counter of a slice (slice_aggregates, the slices row) equals a recount of its stored items. */
 export async function expectCountersMatchStore(pk: number) {
-  const { results } = await env.DB.prepare('SELECT data FROM item_chunks WHERE slice_pk = ?').bind(pk).all<{ data: string }>();
   const want = new Map<string, number>();
   let items = 0, failures = 0, excluded = 0, pending = 0;
   const bySig: Record<string, number> = {};
-  for (const r of results) {
-    for (const rec of JSON.parse(r.data) as StoredItem[]) {
+  {
+    for (const rec of (await storedRecords(pk)).values()) {
       for (const [m, v] of itemMetrics(rec.i, rec.d)) want.set(`${rec.i.policy}|${m}`, (want.get(`${rec.i.policy}|${m}`) ?? 0) + v);
       items++;
       if (rec.d.outcome === 'pending') pending++;

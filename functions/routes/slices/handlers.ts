@@ -4,7 +4,7 @@ import { requireAccess } from '../../middleware/auth.ts';
 import { notFound } from '../../lib/errors.ts';
 import { currentSummary, submitSlice as submit } from '../../ingest/submit.ts';
 import { getSlice } from '../../ingest/claim.ts';
-import { findItem } from '../../ingest/item-store.ts';
+import { findCurrentItem } from '../../labels/store.ts';
 import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
 
 export const submitSliceHandler: RouteHandler<typeof submitSlice, AppEnv> = async (c) => {
@@ -31,9 +31,10 @@ export const getItemHandler: RouteHandler<typeof getItemRoute, AppEnv> = async (
   const { region, slice_id, item_id } = c.req.valid('param');
   requireAccess(c.get('principal'), 'read', region);
   const row = await sliceOr404(c.env.DB, region, slice_id);
-  const found = row.status === 'complete' || row.status === 'probing' ? await findItem(c.env.DB, row.pk, row.buckets, item_id) : null;
+  // Its current record: the label overlay (labels changed after ingest) over the item store.
+  const found = row.status === 'complete' || row.status === 'probing' ? await findCurrentItem(c.env.DB, row, item_id) : null;
   if (!found) throw notFound(`item_id: no item '${item_id}' in slice '${slice_id}'${row.status === 'processing' ? ' (slice still processing)' : ''}`);
-  const { d, t, i } = found.record;
+  const { d, t, i } = found;
   return c.json({
     slice_id, item_id, outcome: d.outcome, failure: d.failure, excluded: d.excluded, threshold: t,
     primary: d.primary, secondary: d.secondary, item: i as unknown as Record<string, unknown>,

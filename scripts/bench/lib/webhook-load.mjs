@@ -1,15 +1,20 @@
 // Load generator for scripts/bench/webhooks.mjs, run as a SEPARATE process (child_process.fork)
 // so the client's CPU is not the server's. Reads pre-signed deliveries (JSON lines:
 // {kind, id, headers, body}) and fires them in order, phase by phase: each phase sends `count`
-// requests with at most `concurrency` in flight. Retries a 503 (busy) like a vendor would.
-// Stops starting new requests at the deadline. Writes per-request results to the output file.
+// requests with at most `concurrency` in flight, over an undici Pool with one keep-alive
+// connection per request in flight (global fetch costs several times more client CPU per request
+// and would measure the client). Retries a 503 (busy) like a vendor would. Stops starting new
+// requests at the deadline. Writes per-request results to the output file.
 //   node webhook-load.mjs <url> <deliveries.jsonl> <phases JSON [[count, concurrency], …]> <deadline ms> <out.json>
 import { readFileSync, writeFileSync } from 'node:fs';
+import { Pool } from 'undici';
 
 const [, , url, file, phasesArg, deadlineArg, outFile] = process.argv;
 const phases = JSON.parse(phasesArg);
 const deadline = performance.now() + Number(deadlineArg);
 const deliveries = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const target = new URL(url);
+const pool = new Pool(target.origin, { connections: Math.max(...phases.map(([, c]) => c)), pipelining: 1, keepAliveTimeout: 60_000 });
 
 async function send(d) {
   const lat = [];
@@ -17,9 +22,9 @@ async function send(d) {
   for (let attempt = 1; attempt <= 6; attempt++) {
     const s = performance.now();
     try {
-      const res = await fetch(url, { method: 'POST', headers: d.headers, body: d.body });
-      body = await res.json().catch(() => null);
-      status = res.status;
+      const res = await pool.request({ path: target.pathname, method: 'POST', headers: d.headers, body: d.body });
+      status = res.statusCode;
+      body = await res.body.json().catch(() => null);
     } catch (e) {
       status = -1;
       body = { error: String(e) };
@@ -36,6 +41,7 @@ const phaseStats = [];
 let next = 0;
 let cut = false;
 for (const [count, concurrency] of phases) {
+  process.send?.({ phase: phaseStats.length }); // the parent samples workerd's CPU per phase
   const end = Math.min(deliveries.length, next + count);
   const t0 = performance.now();
   const first = next;
@@ -50,5 +56,7 @@ for (const [count, concurrency] of phases) {
   phaseStats.push({ concurrency, sent: next - first, wallMs: performance.now() - t0 });
   if (cut) break;
 }
+process.send?.({ phase: 'end' });
+await pool.close();
 writeFileSync(outFile, JSON.stringify({ phases: phaseStats, cut, sent: next, results: results.filter(Boolean) }));
 process.exit(0);

@@ -1,0 +1,189 @@
+// Group commit of webhook deliveries within one isolate. Each D1 call costs far more than the
+// statements in it, so deliveries that arrive while a group is being written are gathered and
+// written together in ONE batch (apply.ts planDeliveries) as soon as that write ends — no timer:
+// an idle isolate writes a delivery at once. Every request still answers only once its own
+// delivery is durably applied, with its own result.
+//
+// Exactly once: a delivery id seen twice in a group is applied once (the later copy answers
+// `duplicate`); ids this isolate has committed are answered `duplicate` without D1 (a ledger row
+// is never deleted); the ledger's primary key is the final arbiter — a group whose batch fails
+// on it reads which ids are in the ledger, answers those `duplicate` and writes the rest again.
+// Any other failure of a group batch (a concurrent rewrite of an item, a statement too large …)
+// falls back to applying its deliveries one by one (applyDelivery, which retries), so one
+// delivery's trouble is never another's.
+//
+// workerd specifics: the group is written by one of its own requests (the leader) in that
+// request's I/O context; when it is done the next waiting request becomes the leader. A request
+// waits by polling its entry with short timers in its own context — never by awaiting a promise
+// that another request settles: workerd cancels a request that waits with nothing pending in
+// its own context, and the vitest pool does not deliver such cross-request settlements at all.
+import { ApiError } from '../lib/errors.ts';
+import { chunk } from '../lib/db.ts';
+import { applyDelivery, duplicateResult, isDuplicateDelivery, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
+
+/** At most this many deliveries / events in one group (one D1 batch). */
+export const GROUP_LIMITS = { deliveries: 64, events: 2_000 } as const;
+/** A delivery still queued after this long is answered 503 (nothing applied; the vendor retries). */
+const QUEUE_TIMEOUT_MS = 20_000;
+/** A leader that has not finished its group after this long is presumed gone (its request was
+ *  cancelled, e.g. the client disconnected): a waiting request takes over. Two writers at once
+ *  are still correct (guards, ledger key), only slower. */
+const STALL_MS = 5_000;
+/** How often a waiting request looks at its entry. */
+const POLL_MS = 1;
+/** Delivery ids committed by this isolate, newest last. */
+const COMMITTED_IDS = 100_000;
+const committed = new Set<string>();
+
+const idKey = (d: Pick<Delivery, 'vendor' | 'deliveryId'>) => `${d.vendor}\u0000${d.deliveryId}`;
+
+function remember(d: Delivery): void {
+  const k = idKey(d);
+  committed.delete(k);
+  committed.add(k);
+  if (committed.size > COMMITTED_IDS) committed.delete(committed.values().next().value!);
+}
+
+interface Entry {
+  d1: D1Database;
+  delivery: Delivery;
+  state: 'queued' | 'leading' | 'taken' | 'settled';
+  result?: DeliveryResult | { error: unknown };
+}
+
+const queue: Entry[] = [];
+/** Groups written in one batch and the deliveries in them, since the isolate started (tests, logs). */
+const stats = { groups: 0, deliveries: 0, largest: 0, fallbacks: 0 };
+export const groupCommitStats = () => ({ ...stats });
+/** The request writing (or about to write) a group; null when idle. */
+let leader: Entry | null = null;
+let leaderSince = 0;
+
+function handLead(e: Entry): void {
+  leader = e;
+  leaderSince = Date.now();
+  e.state = 'leading';
+}
+
+function settle(e: Entry, r: DeliveryResult | { error: unknown }): void {
+  if (e.state === 'settled') return;
+  e.state = 'settled';
+  e.result = r;
+}
+
+const tick = () => new Promise<void>((r) => setTimeout(r, POLL_MS));
+
+/** Applies a delivery through the isolate's group commit; resolves once it is durably applied. */
+export async function commitDelivery(d1: D1Database, delivery: Delivery): Promise<DeliveryResult> {
+  if (committed.has(idKey(delivery))) return duplicateResult(delivery);
+  const entry: Entry = { d1, delivery, state: 'queued' };
+  queue.push(entry);
+  if (!leader) handLead(entry);
+  const since = Date.now();
+  for (;;) {
+    if (entry.state === 'leading') await writeGroup(entry);
+    if (entry.state === 'settled') break;
+    await tick();
+    const now = Date.now();
+    if (entry.state === 'queued' && now - since > QUEUE_TIMEOUT_MS) {
+      queue.splice(queue.indexOf(entry), 1);
+      settle(entry, { error: new ApiError(503, 'busy', 'the delivery waited too long to be written; nothing was applied, retry the delivery') });
+    } else if (entry.state === 'queued' && now - leaderSince > STALL_MS) handLead(entry); // the leader is gone
+  }
+  const r = entry.result!;
+  if ('error' in r) throw r.error;
+  return r;
+}
+
+/** The leader writes itself and the queue's head, up to the limits, then hands over. */
+async function writeGroup(self: Entry): Promise<void> {
+  const at = queue.indexOf(self);
+  if (at >= 0) queue.splice(at, 1);
+  self.state = 'taken';
+  const group: Entry[] = [self];
+  let events = self.delivery.events.length;
+  while (queue.length && group.length < GROUP_LIMITS.deliveries) {
+    const n = queue[0].delivery.events.length;
+    if (group.length && events + n > GROUP_LIMITS.events) break;
+    const e = queue.shift()!;
+    e.state = 'taken';
+    group.push(e);
+    events += n;
+  }
+  try {
+    await commitGroup(self.d1, group);
+  } catch (err) {
+    for (const e of group) settle(e, { error: err });
+  } finally {
+    // Unless another request took over meanwhile (it hands over when it is done).
+    if (leader === self) {
+      if (queue.length) handLead(queue[0]);
+      else leader = null;
+    }
+  }
+}
+
+async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
+  // One entry per id; later copies of an id in the group follow its first.
+  const firsts = new Map<string, Entry>();
+  const copies: Array<[Entry, Entry]> = [];
+  for (const e of group) {
+    const k = idKey(e.delivery);
+    const f = firsts.get(k);
+    if (f) copies.push([e, f]);
+    else if (committed.has(k)) settle(e, duplicateResult(e.delivery));
+    else firsts.set(k, e);
+  }
+  const outcome = new Map<Entry, DeliveryResult | { error: unknown }>();
+  let todo = [...firsts.values()];
+  for (let round = 0; round < 2 && todo.length; round++) {
+    const plan = await planDeliveries(d1, todo.map((e) => e.delivery));
+    try {
+      await d1.batch(plan.statements);
+      plan.committed();
+      stats.groups++;
+      stats.deliveries += todo.length;
+      stats.largest = Math.max(stats.largest, todo.length);
+      todo.forEach((e, k) => { remember(e.delivery); outcome.set(e, plan.results[k]); });
+      todo = [];
+    } catch (err) {
+      plan.failed();
+      if (!isDuplicateDelivery(err) || round > 0) break;
+      // Some ids were applied elsewhere (another isolate): answer those, write the rest again.
+      const known = await ledgerHas(d1, todo.map((e) => e.delivery));
+      for (const e of todo) if (known.has(idKey(e.delivery))) { remember(e.delivery); outcome.set(e, duplicateResult(e.delivery)); }
+      todo = todo.filter((e) => !outcome.has(e));
+    }
+  }
+  // Fallback: one by one, each with its own retries and its own outcome.
+  for (const e of todo) {
+    stats.fallbacks++;
+    try {
+      const r = await applyDelivery(d1, e.delivery);
+      remember(e.delivery);
+      outcome.set(e, r);
+    } catch (err) {
+      outcome.set(e, { error: err });
+    }
+  }
+  for (const [e, r] of outcome) settle(e, r);
+  for (const [copy, first] of copies) {
+    const r = outcome.get(first)!;
+    settle(copy, 'error' in r ? r : duplicateResult(copy.delivery));
+  }
+}
+
+/** Which of these deliveries the ledger holds. */
+async function ledgerHas(d1: D1Database, deliveries: Delivery[]): Promise<Set<string>> {
+  const byVendor = new Map<string, string[]>();
+  for (const d of deliveries) {
+    const ids = byVendor.get(d.vendor);
+    if (ids) ids.push(d.deliveryId); else byVendor.set(d.vendor, [d.deliveryId]);
+  }
+  const stmts = [...byVendor].flatMap(([vendor, ids]) => chunk(ids, 90).map((part) => d1.prepare(
+    `SELECT vendor, delivery_id FROM webhook_deliveries WHERE vendor = ? AND delivery_id IN (${part.map(() => '?').join(',')})`,
+  ).bind(vendor, ...part)));
+  const out = new Set<string>();
+  for (const r of await d1.batch(stmts)) for (const row of r.results as Array<{ vendor: string; delivery_id: string }>) out.add(idKey({ vendor: row.vendor, deliveryId: row.delivery_id }));
+  return out;
+}
