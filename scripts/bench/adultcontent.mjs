@@ -121,6 +121,9 @@ export async function run() {
       const { results: parts } = await db.prepare('SELECT data FROM item_chunks WHERE slice_pk = ?').bind(pk).all();
       const m = new Map();
       for (const p of parts) for (const rec of JSON.parse(p.data)) m.set(rec.i.item_id, rec);
+      // A relabelled item's current record is its overlay, which shadows the part's copy.
+      const { results: overlays } = await db.prepare('SELECT item_id, data FROM item_overlays WHERE slice_pk = ?').bind(pk).all();
+      for (const o of overlays) m.set(o.item_id, JSON.parse(o.data));
       return m;
     };
     const siteOf = new Map(sites.map((s) => [itemIdOf(s), s]));
