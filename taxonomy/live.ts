@@ -8,6 +8,18 @@ export function decisionFacts(item: EvalItem, threshold: number): SegmentFacts |
   return { decision: item.prediction!.score >= threshold, violating: item.label!.violating };
 }
 
+/** Two segment facts say the same (both unknown counts as the same). */
+export function sameFacts(a: SegmentFacts | undefined, b: SegmentFacts | undefined): boolean {
+  return a === b || (!!a && !!b && a.decision === b.decision && a.violating === b.violating);
+}
+
+/** A segment's facts from every item claiming it: known only when all are decided and agree. */
+export function segmentFacts(claims: readonly (SegmentFacts | undefined)[]): SegmentFacts | undefined {
+  if (claims.length === 0 || claims.some((f) => !f)) return undefined;
+  const [first] = claims;
+  return claims.every((f) => sameFacts(f, first)) ? { decision: first!.decision, violating: first!.violating } : undefined;
+}
+
 /**
  * Segments by (stream, segment number) within one slice. A segment claimed by two items that
  * disagree (or where either is undecided) is treated as unknown: missing evidence never fires.

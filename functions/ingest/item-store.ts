@@ -9,8 +9,16 @@ import type { Diagnosis, EvalItem, SegmentFacts } from '../../taxonomy/types.ts'
  *  ingest, so a re-diagnosis can evaluate TMP.FLIP without reading the stream again.
  *  `c` (labels): P(violating) from the last label-consensus run (Dawid–Skene), absent before one
  *  and dropped when the item's votes change; a re-diagnosis passes the posterior of the item's
- *  current label as ctx.consensusPosterior (see functions/labels/store.ts rediagnose). */
-export interface StoredItem { d: Diagnosis; t: number; i: EvalItem; n?: { prev?: SegmentFacts; next?: SegmentFacts }; c?: number }
+ *  current label as ctx.consensusPosterior (see functions/labels/store.ts rediagnose).
+ *  `s` (live items): the item ids claiming segment n−1 (`p`) and n+1 (`x`) of the stream, as
+ *  seen when the item was stored, so a label change of one can re-evaluate the other's
+ *  TMP.FLIP (functions/labels/neighbours.ts). */
+export interface StoredItem {
+  d: Diagnosis; t: number; i: EvalItem; n?: { prev?: SegmentFacts; next?: SegmentFacts }; c?: number;
+  s?: NeighbourIds;
+}
+
+export interface NeighbourIds { p?: string[]; x?: string[] }
 
 const TARGET_BUCKET_BYTES = 64 * 1024;
 export const PART_BYTES = 16 * 1024;
@@ -39,9 +47,10 @@ function diagnosisJson(d: Diagnosis): string {
   return JSON.stringify(d);
 }
 
-export function recordText(d: Diagnosis, threshold: number, itemJson: string, neighbours?: StoredItem['n']): string {
+export function recordText(d: Diagnosis, threshold: number, itemJson: string, neighbours?: StoredItem['n'], ids?: NeighbourIds): string {
   const n = neighbours && (neighbours.prev || neighbours.next) ? `,"n":${JSON.stringify(neighbours)}` : '';
-  return `{"d":${diagnosisJson(d)},"t":${threshold}${n},"i":${itemJson}}`;
+  const s = ids && (ids.p || ids.x) ? `,"s":${JSON.stringify(ids)}` : '';
+  return `{"d":${diagnosisJson(d)},"t":${threshold}${n}${s},"i":${itemJson}}`;
 }
 
 interface Part { bucket: number; part: number; n: number; data: string }

@@ -6,7 +6,7 @@ import { StreamIndex, decisionFacts } from '../../taxonomy/live.ts';
 import { policyByCode } from '../../taxonomy/policies.ts';
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import { AggregateDelta } from './metrics.ts';
-import { ItemStoreWriter, detach, recordText } from './item-store.ts';
+import { ItemStoreWriter, detach, recordText, type NeighbourIds } from './item-store.ts';
 import type { PendingLabels } from '../labels/pending.ts';
 
 interface Held { item: EvalItem; json: string; threshold: number; stream: string }
@@ -38,6 +38,8 @@ export class SliceProcessor {
   /** Segments seen, per stream key. */
   private readonly seen = new Map<string, Set<number>>();
   private readonly held = new Map<string, Held[]>();
+  /** Item ids claiming each segment (by segKey), for the records' neighbour ids. */
+  private readonly claims = new Map<string, string[]>();
   /** Items diagnosed TMP.FLIP, kept until the slice's end (see emit). */
   private readonly flips: Held[] = [];
   private readonly store: ItemStoreWriter;
@@ -66,6 +68,8 @@ export class SliceProcessor {
     seen.add(seg);
     // A segment claimed twice with different decisions counts as unknown (StreamIndex decides).
     this.streams.add(stream, seg, decisionFacts(item, threshold));
+    const claimants = this.claims.get(key);
+    if (claimants) claimants.push(item.item_id); else this.claims.set(key, [item.item_id]);
     // Held items can wait until the slice's end (a stream's first and last segments have no
     // neighbour on one side): their text must not keep the body chunk it was cut from alive.
     const h: Held = { item, json: detach(json), threshold, stream };
@@ -130,6 +134,12 @@ export class SliceProcessor {
     }
     this.delta.addItem(item.policy, item, d);
     if (needsBackend(item, d.primary)) this.probeWork.push(item.item_id);
-    return this.store.add(item.item_id, recordText(d, threshold, json, neighbours));
+    return this.store.add(item.item_id, recordText(d, threshold, json, neighbours, item.live ? this.neighbourIds(stream!, item.live.segment) : undefined));
+  }
+
+  private neighbourIds(stream: string, seg: number): NeighbourIds {
+    const p = this.claims.get(segKey(stream, seg - 1));
+    const x = this.claims.get(segKey(stream, seg + 1));
+    return { ...(p ? { p } : {}), ...(x ? { x } : {}) };
   }
 }

@@ -5,6 +5,7 @@
 // the items' new records (item overlays, revision-guarded) and per touched slice every counter
 // they move. Deliveries of a group are planned one after the other against the evolving state,
 // so the outcome is the same as applying them one by one in that order.
+import { baseRecord, propagateToNeighbours, type ItemState } from './neighbours.ts';
 import { applyLabelEvents, type LabelEvent } from '../../taxonomy/labels.ts';
 import type { EvalItem, Modality } from '../../taxonomy/types.ts';
 import { AggregateDelta } from '../ingest/metrics.ts';
@@ -57,7 +58,6 @@ export interface LabelPlan {
 
 type VendorEvent = DeliveryEvent & { vendor: string };
 
-interface ItemState { slice: SliceRef; id: string; loc: ItemLoc; item: EvalItem; c: number | undefined; dirty: boolean }
 
 /**
  * The item writes and counter moves for `units` of label events, applied in order: each unit's
@@ -111,6 +111,8 @@ export async function planLabelEdits(d1: D1Database, units: readonly (readonly V
     return out;
   });
 
+  await propagateToNeighbours(d1, states, useCache);
+
   const statements: D1PreparedStatement[] = [];
   const written: Array<{ st: ItemState; loc: ItemLoc; bytes: number }> = [];
   for (const [key, slice] of slices) {
@@ -119,7 +121,7 @@ export async function planLabelEdits(d1: D1Database, units: readonly (readonly V
     const delta = new AggregateDelta();
     const writes: OverlayWrite[] = [];
     for (const st of mine) {
-      const next = rediagnose(st.loc.rec, st.item, st.c);
+      const next = rediagnose(baseRecord(st), st.item, st.c);
       addChange(delta, st.loc.rec, next);
       const json = JSON.stringify(next);
       writes.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, part: st.loc.part, prev: st.loc.prev, json });

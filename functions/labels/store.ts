@@ -56,7 +56,7 @@ const parseRecords = (data: string) => JSON.parse(data) as StoredItem[];
 /** A stored record with a new item (and consensus P(violating) `c`), diagnosed again. */
 export function rediagnose(rec: StoredItem, item: EvalItem, c: number | undefined): StoredItem {
   const d = diagnoseItem(item, { threshold: rec.t, neighbours: rec.n, consensusPosterior: posteriorOfLabel(item, c) });
-  return { d, t: rec.t, ...(rec.n ? { n: rec.n } : {}), ...(c !== undefined ? { c } : {}), i: item };
+  return { d, t: rec.t, ...(rec.n ? { n: rec.n } : {}), ...(rec.s ? { s: rec.s } : {}), ...(c !== undefined ? { c } : {}), i: item };
 }
 
 /** Returns the new record, or null when the item is unchanged. */

@@ -1,6 +1,6 @@
 // Live neighbours for TMP.FLIP: decision facts, the stream index, and the end-to-end path.
 import { describe, expect, it } from 'vitest';
-import { StreamIndex, decisionFacts } from '../../taxonomy/live.ts';
+import { StreamIndex, decisionFacts, segmentFacts } from '../../taxonomy/live.ts';
 import { diagnoseItem, effectiveThreshold } from '../../taxonomy/diagnose.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 
@@ -69,5 +69,27 @@ describe('TMP.FLIP end to end', () => {
     }).primary);
     // seg 1: FN between two TPs → flip; seg 3: FN with only a left neighbour → unprobed; s2 has no neighbours.
     expect(primaries).toEqual([null, 'TMP.FLIP', null, 'UNPROBED', 'UNPROBED']);
+  });
+});
+
+describe('segmentFacts (a segment from all its claims)', () => {
+  const T = { decision: true, violating: true };
+  const F = { decision: false, violating: true };
+  it('one decided claim is the segment', () => expect(segmentFacts([T])).toEqual(T));
+  it('agreeing claims are the segment', () => expect(segmentFacts([T, { ...T }])).toEqual(T));
+  it('claims that disagree on the decision or the label are unknown', () => {
+    expect(segmentFacts([T, F])).toBeUndefined();
+    expect(segmentFacts([T, { decision: true, violating: false }])).toBeUndefined();
+  });
+  it('an undecided claim (no label) or no claim at all is unknown', () => {
+    expect(segmentFacts([T, undefined])).toBeUndefined();
+    expect(segmentFacts([])).toBeUndefined();
+  });
+  it('agrees with StreamIndex on the same claims', () => {
+    const idx = new StreamIndex();
+    for (const f of [T, { ...T }]) idx.add('s', 1, f);
+    for (const f of [T, F]) idx.add('s', 3, f);
+    expect(idx.neighbours('s', 2)).toEqual({ prev: segmentFacts([T, T]) });
+    expect(segmentFacts([T, F])).toBeUndefined();
   });
 });
