@@ -22,7 +22,7 @@ const err = (description: string) => ({ description, content: { 'application/jso
 export const submitSlice = createRoute({
   method: 'post', path: '/v1/regions/{region}/slices', tags: ['slices'], security: bearer,
   summary: 'Submit an eval slice (JSON, or NDJSON: header line {slice_id, model} then one item per line)',
-  description: 'Idempotent on slice_id: the same body again answers 200 with the same result; other content under the same slice_id is 409. Bodies above ASYNC_INGEST_BYTES are validated while streamed to R2 and diagnosed asynchronously (202; poll the GET).',
+  description: 'Idempotent on slice_id: the same body again answers 200 with the same result; other content under the same slice_id is 409. NDJSON bodies above ASYNC_INGEST_BYTES with a content-length up to STREAM_INGEST_BYTES are validated, diagnosed and stored while they stream (201; a bad line undoes what was written). Larger bodies, or chunked ones, are validated while streamed to R2 and diagnosed asynchronously (202; poll the GET); so is a body whose slice_id is being processed.',
   request: {
     params: z.object({ region: RegionParam }),
     body: {
@@ -36,7 +36,7 @@ export const submitSlice = createRoute({
   responses: {
     201: summary('Diagnosed and stored'),
     200: summary('Already stored: the same result'),
-    202: { description: 'Taken asynchronously', content: { 'application/json': { schema: z.object({ slice_id: z.string(), status: z.string() }) } } },
+    202: { description: 'Taken asynchronously (large or chunked body), or the slice_id is being processed', content: { 'application/json': { schema: z.object({ slice_id: z.string(), status: z.string() }) } } },
     409: err('Same slice_id with other content, or a model version registered with another stage'),
     413: err('Body too large'),
     415: err('Unsupported content type'),
