@@ -8,6 +8,7 @@ import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import { AggregateDelta } from './metrics.ts';
 import { ItemStoreWriter, detach, recordText, type NeighbourIds } from './item-store.ts';
 import type { PendingLabels } from '../labels/pending.ts';
+import { SubmittedVotes } from './votes.ts';
 
 interface Held { item: EvalItem; json: string; threshold: number; stream: string }
 
@@ -34,6 +35,8 @@ export class SliceProcessor {
   /** Items the GPU backend must fill in: no prediction yet, or an UNPROBED failure — when
    *  they carry features the model can score. */
   readonly probeWork: string[] = [];
+  /** [labels] Votes inside the submitted items, for the votes table (see votes.ts). */
+  readonly votes = new SubmittedVotes();
   private readonly streams = new StreamIndex();
   /** Segments seen, per stream key. */
   private readonly seen = new Map<string, Set<number>>();
@@ -134,6 +137,7 @@ export class SliceProcessor {
     }
     this.delta.addItem(item.policy, item, d);
     if (needsBackend(item, d.primary)) this.probeWork.push(item.item_id);
+    this.votes.add(item);
     return this.store.add(item.item_id, recordText(d, threshold, json, neighbours, item.live ? this.neighbourIds(stream!, item.live.segment) : undefined));
   }
 
