@@ -202,6 +202,18 @@ export const webhookDeliveries = sqliteTable('webhook_deliveries', {
 }, (t) => [primaryKey({ columns: [t.vendor, t.deliveryId] })]);
 
 /** Every vote on an item, across deliveries and vendors (label consensus, annotator quality). */
+/** Votes that came inside submitted items (`label.votes`), packed per slice at its commit: JSON
+ *  arrays of [item_id, annotator, 0|1], ≤ ~1 MB per row (one row per vote would cost the ingest
+ *  four index inserts per vote). Consensus reads them beside `votes`, where a vendor's vote of
+ *  the same annotator on the same item wins. */
+export const submittedVotes = sqliteTable('submitted_votes', {
+  slicePk: integer('slice_pk').notNull(),
+  seq: integer('seq').notNull(),
+  region: text('region').notNull(),
+  sliceId: text('slice_id').notNull(),
+  data: text('data').notNull(),
+}, (t) => [primaryKey({ columns: [t.slicePk, t.seq] })]);
+
 export const votes = sqliteTable('votes', {
   region: text('region').notNull(),
   sliceId: text('slice_id').notNull(),

@@ -37,7 +37,7 @@ export async function processIngestMessage(env: Bindings, msg: IngestMessage): P
     const { probe_jobs } = await commitSlice(env.DB, {
       pk: row.pk, owner: msg.owner, region: row.region, modelId: row.model_id, modelVersion: row.model_version,
       modelStage: row.model_stage, createdAt: row.created_at,
-    }, proc.delta, proc.probeWork, [...pendingLabels.deleteStatements(env.DB), ...proc.votes.statements(env.DB, { region: row.region, sliceId: row.slice_id, pk: row.pk, at: row.created_at })]);
+    }, proc.delta, proc.probeWork, [...pendingLabels.deleteStatements(env.DB), ...proc.votes.statements(env.DB, { region: row.region, sliceId: row.slice_id, pk: row.pk })]);
     if (probe_jobs) await enqueueProbeJobs(env, row.pk, probe_jobs);
     await applyStrandedLabels(env.DB, row.region, row.slice_id);
   } catch (e) {

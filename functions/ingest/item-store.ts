@@ -2,6 +2,7 @@
 // bucket into parts of ~16 KB of JSON: one D1 row holds dozens of items, so a 100k-item slice
 // is a few thousand rows, not 100k — and an item lookup reads one bucket, not the slice.
 import { fnv1a } from '../lib/crypto.ts';
+import { parseRecords } from './records.ts';
 import type { Diagnosis, EvalItem, SegmentFacts } from '../../taxonomy/types.ts';
 
 /** A stored record: the diagnosis, the effective threshold, the item as submitted (labels and
@@ -32,13 +33,13 @@ export function bucketCount(bytes: number): number {
 
 export const bucketOf = (itemId: string, buckets: number) => fnv1a(itemId) % buckets;
 
-// JSON.stringify(d) for the common diagnosis — not a failure: primary null, no signatures —
-// one constant string per outcome, built by JSON.stringify itself.
+// The common diagnosis — not a failure: primary null, no signatures — is stored as its outcome
+// alone (records.ts parseRecords expands it); anything else as JSON.stringify(d).
 const PLAIN_DIAGNOSIS = new Map<string, string>(
-  (['TP', 'TN', 'FP', 'FN', 'pending'] as const).map((outcome) => [outcome, JSON.stringify({ outcome, failure: false, primary: null, secondary: [], excluded: false } satisfies Diagnosis)]),
+  (['TP', 'TN', 'FP', 'FN', 'pending'] as const).map((outcome) => [outcome, JSON.stringify(outcome)]),
 );
 
-/** JSON.stringify(d), for a Diagnosis as diagnoseItem builds it (keys in its order). */
+/** The stored JSON of a Diagnosis as diagnoseItem builds it (keys in its order). */
 function diagnosisJson(d: Diagnosis): string {
   if (!d.failure && d.primary === null && d.secondary.length === 0 && !d.excluded) {
     const plain = PLAIN_DIAGNOSIS.get(d.outcome);
@@ -141,7 +142,7 @@ export async function findItem(d1: D1Database, slicePk: number, buckets: number,
   const { results } = await d1.prepare('SELECT part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket = ? ORDER BY part')
     .bind(slicePk, bucket).all<{ part: number; rev: number; data: string }>();
   for (const row of results) {
-    const parts = JSON.parse(row.data) as StoredItem[];
+    const parts = parseRecords(row.data);
     const index = parts.findIndex((r) => r.i.item_id === itemId);
     if (index >= 0) return { bucket, part: row.part, rev: row.rev, index, record: parts[index], parts };
   }

@@ -77,7 +77,7 @@ export async function submitStreamed(
     const m = header.model;
     const { probe_jobs, ...summary } = await commitSlice(env.DB, {
       pk, owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt,
-    }, proc.delta, proc.probeWork, [...pendingLabels.deleteStatements(env.DB), ...proc.votes.statements(env.DB, { region, sliceId: header.slice_id, pk, at: createdAt })], hash);
+    }, proc.delta, proc.probeWork, [...pendingLabels.deleteStatements(env.DB), ...proc.votes.statements(env.DB, { region, sliceId: header.slice_id, pk })], hash);
     if (probe_jobs) await enqueueProbeJobs(env, pk, probe_jobs);
     await applyStrandedLabels(env.DB, region, header.slice_id);
     return { status: 201, body: { slice_id: header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };

@@ -149,7 +149,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
     for (const { item, json } of parsed.items) await proc.add(item, json);
     await proc.finish();
     const createdAt = (await env.DB.prepare('SELECT created_at FROM slices WHERE pk = ?').bind(claim.pk).first<{ created_at: string }>())!.created_at;
-    const { probe_jobs, ...summary } = await commitSlice(env.DB, { pk: claim.pk, owner: claim.owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt }, proc.delta, proc.probeWork, [...pendingLabels.deleteStatements(env.DB), ...proc.votes.statements(env.DB, { region, sliceId: parsed.header.slice_id, pk: claim.pk, at: createdAt })]);
+    const { probe_jobs, ...summary } = await commitSlice(env.DB, { pk: claim.pk, owner: claim.owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt }, proc.delta, proc.probeWork, [...pendingLabels.deleteStatements(env.DB), ...proc.votes.statements(env.DB, { region, sliceId: parsed.header.slice_id, pk: claim.pk })]);
     if (probe_jobs) await enqueueProbeJobs(env, claim.pk, probe_jobs);
     await applyStrandedLabels(env.DB, region, parsed.header.slice_id);
     return { status: 201, body: { slice_id: parsed.header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };

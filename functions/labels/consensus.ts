@@ -14,25 +14,42 @@ import { bucketOf } from '../ingest/item-store.ts';
 import { chunk } from '../lib/db.ts';
 import { planLabelEdits, backoff, MAX_ATTEMPTS } from './apply.ts';
 import { strandedPending } from './pending.ts';
+import { SUBMITTED_VENDOR } from '../ingest/votes.ts';
 import { findSlices, isConcurrentUpdate, planSliceEdit, rediagnose, sliceKey, type Editor, type SliceRef } from './store.ts';
 
 export interface VoteRow { region: string; slice_id: string; item_id: string; annotator: string; vendor: string; violating: number }
 
 const PAGE = 20_000;
 
-/** Every vote, paged by rowid. */
+/** Every vote, paged by rowid: the vendors' (votes), then those inside submitted items
+ *  (submitted_votes, see ingest/votes.ts) but where a vendor voted on the same item. */
 export async function loadVotes(d1: D1Database): Promise<VoteRow[]> {
   const out: VoteRow[] = [];
-  let after = -1;
-  for (;;) {
+  for (let after = -1; ;) {
     const { results } = await d1.prepare(
       'SELECT rowid AS r, region, slice_id, item_id, annotator, vendor, violating FROM votes WHERE rowid > ? ORDER BY rowid LIMIT ?',
     ).bind(after, PAGE).all<VoteRow & { r: number }>();
     for (const x of results) out.push(x);
-    if (results.length < PAGE) return out;
+    if (results.length < PAGE) break;
+    after = results[results.length - 1].r;
+  }
+  const byVendor = new Set(out.map((v) => `${itemKey(v)}\u0000${v.annotator}`));
+  for (let after = -1; ;) {
+    const { results } = await d1.prepare('SELECT rowid AS r, region, slice_id, data FROM submitted_votes WHERE rowid > ? ORDER BY rowid LIMIT ?')
+      .bind(after, SUBMITTED_PAGE).all<{ r: number; region: string; slice_id: string; data: string }>();
+    for (const row of results) {
+      for (const [item_id, annotator, violating] of JSON.parse(row.data) as Array<[string, string, number]>) {
+        const v: VoteRow = { region: row.region, slice_id: row.slice_id, item_id, annotator, vendor: SUBMITTED_VENDOR, violating };
+        if (!byVendor.has(`${itemKey(v)}\u0000${annotator}`)) out.push(v);
+      }
+    }
+    if (results.length < SUBMITTED_PAGE) return out;
     after = results[results.length - 1].r;
   }
 }
+
+/** submitted_votes rows per read (each up to ~1 MB of JSON). */
+const SUBMITTED_PAGE = 8;
 
 const itemKey = (v: Pick<VoteRow, 'region' | 'slice_id' | 'item_id'>) => `${v.region}\u0000${v.slice_id}\u0000${v.item_id}`;
 

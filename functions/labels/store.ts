@@ -8,6 +8,7 @@ import { diagnoseItem } from '../../taxonomy/diagnose.ts';
 import { posteriorOfLabel } from '../../taxonomy/labels.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import { bucketOf, rewritePartStatements, type StoredItem } from '../ingest/item-store.ts';
+import { parseRecords } from '../ingest/records.ts';
 import { AggregateDelta } from '../ingest/metrics.ts';
 import { chunk, nowIso } from '../lib/db.ts';
 
@@ -50,8 +51,6 @@ export async function findSlices(d1: D1Database, keys: Iterable<{ region: string
 
 export interface PartRow { bucket: number; part: number; rev: number; parts: StoredItem[] }
 
-/** A stored record: JSON text of item_overlays.data / one element of item_chunks.data. */
-const parseRecords = (data: string) => JSON.parse(data) as StoredItem[];
 
 /** A stored record with a new item (and consensus P(violating) `c`), diagnosed again. */
 export function rediagnose(rec: StoredItem, item: EvalItem, c: number | undefined): StoredItem {

@@ -18,6 +18,7 @@ import { ROOT, startWorker, fmt, percentile, threadCpu, cpuDelta } from './lib/w
 import { writeSection, machine } from './lib/sections.mjs';
 import { startProfile, analyse, moduleMapper, moduleGroup } from './lib/cdp.mjs';
 import { itemMetrics } from '../../functions/ingest/metrics.ts';
+import { parseRecords } from '../../functions/ingest/records.ts';
 
 export const title = 'Vendor webhooks under load';
 
@@ -230,7 +231,7 @@ export async function run() {
     const { results: chunks } = await db.prepare('SELECT data FROM item_chunks WHERE slice_pk = ?').bind(slice.pk).all();
     const { results: overlays } = await db.prepare('SELECT item_id, data FROM item_overlays WHERE slice_pk = ?').bind(slice.pk).all();
     const records = new Map();
-    for (const c of chunks) for (const rec of JSON.parse(c.data)) records.set(rec.i.item_id, rec);
+    for (const c of chunks) for (const rec of parseRecords(c.data)) records.set(rec.i.item_id, rec);
     let strayOverlays = 0;
     for (const o of overlays) { if (!records.has(o.item_id)) strayOverlays++; records.set(o.item_id, JSON.parse(o.data)); }
     check('every overlay row shadows a stored item', strayOverlays === 0, `${overlays.length} overlay rows, ${strayOverlays} for items not in the store`);

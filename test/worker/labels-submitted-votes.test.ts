@@ -1,17 +1,27 @@
-// Votes inside submitted items (`label.votes`) join the votes table at the slice's commit
-// (vendor "(submitted)"), so consensus and annotator quality see them; a vendor's vote of the
+// Votes inside submitted items (`label.votes`) are kept at the slice's commit (submitted_votes)
+// and counted by consensus and annotator quality as vendor "(submitted)"; a vendor's vote of the
 // same annotator on the same item wins; nothing is written for a refused or repeated slice.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { api, item, submit } from './helpers.ts';
 import { bigSliceBody } from './big-slice.ts';
-import { createVendor, deliverStandard, ev, slicePk } from './webhooks-helpers.ts';
+import { createVendor, deliverStandard, ev } from './webhooks-helpers.ts';
 import { expectError, rows } from './reference.ts';
 
 const R = 'HU';
 const MODEL = { id: 'avlm-votes', version: '1', stage: 'production' } as const;
 const vote = (annotator: string, violating: boolean) => ({ annotator, violating });
-interface VoteRow { item_id: string; annotator: string; vendor: string; violating: number; labelled_at: string; delivery_id: string }
-const votesOf = (sliceId: string) => rows<VoteRow>('SELECT item_id, annotator, vendor, violating, labelled_at, delivery_id FROM votes WHERE region = ? AND slice_id = ? ORDER BY item_id, annotator', R, sliceId);
+/** The slice's submitted votes as stored: [item_id, annotator, 0|1], sorted. */
+const votesOf = async (sliceId: string) => (await rows<{ data: string }>('SELECT data FROM submitted_votes WHERE region = ? AND slice_id = ? ORDER BY seq', R, sliceId))
+  .flatMap((r) => JSON.parse(r.data) as Array<[string, string, number]>).sort((a, b) => (a[0] + a[1] < b[0] + b[1] ? -1 : 1));
+const vendorVotes = (sliceId: string) => rows<{ item_id: string; annotator: string; vendor: string; violating: number }>(
+  'SELECT item_id, annotator, vendor, violating FROM votes WHERE region = ? AND slice_id = ? ORDER BY item_id, annotator', R, sliceId);
+/** An annotator's figures after a consensus run. */
+async function annotator(id: string) {
+  expect((await api('/v1/admin/consensus', { method: 'POST', json: {} })).status).toBe(200);
+  const a = await api(`/v1/annotators/${id}`);
+  expect(a.status).toBe(200);
+  return a.data;
+}
 let secret: string;
 
 beforeAll(async () => { secret = await createVendor('votes-vendor'); });
@@ -24,38 +34,33 @@ describe('a slice whose items carry votes', () => {
     item('plain'),
   ];
 
-  it('→ one votes row per (item, annotator), vendor "(submitted)", at the slice\'s claim time', async () => {
+  it('→ kept with the slice, one entry per (item, annotator); the votes table (vendors\' votes) untouched', async () => {
     const r = await submit(R, { slice_id: S, model: MODEL, items });
     expect(r.status).toBe(201);
-    const pk = await slicePk(R, S);
-    const [slice] = await rows<{ created_at: string }>('SELECT created_at FROM slices WHERE pk = ?', pk);
-    const got = await votesOf(S);
-    expect(got.map((v) => [v.item_id, v.annotator, v.violating])).toEqual([
+    expect(await votesOf(S)).toEqual([
       ['v1', 'ann-a', 1], ['v1', 'ann-b', 1], ['v1', 'ann-c', 0],
       ['v2', 'ann-a', 1], ['v2', 'ann-b', 0], ['v2', 'ann-d', 1],
     ]);
-    for (const v of got) expect(v).toMatchObject({ vendor: '(submitted)', labelled_at: slice.created_at, delivery_id: `slice:${pk}` });
+    expect(await vendorVotes(S)).toEqual([]);
   });
 
-  it('the same slice again → 200 and no new rows', async () => {
+  it('the same slice again → 200 and nothing new', async () => {
     expect((await submit(R, { slice_id: S, model: MODEL, items })).status).toBe(200);
     expect(await votesOf(S)).toHaveLength(6);
   });
 
-  it('consensus and annotator quality count them', async () => {
-    const c = await api('/v1/admin/consensus', { method: 'POST', json: {} });
-    expect(c.status).toBe(200);
-    const a = await api('/v1/annotators/ann-b');
-    expect(a.status).toBe(200);
-    expect(a.data.votes).toBe(2);
-    expect(a.data.vendors).toEqual([expect.objectContaining({ vendor: '(submitted)', votes: 2 })]);
+  it('consensus and annotator quality count them, as vendor "(submitted)"', async () => {
+    const b = await annotator('ann-b');
+    expect(b.votes).toBe(2);
+    expect(b.vendors).toEqual([expect.objectContaining({ vendor: '(submitted)', votes: 2 })]);
   });
 
-  it('a later vendor vote of the same annotator replaces the submitted one', async () => {
+  it('a later vendor vote of the same annotator on the same item counts instead of the submitted one', async () => {
     const d = await deliverStandard('votes-vendor', secret, [ev(R, S, 'v1', false, { annotator: 'ann-a' })]);
     expect(d.data).toMatchObject({ applied: 1 });
-    const a = (await votesOf(S)).find((v) => v.item_id === 'v1' && v.annotator === 'ann-a');
-    expect(a).toMatchObject({ vendor: 'votes-vendor', violating: 0 });
+    const a = await annotator('ann-a');
+    expect(a.votes).toBe(2); // v1 (the vendor's) and v2 (submitted)
+    expect(a.vendors.map((v: { vendor: string; votes: number }) => [v.vendor, v.votes]).sort()).toEqual([['(submitted)', 1], ['votes-vendor', 1]]);
   });
 });
 
@@ -66,7 +71,8 @@ describe('other paths', () => {
     expect(d.data).toMatchObject({ parked: 1 });
     const r = await submit(R, { slice_id: S, model: MODEL, items: [item('p1', { label: { violating: true, votes: [vote('ann-a', true), vote('ann-b', true)] } })] });
     expect(r.status).toBe(201);
-    expect((await votesOf(S)).map((v) => [v.annotator, v.vendor, v.violating])).toEqual([['ann-a', 'votes-vendor', 0], ['ann-b', '(submitted)', 1]]);
+    expect(await votesOf(S)).toEqual([['p1', 'ann-b', 1]]);
+    expect((await vendorVotes(S)).map((v) => [v.annotator, v.vendor, v.violating])).toEqual([['ann-a', 'votes-vendor', 0]]);
   });
 
   it('a refused slice writes no votes', async () => {
@@ -85,6 +91,6 @@ describe('other paths', () => {
     expect(r.status).toBe(201);
     const got = await votesOf(S);
     expect(got).toHaveLength(120);
-    expect(new Set(got.map((v) => v.item_id)).size).toBe(40);
+    expect(new Set(got.map((v) => v[0])).size).toBe(40);
   });
 });

@@ -10,6 +10,7 @@ import { POLICY_CODES, policyByCode } from '../../taxonomy/policies.ts';
 import { diagnoseItem, effectiveThreshold } from '../../taxonomy/diagnose.ts';
 import { AggregateDelta, itemMetrics } from '../../functions/ingest/metrics.ts';
 import { recordText } from '../../functions/ingest/item-store.ts';
+import { parseRecords } from '../../functions/ingest/records.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 
 import { mulberry32 as rng } from '../../gpu-backend/model/spec.ts'; // deterministic: failures reproduce
@@ -212,7 +213,7 @@ describe('item validation fast path', () => {
 // The consumer's fast paths (functions/ingest/metrics.ts addItem, item-store.ts recordText)
 // against what they replace: itemMetrics pairs, JSON.stringify of the diagnosis.
 describe('ingest consumer fast paths', () => {
-  it('AggregateDelta.addItem counts as add(policy, itemMetrics(item, d)), rows in the same order; recordText is JSON.stringify', () => {
+  it('AggregateDelta.addItem counts as add(policy, itemMetrics(item, d)), rows in the same order; recordText reads back (parseRecords) as the record, plain diagnoses stored as their outcome', () => {
     const r = rng(99);
     const fast = new AggregateDelta();
     const slow = new AggregateDelta();
@@ -228,8 +229,11 @@ describe('ingest consumer fast paths', () => {
       fast.addItem(item.policy, item, d, sign);
       slow.add(item.policy, itemMetrics(item, d), sign);
       const json = JSON.stringify(item);
-      const want = `{"d":${JSON.stringify(d)},"t":${threshold}${neighbours && (neighbours.prev || neighbours.next) ? `,"n":${JSON.stringify(neighbours)}` : ''},"i":${json}}`;
-      expect(recordText(d, threshold, json, neighbours)).toBe(want);
+      const text = recordText(d, threshold, json, neighbours);
+      const n2 = neighbours && (neighbours.prev || neighbours.next) ? { n: neighbours } : {};
+      expect(parseRecords(`[${text}]`)).toEqual([{ d, t: threshold, ...n2, i: item }]);
+      const plain = !d.failure && d.primary === null && d.secondary.length === 0 && !d.excluded;
+      expect(text.startsWith(plain ? `{"d":"${d.outcome}",` : `{"d":${JSON.stringify(d)},`)).toBe(true);
       n++;
     }
     expect(fast.rows()).toEqual(slow.rows());

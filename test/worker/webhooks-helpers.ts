@@ -6,6 +6,7 @@ import { expect } from 'vitest';
 import { api } from './helpers.ts';
 import { itemMetrics } from '../../functions/ingest/metrics.ts';
 import type { StoredItem } from '../../functions/ingest/item-store.ts';
+import { parseRecords } from '../../functions/ingest/records.ts';
 
 export async function createVendor(vendor: string, scheme = 'standard-webhooks', extra: Record<string, unknown> = {}) {
   const r = await api('/v1/admin/vendors', { method: 'POST', json: { vendor, scheme, ...extra } });
@@ -83,7 +84,7 @@ export async function storedRecords(pk: number): Promise<Map<string, StoredItem>
     env.DB.prepare('SELECT item_id, data FROM item_overlays WHERE slice_pk = ?').bind(pk),
   ]);
   const out = new Map<string, StoredItem>();
-  for (const r of chunks.results as Array<{ data: string }>) for (const rec of JSON.parse(r.data) as StoredItem[]) out.set(rec.i.item_id, rec);
+  for (const r of chunks.results as Array<{ data: string }>) for (const rec of parseRecords(r.data)) out.set(rec.i.item_id, rec);
   for (const r of overlays.results as Array<{ item_id: string; data: string }>) {
     expect(out.has(r.item_id), `overlay of an item not in the store: ${r.item_id}`).toBe(true);
     out.set(r.item_id, JSON.parse(r.data) as StoredItem);
