@@ -2,9 +2,9 @@
 // Miniflare. The body has a content-length between ASYNC_INGEST_BYTES and STREAM_INGEST_BYTES, so
 // the Worker ingests it in one pass within the request (functions/ingest/stream.ts: validate,
 // diagnose, pack item parts into D1 while the body streams, one commit batch) and answers 201:
-// timed from the POST to the 201, then a GET confirms status and item count. 3 runs with
-// different slice_ids, median reported. Side by side: the same rows bulk-inserted into a plain
-// SQLite file with node:sqlite (one transaction).
+// timed from the POST to the 201, then a GET confirms status and item count. 5 runs with
+// different slice_ids, median reported. Side by side, one after each run: the same rows
+// bulk-inserted into a plain SQLite file with node:sqlite (one transaction).
 // Then, not in the ratio: one run of the same slice via the queue path (sent chunked, without a
 // content-length: 202 → R2 → Queue → consumer → D1), what a slice above STREAM_INGEST_BYTES
 // costs; and two untimed heap runs, each in a new workerd with the inspector on, sampling the
@@ -21,7 +21,7 @@ import { ROOT, ADMIN_TOKEN, startWorker, threadCpu, cpuDelta, sampleRss, median,
 export const title = 'Ingest';
 
 const N = Number(process.env.BENCH_INGEST_ITEMS ?? 100_000);
-const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_INGEST_RUNS ?? 5);
 const REGION = 'BR';
 const MODEL = { id: 'avlm-bench', version: '2026.11.0', stage: 'production' };
 const POLL_MS = 100;
@@ -196,7 +196,7 @@ export async function run({ log = console.log } = {}) {
   log(`[ingest] starting the Worker in Miniflare (STREAM_INGEST_BYTES=${streamBytes})…`);
   const vars = { STREAM_INGEST_BYTES: streamBytes };
   const w = await startWorker({ maxBatchTimeout: 0.05, vars });
-  let policies; let bodies; let runs; let queued; let heapPlain; let heapGc;
+  let policies; let bodies; let runs; let queued; let heapPlain; let heapGc; const raws = [];
   try {
     policies = (await w.api('GET', '/v1/policies')).json.policies.map((p) => ({ code: p.code, threshold: p.threshold }));
     const region = (await w.api('GET', '/v1/regions')).json.regions.find((r) => r.code === REGION);
@@ -213,8 +213,13 @@ export async function run({ log = console.log } = {}) {
     if (!(bytes0 > Number(w.cfg.asyncIngestBytes) && bytes0 <= Number(streamBytes))) {
       throw new Error(`the slice (${bytes0} bytes) is not between ASYNC_INGEST_BYTES and STREAM_INGEST_BYTES: it would not take the stream path`);
     }
+    // Interleaved with the raw SQLite runs (one after each), so that both sides of the ratio
+    // see the same machine: on a shared VM the speed drifts over a minute.
     runs = [];
-    for (const { sliceId, body } of bodies.slice(0, RUNS)) runs.push(await ingestStream(w, body, sliceId, log));
+    for (const { sliceId, body } of bodies.slice(0, RUNS)) {
+      runs.push(await ingestStream(w, body, sliceId, log));
+      raws.push(rawSqlite(bodies[0].body, policies));
+    }
     // The queue path, in the same (warm) workerd: the same slice sent without a content-length.
     log('[ingest] queue path: the same slice sent chunked (no content-length) → R2 → Queue → consumer…');
     queued = await ingestQueued(w, bodies[RUNS].body, bodies[RUNS].sliceId, log);
@@ -231,9 +236,6 @@ export async function run({ log = console.log } = {}) {
   }
   const bytes = bodies[0].body.length;
 
-  log(`[ingest] raw SQLite baseline (node:sqlite, ${RUNS} runs)…`);
-  const raws = [];
-  for (let i = 0; i < RUNS; i++) raws.push(rawSqlite(bodies[0].body, policies));
 
   const m = (k) => median(runs.map((r) => r[k]));
   const worker = { totalMs: m('totalMs'), claimMs: m('claimMs'), streamMs: m('streamMs'), commitMs: m('commitMs'), cpuMs: m('cpuMs'), mainMs: m('mainThreadCpuMs') };
@@ -268,7 +270,7 @@ export async function run({ log = console.log } = {}) {
   const grows = perMiB > 0.5; // more than half a MiB of live heap per MiB of body read
   const md = [
     ...(bundlePatches.length ? [`> **Measured with a bench-only patch of the bundle** (scripts/bench/lib/worker.mjs): ${bundlePatches.join(', ')}.`, ''] : []),
-    `Slice: ${fmt(N)} items, ${fmt(mib(bytes), 1)} MiB NDJSON (${fmt(bytes / N)} B/item; surfaces vod/short/live/image, live streams with ordered segments, all ${policies.length} policies, votes on ~15 %, probes on ~60 % of the failures, no \`features\`), region ${REGION}, POSTed as \`application/x-ndjson\` with a content-length, which lies between ASYNC_INGEST_BYTES (${fmt(Number(w.cfg.asyncIngestBytes))}) and STREAM_INGEST_BYTES (${fmt(Number(streamBytes))}, as in wrangler.toml): the **stream path** (functions/ingest/stream.ts) — one pass within the request, each line validated, diagnosed and packed into item parts that go to D1 while the body still arrives, then one commit batch → \`201\` with the summary. Timed from the POST to the \`201\`; a GET then confirms \`status: complete\` and ${fmt(N)} items. Median of ${RUNS} runs, each a new \`slice_id\` in the same Miniflare instance.`,
+    `Slice: ${fmt(N)} items, ${fmt(mib(bytes), 1)} MiB NDJSON (${fmt(bytes / N)} B/item; surfaces vod/short/live/image, live streams with ordered segments, all ${policies.length} policies, votes on ~15 %, probes on ~60 % of the failures, no \`features\`), region ${REGION}, POSTed as \`application/x-ndjson\` with a content-length, which lies between ASYNC_INGEST_BYTES (${fmt(Number(w.cfg.asyncIngestBytes))}) and STREAM_INGEST_BYTES (${fmt(Number(streamBytes))}, as in wrangler.toml): the **stream path** (functions/ingest/stream.ts) — one pass within the request, each line validated, diagnosed and packed into item parts that go to D1 while the body still arrives, then one commit batch → \`201\` with the summary. Timed from the POST to the \`201\`; a GET then confirms \`status: complete\` and ${fmt(N)} items. Median of ${RUNS} runs, each a new \`slice_id\` in the same Miniflare instance, each followed by one raw SQLite run (interleaved, so both sides of the ratio ran on the machine as it was then).`,
     '',
     '| path | wall time | items/s | vs raw SQLite | CPU time | items per CPU-s | vs raw (CPU) |',
     '|---|---:|---:|---:|---:|---:|---:|',
