@@ -43,6 +43,7 @@ export default defineConfig({
                 TEST_MIGRATIONS: await readD1Migrations('./db/migrations'),
                 ASYNC_INGEST_BYTES: '200000',
                 STREAM_INGEST_BYTES: '2000000',
+                STREAM_LEASE_SECONDS: '2',
                 INFERENCE_URL: inject('inferenceUrl'),
                 INFERENCE_TIMEOUT_MS: '3000',
                 PROBE_RETRY_SECONDS: '0',

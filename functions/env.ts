@@ -12,6 +12,9 @@ export interface Bindings {
   /** NDJSON bodies of known length up to this many bytes are ingested while they stream,
    *  within the request (201); larger ones or of unknown length go through R2 and the queue. */
   STREAM_INGEST_BYTES?: string;
+  /** Seconds a streamed submission may go without renewing its claim before the slice_id can
+   *  be taken over (default 60). */
+  STREAM_LEASE_SECONDS?: string;
   /** R2 multipart part size for large slices (default 8 MiB, at least R2's 5 MiB). */
   R2_PART_BYTES?: string;
   INFERENCE_TRANSPORT?: string;

@@ -6,6 +6,10 @@ import { nowIso } from '../lib/db.ts';
 import type { SliceHeader } from '../schemas/item.ts';
 
 export const LEASE_MS = 10 * 60_000;
+/** A streamed submission (no content hash yet) renews its claim every third of this; silent
+ *  for longer, it is dead (its client went away mid-body) and the slice_id can be taken over.
+ *  STREAM_LEASE_SECONDS overrides it. */
+export const STREAM_LEASE_MS = 60_000;
 
 export interface SliceRow {
   pk: number; region: string; slice_id: string; model_id: string; model_version: string; model_stage: string;
@@ -44,7 +48,9 @@ async function insertClaim(
   return inserted?.pk ?? null;
 }
 
-const isStale = (row: SliceRow) => Date.parse(row.updated_at) < Date.now() - LEASE_MS;
+/** A claim nobody renews any more: a streamed one (no hash) after `streamLeaseMs`, else LEASE_MS. */
+const isStale = (row: SliceRow, streamLeaseMs: number) =>
+  Date.parse(row.updated_at) < Date.now() - (row.content_hash === null && row.status === 'processing' ? streamLeaseMs : LEASE_MS);
 
 /**
  * Takes over `row` (failed, or its lease ran out) if nobody changed it since it was read. A row
@@ -65,7 +71,7 @@ async function takeOver(d1: D1Database, row: SliceRow, owner: string, hash: stri
 
 export async function claimSlice(
   d1: D1Database,
-  args: { region: string; header: SliceHeader; hash: string; buckets: number; r2Key?: string },
+  args: { region: string; header: SliceHeader; hash: string; buckets: number; r2Key?: string; streamLeaseMs?: number },
 ): Promise<Claim> {
   const { region, header, hash, buckets } = args;
   await checkStage(d1, header.model);
@@ -79,7 +85,7 @@ export async function claimSlice(
     throw conflict(`slice_id '${header.slice_id}' was already submitted in ${region} with other content`, { field: 'slice_id' });
   }
   if (row.status === 'complete' || row.status === 'probing') return { kind: 'done', row };
-  if (row.status === 'failed' || isStale(row)) {
+  if (row.status === 'failed' || isStale(row, args.streamLeaseMs ?? STREAM_LEASE_MS)) {
     if (await takeOver(d1, row, owner, hash, buckets, args.r2Key ?? row.r2_key)) {
       return { kind: 'owned', pk: row.pk, owner, buckets: row.content_hash === null ? buckets : row.buckets };
     }
@@ -94,7 +100,7 @@ export async function claimSlice(
  */
 export async function claimUnhashed(
   d1: D1Database,
-  args: { region: string; header: SliceHeader; buckets: number },
+  args: { region: string; header: SliceHeader; buckets: number; streamLeaseMs?: number },
 ): Promise<{ kind: 'owned'; pk: number; owner: string; buckets: number } | null> {
   const { region, header, buckets } = args;
   await checkStage(d1, header.model);
@@ -102,7 +108,7 @@ export async function claimUnhashed(
   const pk = await insertClaim(d1, region, header, null, owner, buckets, null);
   if (pk !== null) return { kind: 'owned', pk, owner, buckets };
   const row = await getSlice(d1, region, header.slice_id);
-  if (row && row.content_hash === null && row.status === 'processing' && isStale(row) && await takeOver(d1, row, owner, null, buckets, null)) {
+  if (row && row.content_hash === null && row.status === 'processing' && isStale(row, args.streamLeaseMs ?? STREAM_LEASE_MS) && await takeOver(d1, row, owner, null, buckets, null)) {
     return { kind: 'owned', pk: row.pk, owner, buckets };
   }
   return null;
@@ -116,9 +122,10 @@ export async function releaseUnhashed(d1: D1Database, pk: number, owner: string)
   ]);
 }
 
-/** Streamed submissions that died without committing (lease long gone): parts and rows removed. */
-export async function sweepAbandonedStreams(d1: D1Database): Promise<number> {
-  const before = new Date(Date.now() - 2 * LEASE_MS).toISOString();
+/** Streamed submissions that died without committing, silent for `idleMs`: parts and rows
+ *  removed (a resubmission would have taken them over; nobody came back). */
+export async function sweepAbandonedStreams(d1: D1Database, idleMs = LEASE_MS): Promise<number> {
+  const before = new Date(Date.now() - idleMs).toISOString();
   const [, gone] = await d1.batch([
     d1.prepare(`DELETE FROM item_chunks WHERE slice_pk IN (SELECT pk FROM slices WHERE status = 'processing' AND content_hash IS NULL AND updated_at < ?)`).bind(before),
     d1.prepare(`DELETE FROM slices WHERE status = 'processing' AND content_hash IS NULL AND updated_at < ?`).bind(before),

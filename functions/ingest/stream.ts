@@ -23,13 +23,15 @@ import { applyStrandedLabels } from './stranded.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import type { SubmitResult } from './submit.ts';
 
-/** How often a long stream renews its claim (the lease is 10 minutes). */
-const RENEW_MS = 30_000;
 
 export async function submitStreamed(
-  env: Bindings, region: string, body: ReadableStream<Uint8Array>, length: number, maxBytes: number,
+  env: Bindings, region: string, body: ReadableStream<Uint8Array>, length: number,
+  lim: { maxBytes: number; streamLeaseMs: number },
   hashed: (source: ChunkReader) => Promise<SubmitResult>,
 ): Promise<SubmitResult> {
+  const { maxBytes, streamLeaseMs } = lim;
+  // The claim is renewed three times per lease while the body flows (see STREAM_LEASE_MS).
+  const renewMs = streamLeaseMs / 3;
   const reader = chunkReader(body);
   const first = await readFirstLine(reader);
   let header;
@@ -40,7 +42,7 @@ export async function submitStreamed(
     await reader.cancel().catch(() => undefined);
     throw e;
   }
-  const claim = await claimUnhashed(env.DB, { region, header, buckets: bucketCount(length) });
+  const claim = await claimUnhashed(env.DB, { region, header, buckets: bucketCount(length), streamLeaseMs });
   if (!claim) return hashed(resumeBody(first.chunks, reader));
 
   const { pk, owner } = claim;
@@ -52,7 +54,7 @@ export async function submitStreamed(
     const pendingLabels = await loadPendingLabels(env.DB, region, header.slice_id); // [labels]
     proc = new SliceProcessor(env.DB, pk, claim.buckets, { pendingLabels });
     const v = new ItemValidator();
-    let renewAt = Date.now() + RENEW_MS;
+    let renewAt = Date.now() + renewMs;
     let isHeader = true;
     for await (const batch of readLineBatches(resumeBody(first.chunks, reader), async (chunk) => {
       total += chunk.byteLength;
@@ -66,8 +68,10 @@ export async function submitStreamed(
         if (writing) await writing; // only when a batch of parts goes to D1
       }
       if (Date.now() > renewAt) {
-        if (!(await renewLease(env.DB, pk, owner))) throw new Error('the claim on the slice was taken over while its body streamed');
-        renewAt = Date.now() + RENEW_MS;
+        if (!(await renewLease(env.DB, pk, owner))) {
+          throw new ApiError(409, 'conflict', `slice_id: another submission took '${header.slice_id}' over while this body stalled for more than ${streamLeaseMs / 1000} s`, { field: 'slice_id' });
+        }
+        renewAt = Date.now() + renewMs;
       }
     }
     await proc.finish();

@@ -10,7 +10,7 @@ import { sha256Hex, toHex } from '../lib/crypto.ts';
 import { readLineBatches, readLines, type ByteSource } from './lines.ts';
 import { submitStreamed } from './stream.ts';
 import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
-import { claimSlice, failSlice, type Claim, type SliceRow } from './claim.ts';
+import { claimSlice, failSlice, STREAM_LEASE_MS, type Claim, type SliceRow } from './claim.ts';
 import { SliceProcessor } from './processor.ts';
 import { AlreadyCommitted, commitSlice, type SliceSummary } from './commit.ts';
 import { bucketCount } from './item-store.ts';
@@ -38,6 +38,7 @@ export function formatOf(contentType: string | undefined): Format {
 const limits = (env: Bindings) => ({
   asyncBytes: Number(env.ASYNC_INGEST_BYTES ?? 4_000_000),
   streamBytes: Number(env.STREAM_INGEST_BYTES ?? 64_000_000),
+  streamLeaseMs: Number(env.STREAM_LEASE_SECONDS ?? STREAM_LEASE_MS / 1000) * 1000,
   maxBytes: Number(env.MAX_SLICE_BYTES ?? 500_000_000),
   // A JSON document must be parsed whole: larger slices go as NDJSON.
   maxJsonBytes: 32_000_000,
@@ -132,8 +133,8 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
   }
   if (!req.body) throw badRequest('body: required', { field: 'body' });
   if (format === 'ndjson' && (length === null || length > lim.asyncBytes)) {
-    const viaQueue = (source: ByteSource) => submitAsync(env, region, source, lim.maxBytes);
-    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, lim.maxBytes, viaQueue);
+    const viaQueue = (source: ByteSource) => submitAsync(env, region, source, lim.maxBytes, lim.streamLeaseMs);
+    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, lim, viaQueue);
     return viaQueue(req.body);
   }
   const cap = format === 'json' ? Math.min(lim.maxJsonBytes, lim.maxBytes) : lim.asyncBytes;
@@ -166,7 +167,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
 /** R2 multipart parts must be ≥ 5 MiB (but the last). */
 const PART_SIZE = 8 * 1024 * 1024;
 
-async function submitAsync(env: Bindings, region: string, body: ByteSource, maxBytes: number): Promise<SubmitResult> {
+async function submitAsync(env: Bindings, region: string, body: ByteSource, maxBytes: number, streamLeaseMs: number): Promise<SubmitResult> {
   const key = `incoming/${region}/${crypto.randomUUID()}.ndjson`;
   const upload = await env.SLICES.createMultipartUpload(key, { httpMetadata: { contentType: 'application/x-ndjson' } });
   const digest = new crypto.DigestStream('SHA-256');
@@ -212,7 +213,16 @@ async function submitAsync(env: Bindings, region: string, body: ByteSource, maxB
     throw e;
   }
   const hash = toHex(await digest.digest);
-  const claim = await claimSlice(env.DB, { region, header, hash, buckets: bucketCount(total), r2Key: key });
+  const args = { region, header, hash, buckets: bucketCount(total), r2Key: key, streamLeaseMs };
+  let claim = await claimSlice(env.DB, args);
+  // A streamed submission of this slice_id is in flight (no hash yet): wait until it commits
+  // (then the hashes decide: 200 or 409), gives up (its row is gone: claim it), or goes silent
+  // past its lease (its client went away: take it over, with this body already in R2).
+  const until = Date.now() + streamLeaseMs + 5_000;
+  while (claim.kind === 'busy' && claim.row.content_hash === null && claim.row.status === 'processing' && Date.now() < until) {
+    await new Promise((r) => setTimeout(r, 200));
+    claim = await claimSlice(env.DB, args);
+  }
   if (claim.kind !== 'owned') {
     await upload.abort().catch(() => undefined);
     return claimResponse(claim);

@@ -10,6 +10,9 @@ import { bigItem, bigSliceBody, BIG_EXPECTED as EXPECTED } from './big-slice.ts'
 import { expectError, expectRate, r2Keys, rows, sha256Hex, storedFor, uid, waitForSlice } from './reference.ts';
 import { LEASE_MS, sweepAbandonedStreams } from '../../functions/ingest/claim.ts';
 
+/** STREAM_LEASE_SECONDS in the tests' config: a streamed claim not renewed for 2 s is dead. */
+const STREAM_LEASE_MS = 2_000;
+
 const REGION = 'IT';
 const MODEL = { id: 'avlm-stream', version: '1', stage: 'production' } as const;
 const body = (sliceId: string, n?: number) => bigSliceBody(sliceId, MODEL, n);
@@ -171,9 +174,9 @@ describe('concurrent and abandoned streams', () => {
     expect(await r2Keys()).toEqual([]);
   });
 
-  it('a stream that died more than a lease ago is taken over: its parts are deleted, the new body stored', async () => {
+  it('a stream silent for more than its lease (not the 10-minute one of hashed claims) is taken over: its parts are deleted, the new body stored', async () => {
     const sliceId = uid('stream-dead');
-    const pk = await abandonedStream(sliceId, ago(LEASE_MS + 60_000));
+    const pk = await abandonedStream(sliceId, ago(STREAM_LEASE_MS + 1_000));
     const r = await post(body(sliceId));
     expect(r.status, JSON.stringify(r.data)).toBe(201);
     expect(r.data).toMatchObject({ items: EXPECTED.items, failures: EXPECTED.failures });
@@ -188,7 +191,7 @@ describe('concurrent and abandoned streams', () => {
 
   it('a dead stream is also taken over by a body of unknown length (R2 + queue), junk parts deleted', async () => {
     const sliceId = uid('stream-dead-q');
-    const pk = await abandonedStream(sliceId, ago(LEASE_MS + 60_000));
+    const pk = await abandonedStream(sliceId, ago(STREAM_LEASE_MS + 1_000));
     const r = await post(chunked(body(sliceId)));
     expect(r.status, JSON.stringify(r.data)).toBe(202);
     expect((await waitForSlice(REGION, sliceId)).data).toMatchObject({ status: 'complete', items: EXPECTED.items });
@@ -197,22 +200,24 @@ describe('concurrent and abandoned streams', () => {
     expect(await r2Keys()).toEqual([]);
   });
 
-  it('a stream still within its lease is not disturbed: another submission → 202 processing, nothing uploaded stays', async () => {
+  it('a submission meeting a stream within its lease waits; when that stream goes silent past its lease, it takes over (via R2 and the queue)', async () => {
     const sliceId = uid('stream-live');
-    const pk = await abandonedStream(sliceId, ago(1000));
+    const pk = await abandonedStream(sliceId, ago(500));
+    const t0 = Date.now();
     const r = await post(body(sliceId));
-    expect(r.status).toBe(202);
-    expect(r.data).toEqual({ slice_id: sliceId, status: 'processing' });
-    expect(await chunkCount(pk)).toBe(3);
-    expect(await sliceRow(sliceId)).toMatchObject({ owner: 'dead-owner', content_hash: null });
+    expect(r.status, JSON.stringify(r.data)).toBe(202);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1_000); // it waited for the lease to run out
+    expect((await waitForSlice(REGION, sliceId)).data).toMatchObject({ status: 'complete', items: EXPECTED.items });
+    const [junk] = await rows<{ n: number }>(`SELECT count(*) AS n FROM item_chunks WHERE slice_pk = ? AND data LIKE '%junk-%'`, pk);
+    expect(junk.n).toBe(0);
     expect(await r2Keys()).toEqual([]);
   });
 
-  it('the cron sweeps streams dead for two leases (row and parts), and nothing else', async () => {
+  it('the cron sweeps streams silent for 10 minutes (row and parts), and nothing else', async () => {
     const old = uid('stream-old');
     const recent = uid('stream-recent');
-    const oldPk = await abandonedStream(old, ago(2 * LEASE_MS + 60_000));
-    const recentPk = await abandonedStream(recent, ago(LEASE_MS + 60_000));
+    const oldPk = await abandonedStream(old, ago(LEASE_MS + 60_000));
+    const recentPk = await abandonedStream(recent, ago(60_000));
     const done = await sliceRow('stream-big');
     const doneChunks = await chunkCount(done.pk);
     expect(await sweepAbandonedStreams(env.DB)).toBeGreaterThanOrEqual(1);
