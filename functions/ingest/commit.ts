@@ -3,6 +3,7 @@
 // makes a second commit of the same slice fail as a whole, so retries never double count.
 import { nowIso } from '../lib/db.ts';
 import { conflict } from '../lib/errors.ts';
+import { claimGuard, lostClaimOr } from './claim.ts';
 import type { AggregateDelta } from './metrics.ts';
 
 const AGG_ROWS = 16; // 6 columns × 16 = 96 bound parameters (D1 allows 100)
@@ -49,7 +50,7 @@ export async function commitSlice(
   /** [labels] More statements for the same batch (e.g. deleting the parked labels applied). */
   extraStatements: readonly D1PreparedStatement[] = [],
   /** A streamed slice learns its content hash only now; its commit also requires that it
-   *  still holds the claim (a takeover deleted the parts it wrote). */
+   *  still holds the claim (a takeover of an unhashed claim deleted the parts it wrote). */
   contentHash?: string,
 ): Promise<SliceSummary & { probe_jobs: number }> {
   const now = nowIso();
@@ -74,10 +75,7 @@ export async function commitSlice(
     ).bind(...part.flatMap((ids, j) => [slice.pk, i + j, JSON.stringify(ids), now])));
   }
   stmts.push(...extraStatements); // [labels]
-  if (contentHash !== undefined) {
-    stmts.push(d1.prepare(`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM slices WHERE pk = ? AND owner = ?) THEN '1' ELSE 'lost the claim on the slice' END) AS guard`)
-      .bind(slice.pk, slice.owner));
-  }
+  if (contentHash !== undefined) stmts.push(claimGuard(d1, slice.pk, slice.owner));
   stmts.push(
     d1.prepare('INSERT INTO model_versions (model_id, version, stage, first_slice_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
       .bind(slice.modelId, slice.modelVersion, slice.modelStage, slice.createdAt),
@@ -104,7 +102,7 @@ export async function commitSlice(
         throw conflict(`model.stage: model ${slice.modelId} version ${slice.modelVersion} is registered with stage '${mv.stage}', not '${slice.modelStage}'`, { field: 'model.stage' });
       }
     }
-    throw e;
+    throw contentHash === undefined ? e : await lostClaimOr(d1, slice.pk, slice.owner, e);
   }
   return { ...summary, probe_jobs: jobs.length };
 }

@@ -21,7 +21,7 @@ export async function processIngestMessage(env: Bindings, msg: IngestMessage): P
   const obj = await env.SLICES.get(msg.r2Key);
   if (!obj) throw new Error(`slice body ${msg.r2Key} is missing from R2`);
   const pendingLabels = await loadPendingLabels(env.DB, row.region, row.slice_id); // [labels]
-  const proc = new SliceProcessor(env.DB, row.pk, row.buckets, { pendingLabels });
+  const proc = new SliceProcessor(env.DB, row.pk, row.buckets, { pendingLabels, owner: msg.owner });
   let first = true;
   let n = 0;
   for await (const batch of readLineBatches(obj.body)) {

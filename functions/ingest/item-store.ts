@@ -3,6 +3,7 @@
 // is a few thousand rows, not 100k — and an item lookup reads one bucket, not the slice.
 import { fnv1a } from '../lib/crypto.ts';
 import { parseRecords } from './records.ts';
+import { claimGuard, lostClaimOr } from './claim.ts';
 import type { Diagnosis, EvalItem, SegmentFacts } from '../../taxonomy/types.ts';
 
 /** A stored record: the diagnosis, the effective threshold, the item as submitted (labels and
@@ -72,7 +73,10 @@ export class ItemStoreWriter {
   private inflight: Promise<unknown> = Promise.resolve();
   rowsWritten = 0;
 
-  constructor(private readonly d1: D1Database, private readonly slicePk: number, readonly buckets: number) {}
+  /** `owner`: the claim the slice is written under. Each batch of parts then first checks that
+   *  the claim is still this one: a writer whose claim was taken over (it stalled past its lease)
+   *  must not write into the parts of the one that took over. */
+  constructor(private readonly d1: D1Database, private readonly slicePk: number, readonly buckets: number, private readonly owner?: string) {}
 
   /** A promise only when a batch of parts goes to D1 (await it before the next add). */
   add(itemId: string, record: string): Promise<void> | void {
@@ -123,6 +127,7 @@ export class ItemStoreWriter {
     this.pending = [];
     this.pendingBytes = 0;
     const stmts: D1PreparedStatement[] = [];
+    if (this.owner !== undefined) stmts.push(claimGuard(this.d1, this.slicePk, this.owner));
     for (let i = 0; i < parts.length; i += ROWS_PER_STATEMENT) {
       const rows = parts.slice(i, i + ROWS_PER_STATEMENT);
       const sql = `INSERT OR REPLACE INTO item_chunks (slice_pk, bucket, part, n, data) VALUES ${rows.map(() => '(?,?,?,?,?)').join(',')}`;
@@ -130,7 +135,8 @@ export class ItemStoreWriter {
     }
     await this.inflight;
     this.rowsWritten += parts.length;
-    this.inflight = this.d1.batch(stmts);
+    const { d1, slicePk, owner } = this;
+    this.inflight = d1.batch(stmts).catch(async (e) => { throw owner === undefined ? e : await lostClaimOr(d1, slicePk, owner, e); });
   }
 }
 

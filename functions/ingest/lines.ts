@@ -39,10 +39,10 @@ export function chunkReader(body: ReadableStream<Uint8Array>): ChunkReader & { c
   return next;
 }
 
-/** `prefix`, then the rest from `next`: a body whose first chunks were read already. */
-export function resumeBody(prefix: readonly Uint8Array[], next: ChunkReader): ChunkReader {
-  let i = 0;
-  return () => (i < prefix.length ? Promise.resolve(prefix[i++]) : next());
+/** `prefix`, then the rest from `next`: a body whose first chunks were read already. The
+ *  prefix array is emptied as it is read, so those chunks are not kept for the whole body. */
+export function resumeBody(prefix: Uint8Array[], next: ChunkReader): ChunkReader {
+  return () => (prefix.length ? Promise.resolve(prefix.shift()) : next());
 }
 
 export async function* readLines(body: ByteSource, onBytes?: (chunk: Uint8Array) => Promise<void> | void): AsyncGenerator<Line> {

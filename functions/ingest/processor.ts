@@ -49,8 +49,9 @@ export class SliceProcessor {
   /** [labels] Vendor label events parked before this slice arrived (SPEC §6). */
   private readonly pendingLabels?: PendingLabels;
 
-  constructor(d1: D1Database, slicePk: number, buckets: number, opts: { pendingLabels?: PendingLabels } = {}) {
-    this.store = new ItemStoreWriter(d1, slicePk, buckets);
+  /** `opts.owner`: the claim the slice is written under (see ItemStoreWriter). */
+  constructor(d1: D1Database, slicePk: number, buckets: number, opts: { pendingLabels?: PendingLabels; owner?: string } = {}) {
+    this.store = new ItemStoreWriter(d1, slicePk, buckets, opts.owner);
     this.pendingLabels = opts.pendingLabels;
   }
 

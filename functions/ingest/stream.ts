@@ -23,7 +23,6 @@ import { applyStrandedLabels } from './stranded.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import type { SubmitResult } from './submit.ts';
 
-
 export async function submitStreamed(
   env: Bindings, region: string, body: ReadableStream<Uint8Array>, length: number,
   lim: { maxBytes: number; streamLeaseMs: number },
@@ -52,7 +51,7 @@ export async function submitStreamed(
   let proc: SliceProcessor | undefined;
   try {
     const pendingLabels = await loadPendingLabels(env.DB, region, header.slice_id); // [labels]
-    proc = new SliceProcessor(env.DB, pk, claim.buckets, { pendingLabels });
+    proc = new SliceProcessor(env.DB, pk, claim.buckets, { pendingLabels, owner });
     const v = new ItemValidator();
     let renewAt = Date.now() + renewMs;
     let isHeader = true;

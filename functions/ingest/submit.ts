@@ -146,7 +146,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
   const m = parsed.header.model;
   try {
     const pendingLabels = await loadPendingLabels(env.DB, region, parsed.header.slice_id); // [labels]
-    const proc = new SliceProcessor(env.DB, claim.pk, claim.buckets, { pendingLabels });
+    const proc = new SliceProcessor(env.DB, claim.pk, claim.buckets, { pendingLabels, owner: claim.owner });
     for (const { item, json } of parsed.items) await proc.add(item, json);
     await proc.finish();
     const createdAt = (await env.DB.prepare('SELECT created_at FROM slices WHERE pk = ?').bind(claim.pk).first<{ created_at: string }>())!.created_at;

@@ -3,21 +3,16 @@
 // region page, numbers equal to the JSON API's, keyboard focus, and screenshots for a person
 // to look at in test-artifacts/.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiJson, ROOT, startWorker, type RunningWorker } from './worker.ts';
-import { launchChromium, readKeys } from './worker.ts';
+import { apiJson, ARTIFACTS, CHROMIUM, HAVE_CHROMIUM, launchChromium, num, readKeys, startWorker, type RunningWorker } from './worker.ts';
 import { MODEL, REGIONS, submitFixtures } from './fixtures.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const ARTIFACTS = join(ROOT, 'test-artifacts');
 if (!HAVE_CHROMIUM) {
   console.warn(`[pages] SKIPPED the browser tests: no Chromium at ${CHROMIUM} (apt-get install chromium, or set CHROMIUM_PATH).`);
 }
 
-const num = (s: string | null | undefined) => (s === null || s === undefined || s === '' ? null : Number(s));
 
 describe.skipIf(!HAVE_CHROMIUM)('pages in a real browser', () => {
   let w: RunningWorker;

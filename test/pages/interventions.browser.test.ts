@@ -3,17 +3,12 @@
 // GET /v1/interventions/{id}/attribution, the link from the region page leads there, the login
 // cookie (path /scorecards) covers it, and screenshots land in test-artifacts/.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { apiJson, ROOT, startWorker, type RunningWorker } from './worker.ts';
-import { launchChromium, readKeys } from './worker.ts';
+import { apiJson, ARTIFACTS, CHROMIUM, HAVE_CHROMIUM, launchChromium, num, readKeys, startWorker, type RunningWorker } from './worker.ts';
 import { MODEL, submitFixtures } from './fixtures.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const HAVE_CHROMIUM = existsSync(CHROMIUM);
-const ARTIFACTS = join(ROOT, 'test-artifacts');
-const num = (s: string | null | undefined) => (s === null || s === undefined || s === '' ? null : Number(s));
 const TEXT: Record<string, string> = { effective: '▼ effective', no_effect: 'no effect', harmful: '▲ harmful', too_few: 'too few items', improved: '▼ improved', regressed: '▲ regressed' };
 
 describe.skipIf(!HAVE_CHROMIUM)('intervention pages in a real browser', () => {

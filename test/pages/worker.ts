@@ -3,12 +3,21 @@
 // Miniflare, bindings from wrangler.toml, fresh in-memory D1/R2 per start) with the real
 // migrations applied.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createTestHarness } from 'wrangler';
 
 export const ROOT = resolve(import.meta.dirname, '../..');
 export const ADMIN = 'pages-admin-token';
+
+/** Debian's Chromium for the browser tests (CHROMIUM_PATH overrides); they skip without it. */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const HAVE_CHROMIUM = existsSync(CHROMIUM);
+/** Screenshots for a person to look at. */
+export const ARTIFACTS = join(ROOT, 'test-artifacts');
+
+/** A number shown on a page (data attribute or text); null when absent or empty. */
+export const num = (s: string | null | undefined) => (s === null || s === undefined || s === '' ? null : Number(s));
 
 /** The part of D1's binding the tests use (this file runs in Node, without the Workers types). */
 export interface D1Like {

@@ -213,6 +213,27 @@ describe('concurrent and abandoned streams', () => {
     expect(await r2Keys()).toEqual([]);
   });
 
+  it('a stream whose claim was taken over while it stalled writes no more parts, and answers 409', async () => {
+    const sliceId = uid('stream-lost');
+    const text = body(sliceId, 7000); // ~1.4 MB: its parts go out in more than one batch
+    const held = postHeldBack(`/v1/regions/${REGION}/slices`, text, text.length - 400_000, { 'content-type': 'application/x-ndjson' });
+    await held.sent;
+    let row: Awaited<ReturnType<typeof sliceRow>> | undefined;
+    for (let t = 0; t < 200 && !row; t++) {
+      row = await sliceRow(sliceId);
+      if (!row) await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(row).toMatchObject({ status: 'processing', content_hash: null });
+    expect(await chunkCount(row!.pk)).toBe(0); // nothing written yet (< 1 MB of records read)
+    // Another submission takes the slice over (as after a stall past the lease).
+    await env.DB.prepare(`UPDATE slices SET owner = 'the-new-owner' WHERE pk = ?`).bind(row!.pk).run();
+    await held.release();
+    const e = expectError(await held.response, 409, 'conflict');
+    expect(e.message).toMatch(/^slice_id: /);
+    expect(await chunkCount(row!.pk)).toBe(0);
+    expect(await sliceRow(sliceId)).toMatchObject({ status: 'processing', owner: 'the-new-owner' });
+  });
+
   it('the cron sweeps streams silent for 10 minutes (row and parts), and nothing else', async () => {
     const old = uid('stream-old');
     const recent = uid('stream-recent');

@@ -22,7 +22,7 @@ const err = (description: string) => ({ description, content: { 'application/jso
 export const submitSlice = createRoute({
   method: 'post', path: '/v1/regions/{region}/slices', tags: ['slices'], security: bearer,
   summary: 'Submit an eval slice (JSON, or NDJSON: header line {slice_id, model} then one item per line)',
-  description: 'Idempotent on slice_id: the same body again answers 200 with the same result; other content under the same slice_id is 409. NDJSON bodies above ASYNC_INGEST_BYTES with a content-length up to STREAM_INGEST_BYTES are validated, diagnosed and stored while they stream (201; a bad line undoes what was written). Larger bodies, or chunked ones, are validated while streamed to R2 and diagnosed asynchronously (202; poll the GET); so is a body whose slice_id is being processed.',
+  description: 'Idempotent on slice_id: the same body again answers 200 with the same result; other content under the same slice_id is 409. NDJSON bodies above ASYNC_INGEST_BYTES with a content-length up to STREAM_INGEST_BYTES are validated, diagnosed and stored while they stream (201; a bad line undoes what was written). Larger bodies, or chunked ones, are validated while streamed to R2 and diagnosed asynchronously (202; poll the GET). A submission that meets another one of the same slice_id still streaming waits for it (up to STREAM_LEASE_SECONDS): 200 if it committed the same body, 409 for other content; if it is still in progress after that, 202.',
   request: {
     params: z.object({ region: RegionParam }),
     body: {

@@ -25,7 +25,8 @@ const DeliveryResult = z.object({
   delivery_id: z.string(), duplicate: z.boolean().openapi({ description: 'true: this delivery id was applied before; nothing changed' }),
   events: z.number().int(), applied: z.number().int(),
   parked: z.number().int().openapi({ description: 'events for a slice or item not stored yet: kept, and applied when it arrives' }),
-  items_changed: z.number().int(), relabelled: z.number().int(),
+  items_changed: z.number().int().openapi({ description: 'items whose stored record the events changed (live segments next to them that were re-diagnosed are not counted)' }),
+  relabelled: z.number().int().openapi({ description: 'items whose label.violating changed' }),
 }).openapi('LabelDeliveryResult');
 
 const hdr = (description: string) => z.string().optional().openapi({ description });
