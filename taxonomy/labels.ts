@@ -14,7 +14,6 @@
 //   adjudication does), so a late or replayed vote cannot undo an adjudicator's decision.
 // - `evidence` / `adversarial` sent with votes are kept on the vote; they fill the label's
 //   fields only when the label has none (union of the evidence of the votes agreeing with it).
-import { majorityVote } from './consensus.ts';
 import type { EvalItem, EvalLabel, Modality, Vote } from './types.ts';
 
 /** One label event of a delivery, as validated (labelled_at normalised to ISO 8601 UTC). */
@@ -54,9 +53,20 @@ const older = (a: string | undefined, b: string | undefined) => (a ?? '') < (b ?
  * label and no vote, or a tie without a label).
  */
 export function majorityLabel(votes: readonly Vote[], current: boolean | undefined): boolean | undefined {
-  if (votes.length === 0) return current;
-  const r = majorityVote(votes.map((v) => ({ item: '_', annotator: v.annotator, label: v.violating })), { classes: [false, true] }).items[0];
-  return r.tied ? current : r.label;
+  // One vote per annotator on an item, so this is majorityVote (consensus.ts) for one item,
+  // counted inline: it runs for every label event of every webhook delivery.
+  let yes = 0;
+  for (const v of votes) if (v.violating) yes++;
+  const no = votes.length - yes;
+  return yes === no ? current : yes > no;
+}
+
+/** Same vote (as JSON.stringify would tell, without building the strings: the hot path). */
+function sameVote(a: StoredVote, b: StoredVote): boolean {
+  if (a.annotator !== b.annotator || a.violating !== b.violating || a.vendor !== b.vendor || a.labelled_at !== b.labelled_at || a.adversarial !== b.adversarial) return false;
+  if (Object.keys(a).length !== Object.keys(b).length) return false;
+  const x = a.evidence, y = b.evidence;
+  return x === y || (!!x && !!y && x.length === y.length && x.every((m, i) => m === y[i]));
 }
 
 /** Fills label.evidence / label.adversarial from the votes agreeing with the label, if absent. */
@@ -96,7 +106,7 @@ export function applyLabelEvents(item: EvalItem, events: readonly LabelEvent[]):
     const current: StoredVote[] = votes ?? ((label?.votes as StoredVote[] | undefined) ?? []);
     const at = current.findIndex((v) => v.annotator === e.annotator);
     // A stale re-vote (older than the one held) changes nothing; the same vote again neither.
-    if (at >= 0 && (older(e.labelled_at, current[at].labelled_at) || JSON.stringify(current[at]) === JSON.stringify(vote))) continue;
+    if (at >= 0 && (older(e.labelled_at, current[at].labelled_at) || sameVote(current[at], vote))) continue;
     votes ??= [...current];
     if (at >= 0) votes[at] = vote; else votes.push(vote);
     lastVoteVendor = e.vendor;

@@ -123,11 +123,11 @@ export async function planLabelEdits(d1: D1Database, units: readonly (readonly V
     for (const st of mine) {
       const next = rediagnose(baseRecord(st), st.item, st.c);
       addChange(delta, st.loc.rec, next);
-      const json = JSON.stringify(next);
-      writes.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, part: st.loc.part, prev: st.loc.prev, json });
-      written.push({ st, loc: { rec: next, orev: st.loc.orev + 1, bucket: st.loc.bucket, part: st.loc.part, prev: st.loc.prev }, bytes: json.length });
+      writes.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, part: st.loc.part, prev: st.loc.prev, rec: next });
     }
-    statements.push(...overlayStatements(d1, slice.pk, writes), ...countersStatements(d1, slice, delta));
+    const sizes: number[] = [];
+    statements.push(...overlayStatements(d1, slice.pk, writes, sizes), ...countersStatements(d1, slice, delta));
+    mine.forEach((st, k) => written.push({ st, loc: { rec: writes[k].rec, orev: st.loc.orev + 1, bucket: st.loc.bucket, part: st.loc.part, prev: st.loc.prev }, bytes: sizes[k] }));
   }
   return {
     statements, outcomes,

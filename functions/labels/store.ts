@@ -235,10 +235,13 @@ const guard = (cond: string) => `SELECT json(CASE WHEN ${cond} THEN '1' ELSE '${
 // if that part still has the rev read; an existing row only if it still has the rev read (a
 // row expected absent has rev 0 read). Otherwise json() of a non-JSON text raises, which aborts
 // the batch. (A row expected present but gone would be inserted: overlay rows are never deleted.)
+// The record is embedded in the row as a JSON value, not a string (no second escaping pass on
+// either side of the binding); `->` returns its JSON text exactly as JSON.stringify wrote it
+// (SQLite keeps the original text of a JSON subvalue).
 const OVERLAYS_UPSERT = `INSERT INTO item_overlays (slice_pk, bucket, item_id, rev, data)
   SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2,
     CASE WHEN j.value ->> 4 IS NULL OR (SELECT rev FROM item_chunks WHERE slice_pk = ?1 AND bucket = j.value ->> 0 AND part = j.value ->> 4) = j.value ->> 5
-      THEN j.value ->> 3 ELSE json('${GUARD_FAIL}') END
+      THEN j.value -> 3 ELSE json('${GUARD_FAIL}') END
   FROM json_each(?2) AS j WHERE true
   ON CONFLICT (slice_pk, bucket, item_id) DO UPDATE SET rev = excluded.rev,
     data = CASE WHEN item_overlays.rev = excluded.rev - 1 THEN excluded.data ELSE json('${GUARD_FAIL}') END`;
@@ -249,12 +252,12 @@ export interface OverlayWrite {
   orev: number;
   /** orev 0: the part the record was read from, and its rev then. */
   part?: number; prev?: number;
-  json: string;
+  rec: StoredItem;
 }
 
-/** Upserts overlay rows under the guards above. */
-export function overlayStatements(d1: D1Database, slicePk: number, writes: readonly OverlayWrite[]): D1PreparedStatement[] {
-  return jsonRows(writes.map((w) => [w.bucket, w.itemId, w.orev + 1, w.json, ...(w.orev === 0 ? [w.part, w.prev] : [])]))
+/** Upserts overlay rows under the guards above; `sizes` gets each row's JSON length (≈ the record's). */
+export function overlayStatements(d1: D1Database, slicePk: number, writes: readonly OverlayWrite[], sizes?: number[]): D1PreparedStatement[] {
+  return jsonRows(writes.map((w) => [w.bucket, w.itemId, w.orev + 1, w.rec, ...(w.orev === 0 ? [w.part, w.prev] : [])]), sizes)
     .map((json) => d1.prepare(OVERLAYS_UPSERT).bind(slicePk, json));
 }
 
@@ -306,7 +309,7 @@ export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Ma
     const prev = loc.rec;
     if (next.d.outcome !== prev.d.outcome || next.d.primary !== prev.d.primary || next.d.excluded !== prev.d.excluded) rediagnosed++;
     addChange(delta, prev, next);
-    if (loc.orev > 0) overlays.push({ bucket: loc.bucket, itemId: id, orev: loc.orev, json: JSON.stringify(next) });
+    if (loc.orev > 0) overlays.push({ bucket: loc.bucket, itemId: id, orev: loc.orev, rec: next });
     else inParts.set(id, next);
   }
   const dirtyRows: PartRow[] = [];
@@ -363,13 +366,15 @@ export function rewritePartsStatements(d1: D1Database, slicePk: number, rows: re
 /** JSON parameters are kept well under D1's 2 MB per value. */
 const JSON_PARAM_CHARS = 1_000_000;
 
-/** `rows` as JSON arrays, split so that no parameter grows past JSON_PARAM_CHARS. */
-export function jsonRows(rows: readonly unknown[][]): string[] {
+/** `rows` as JSON arrays, split so that no parameter grows past JSON_PARAM_CHARS; `sizes` gets
+ *  each row's JSON length. */
+export function jsonRows(rows: readonly unknown[][], sizes?: number[]): string[] {
   const out: string[] = [];
   let cur: string[] = [];
   let chars = 2;
   for (const r of rows) {
     const t = JSON.stringify(r);
+    sizes?.push(t.length);
     if (cur.length && chars + t.length + 1 > JSON_PARAM_CHARS) { out.push(`[${cur.join(',')}]`); cur = []; chars = 2; }
     cur.push(t);
     chars += t.length + 1;

@@ -116,7 +116,7 @@ async function credential(env: Bindings, row: VendorRow, stored: string): Promis
   const keyBytes = row.scheme === 'standard-webhooks'
     ? base64ToBytes(secret.replace(/^whsec_/, ''))
     : new TextEncoder().encode(secret); // GitHub style: the secret string is the HMAC key
-  return { hmac: await crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']) };
+  return { hmac: await crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) };
 }
 
 async function loadAuth(env: Bindings, vendor: string): Promise<VendorAuth | null> {
@@ -145,15 +145,42 @@ function credentials(a: VendorAuth, now: number): Credential[] {
   return a.previous && a.previousExpires > now ? [a.current, a.previous] : [a.current];
 }
 
-async function hmac(key: CryptoKey, data: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.sign('HMAC', key, data));
+const enc = new TextEncoder();
+
+/** The signed bytes of a Standard Webhooks delivery: `{id}.{timestamp}.{body}`. */
+function signedContent(id: string, ts: string, raw: Uint8Array): Uint8Array {
+  const head = enc.encode(`${id}.${ts}.`);
+  const out = new Uint8Array(head.length + raw.length);
+  out.set(head, 0);
+  out.set(raw, head.length);
+  return out;
 }
 
-function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a, 0);
-  out.set(b, a.length);
+// A SHA-256 MAC is 32 bytes: as base64 exactly 44 characters, as hex 64.
+const B64_MAC = /^[A-Za-z0-9+/]{43}=$/;
+const HEX_MAC = /^[0-9a-f]{64}$/;
+
+/** The decoded MACs among `given` (others cannot match and are skipped). */
+function macs(given: readonly string[], format: 'base64' | 'hex'): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const g of given) {
+    if (format === 'base64' ? B64_MAC.test(g) : HEX_MAC.test(g)) out.push(format === 'base64' ? base64ToBytes(g) : fromHex(g));
+  }
   return out;
+}
+
+function fromHex(h: string): Uint8Array {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(i * 2, 2), 16);
+  return out;
+}
+
+/** Whether any given MAC is the HMAC of `data` under any credential. WebCrypto's verify
+ *  compares in constant time; every pair is tried (no early exit on the first match). */
+async function anyValid(creds: readonly Credential[], given: readonly Uint8Array[], data: Uint8Array): Promise<boolean> {
+  let ok = false;
+  for (const c of creds) for (const g of given) ok = (await crypto.subtle.verify('HMAC', c.hmac!, g, data)) || ok;
+  return ok;
 }
 
 /**
@@ -172,25 +199,16 @@ export async function verifyDelivery(a: VendorAuth, headers: Headers, raw: Uint8
     if (skew > TOLERANCE_S) throw unauthorized('webhook-timestamp: too old (more than 5 minutes)');
     if (skew < -TOLERANCE_S) throw unauthorized('webhook-timestamp: in the future (more than 5 minutes)');
     if (id.length > 256) throw unauthorized('webhook-id: longer than 256 characters');
-    const signed = concat(new TextEncoder().encode(`${id}.${ts.trim()}.`), raw);
-    const given = sig.split(' ').map((s) => s.trim()).filter((s) => s.startsWith('v1,')).map((s) => s.slice(3));
-    for (const c of creds) {
-      const expected = bytesToBase64(await hmac(c.hmac!, signed));
-      // Every candidate is compared (no early exit on the first mismatch).
-      let ok = false;
-      for (const g of given) ok = timingSafeEqualStr(g, expected) || ok;
-      if (ok) return id;
-    }
+    const given = macs(sig.split(' ').map((s) => s.trim()).filter((s) => s.startsWith('v1,')).map((s) => s.slice(3)), 'base64');
+    if (given.length && await anyValid(creds, given, signedContent(id, ts.trim(), raw))) return id;
     throw unauthorized('webhook-signature: no valid v1 signature');
   }
   const header = a.signatureHeader!;
   const value = headers.get(header);
   if (!value) throw unauthorized(`${header}: required`);
   if (a.scheme === 'hmac-sha256-hex') {
-    const given = value.trim().replace(/^sha256=/i, '').toLowerCase();
-    let ok = false;
-    for (const c of creds) ok = timingSafeEqualStr(given, toHex(await hmac(c.hmac!, raw))) || ok;
-    if (!ok) throw unauthorized(`${header}: signature does not match`);
+    const given = macs([value.trim().replace(/^sha256=/i, '').toLowerCase()], 'hex');
+    if (!given.length || !await anyValid(creds, given, raw)) throw unauthorized(`${header}: signature does not match`);
   } else {
     const hash = await sha256Hex(value.trim());
     let ok = false;

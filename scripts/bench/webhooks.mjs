@@ -48,6 +48,7 @@ const POLICIES = ['hate.slur', 'adult.nudity', 'violence.graphic', 'spam.scam'];
 /** BENCH_WH_PROFILE=1: a V8 CPU profile of the Worker isolate while firing, printed (self time by
  *  function and module); BENCHMARKS.md is not written then (the profiler slows everything). */
 const PROFILE = !!process.env.BENCH_WH_PROFILE;
+const DIRECT = !!process.env.BENCH_WH_DIRECT;
 const INSPECTOR_PORT = Number(process.env.BENCH_INSPECTOR_PORT ?? 9341);
 const PROFILE_INTERVAL_US = 250;
 
@@ -91,7 +92,7 @@ export async function run() {
   const t0 = performance.now();
   const rand = rng(7);
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];
-  const w = await startWorker(PROFILE ? { inspectorPort: INSPECTOR_PORT } : {});
+  const w = await startWorker({ directSocket: DIRECT, ...(PROFILE ? { inspectorPort: INSPECTOR_PORT } : {}) });
   const work = mkdtempSync(join(tmpdir(), 'avlm-webhooks-'));
   try {
     const json = { 'content-type': 'application/json' };
@@ -165,7 +166,7 @@ export async function run() {
     const phaseCpu = []; // workerd CPU when each phase starts (the load process says so), and at the end
     await new Promise((resolve, reject) => {
       const child = fork(join(ROOT, 'scripts/bench/lib/webhook-load.mjs'),
-        [new URL(`/v1/webhooks/labels/${VENDOR}`, w.url).href, file, JSON.stringify(phasesSpec), String(FIRE_BUDGET_MS), out], { stdio: 'inherit' });
+        [new URL(`/v1/webhooks/labels/${VENDOR}`, DIRECT ? w.directUrl : w.url).href, file, JSON.stringify(phasesSpec), String(FIRE_BUDGET_MS), out], { stdio: 'inherit' });
       child.on('message', () => phaseCpu.push(threadCpu(w.pid)));
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load process exited with ${code}`))));
       child.on('error', reject);

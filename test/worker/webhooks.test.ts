@@ -114,6 +114,11 @@ describe('vendor webhooks', () => {
     expect((await deliver('hub', body, { 'x-hub-signature-256': await signHex(hub, body) })).data).toMatchObject({ duplicate: true, applied: 0 });
     expect((await deliver('hub', body, { 'x-hub-signature-256': await signHex(hub, `${body} `) })).status).toBe(401);
     expect((await deliver('hub', body, {})).status).toBe(401);
+    // Hex is case-insensitive; a MAC of the wrong length or alphabet never matches.
+    const upper = JSON.stringify({ events: [ev(R, 'wh-main', 'f0', false, { annotator: 'h2' })] });
+    expect((await deliver('hub', upper, { 'x-hub-signature-256': (await signHex(hub, upper)).toUpperCase() })).data).toMatchObject({ duplicate: false, applied: 1 });
+    expect((await deliver('hub', upper, { 'x-hub-signature-256': `${await signHex(hub, upper)}00` })).status).toBe(401);
+    expect((await deliver('hub', upper, { 'x-hub-signature-256': 'sha256=zz' })).status).toBe(401);
 
     const tbody = JSON.stringify({ events: [ev(R, 'wh-main', 'tok', true)] });
     const t = await deliver('scale', tbody, { 'X-Scale-Token': tok, 'X-Scale-Id': 'scale-1' });

@@ -167,6 +167,7 @@ export async function startWorker(opts = {}) {
           INFERENCE_URL: 'http://127.0.0.1:9', INFERENCE_TIMEOUT_MS: '1000',
           ...(o.vars ?? {}),
         },
+        ...(o.directSocket ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {}),
         d1Databases: { DB: 'avlm-diag' },
         r2Buckets: { SLICES: 'avlm-diag-slices' },
         queueProducers: { INGEST_QUEUE: { queueName: cfg.queue } },
@@ -176,7 +177,9 @@ export async function startWorker(opts = {}) {
       }],
     }));
     const url = await mf.ready;
-    Object.assign(h, { mf, url, script, db: await mf.getD1Database('DB') });
+    // directSocket: the Worker's own socket, without Miniflare's dev entry worker in front.
+    const directUrl = o.directSocket ? await mf.unsafeGetDirectURL('avlm-diag') : undefined;
+    Object.assign(h, { mf, url, directUrl, script, db: await mf.getD1Database('DB') });
     const pids = workerdPids().filter((p) => p !== h.pid);
     h.pid = pids[0];
   }
