@@ -4,6 +4,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { api, item, submit } from './helpers.ts';
 import { createVendor, deliverStandard, ev, expectCountersMatchStore, slicePk, snapshot, storedRecords } from './webhooks-helpers.ts';
+import { rows } from './reference.ts';
+import { parseRecords } from '../../functions/ingest/records.ts';
 
 const R = 'SK';
 const MODEL = { id: 'avlm-consensus-live', version: '1', stage: 'production' } as const;
@@ -36,6 +38,7 @@ const consensus = async () => {
   expect(r.status).toBe(200);
   return r.data;
 };
+
 /** The items whose stored primary signature is TMP.FLIP, read straight from D1. */
 async function flipping(): Promise<string[]> {
   const recs = await storedRecords(await slicePk(R, S));
@@ -51,6 +54,7 @@ beforeAll(async () => {
   const secret = await createVendor('cl-vendor');
   const d = await deliverStandard('cl-vendor', secret, [ev(R, S, 'b2', true, { labelled_at: '2026-11-20T00:00:00Z' })]);
   expect(d.data).toMatchObject({ applied: 1, relabelled: 0, items_changed: 1 });
+  expect(await rows('SELECT item_id FROM item_overlays WHERE slice_pk = ?', await slicePk(R, S))).toEqual([{ item_id: 'b2' }]);
 });
 
 describe('consensus relabels live segments', () => {
@@ -99,5 +103,47 @@ describe('consensus relabels live segments', () => {
     const before = await snapshot();
     expect(await consensus()).toMatchObject({ items_changed: 0, relabelled: 0 });
     expect(await snapshot()).toBe(before);
+  });
+});
+
+describe('a slice of several parts', () => {
+  const W = 'consensus-live-wide';
+  const STREAMS = 60;
+  const VOTED = 3; // streams w0 … w2: segment 1 outvoted
+  const ids = (n: number) => Array.from({ length: VOTED }, (_, k) => `w${k}-${n}`);
+  const pk = () => slicePk(R, W);
+
+  /** item id → its part ("bucket/part"), read straight from D1. */
+  async function partsOf(): Promise<Map<string, string>> {
+    const rs = await rows<{ bucket: number; part: number; data: string }>('SELECT bucket, part, data FROM item_chunks WHERE slice_pk = ?', await pk());
+    return new Map(rs.flatMap((r) => parseRecords(r.data).map((rec) => [rec.i.item_id, `${r.bucket}/${r.part}`] as const)));
+  }
+
+  beforeAll(async () => {
+    // Every stream as `a` above (segment 2 flips), the first VOTED with segment 1 outvoted. Ingest
+    // stores a segment once both neighbours are known: segments 2 land in later parts than 1.
+    const items = Array.from({ length: STREAMS }, (_, k) => [
+      seg(`w${k}-1`, `w${k}`, 1, 0.9, true, k < VOTED ? false : undefined), seg(`w${k}-2`, `w${k}`, 2, 0.1, true), seg(`w${k}-3`, `w${k}`, 3, 0.9, true),
+    ]).flat();
+    const r = await submit(R, { slice_id: W, model: { ...MODEL, id: 'avlm-consensus-live-wide' }, items });
+    expect(r.status).toBe(201);
+    expect(r.data.by_signature['TMP.FLIP']).toBe(STREAMS);
+  });
+
+  it('neighbours in parts holding no relabelled item are rewritten too', async () => {
+    const where = await partsOf();
+    const editedParts = new Set(ids(1).map((id) => where.get(id)));
+    // The case under test is there: some segment 2 sits in a part no segment 1 voted is in.
+    expect(ids(2).filter((id) => !editedParts.has(where.get(id))).length).toBeGreaterThan(0);
+    await consensus();
+    const recs = await storedRecords(await pk());
+    for (const id of ids(2)) {
+      expect(recs.get(id)!.n?.prev, id).toEqual({ decision: true, violating: false });
+      expect(recs.get(id)!.d.primary, id).not.toBe('TMP.FLIP');
+    }
+    const flipping = [...recs.values()].filter((rec) => rec.d.primary === 'TMP.FLIP');
+    expect(flipping).toHaveLength(STREAMS - VOTED);
+    expect((await api(`/v1/regions/${R}/slices/${W}`)).data.by_signature['TMP.FLIP']).toBe(STREAMS - VOTED);
+    await expectCountersMatchStore(await pk());
   });
 });
