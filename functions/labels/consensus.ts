@@ -15,7 +15,8 @@ import { chunk } from '../lib/db.ts';
 import { planLabelEdits, backoff, MAX_ATTEMPTS } from './apply.ts';
 import { strandedPending } from './pending.ts';
 import { SUBMITTED_VENDOR } from '../ingest/votes.ts';
-import { findSlices, isConcurrentUpdate, planSliceEdit, rediagnose, sliceKey, type Editor, type SliceRef } from './store.ts';
+import { planSliceEdit } from './slice-edit.ts';
+import { findSlices, isConcurrentUpdate, rediagnose, sliceKey, type Editor, type SliceRef } from './store.ts';
 
 export interface VoteRow { region: string; slice_id: string; item_id: string; annotator: string; vendor: string; violating: number }
 

@@ -1,14 +1,14 @@
 // TMP.FLIP of a live item reads the labels and decisions of segments n−1 and n+1 of its stream.
-// When label events change what a live item's segment says (its label, or whether it has one),
-// the items claiming the neighbouring segments see other facts: they are diagnosed again. The
-// neighbours' ids are in the records (`s`, written at ingest); a segment's facts are merged from
-// every item claiming it (taxonomy/live.ts segmentFacts), with the labels as they are now.
+// When label events, or a bulk edit (slice-edit.ts: consensus, GPU backend), change what a live
+// item's segment says, the items claiming the neighbouring segments see other facts: they are
+// diagnosed again. The neighbours' ids are in the records (`s`, written at ingest); a segment's
+// facts are merged from every item claiming it (taxonomy/live.ts segmentFacts), as they are now.
 import { decisionFacts, sameFacts, segmentFacts } from '../../taxonomy/live.ts';
 import type { EvalItem, SegmentFacts } from '../../taxonomy/types.ts';
 import type { StoredItem } from '../ingest/item-store.ts';
-import { readRecords, sliceKey, type ItemLoc, type SliceRef } from './store.ts';
+import { readRecords, sliceKey, type ItemLoc, type PartRow, type SliceRef } from './store.ts';
 
-/** An item a label plan touches: its location, its current item, consensus posterior, and —
+/** An item a label plan or bulk edit touches: its location, its current item, consensus posterior, and —
  *  when a neighbouring segment's facts changed — its new neighbour facts `n`. */
 export interface ItemState {
   slice: SliceRef; id: string; loc: ItemLoc; item: EvalItem; c: number | undefined; dirty: boolean;
@@ -19,12 +19,13 @@ export const stateKey = (slice: Pick<SliceRef, 'region' | 'slice_id'>, id: strin
 
 const factsOf = (item: EvalItem, rec: StoredItem) => decisionFacts(item, rec.t);
 
-/** Loads into `states` (not dirty) the given items not there yet. */
-async function load(d1: D1Database, states: Map<string, ItemState>, wanted: Map<SliceRef, Set<string>>, useCache: boolean): Promise<void> {
+/** Loads into `states` (not dirty) the given items not there yet; the parts read go to `rows`. */
+async function load(d1: D1Database, states: Map<string, ItemState>, wanted: Map<SliceRef, Set<string>>, useCache: boolean, rows?: PartRow[]): Promise<void> {
   await Promise.all([...wanted].map(async ([slice, ids]) => {
     const missing = [...ids].filter((id) => !states.has(stateKey(slice, id)));
     if (!missing.length) return;
-    const { locs } = await readRecords(d1, slice, missing, useCache);
+    const { locs, rows: read } = await readRecords(d1, slice, missing, useCache);
+    rows?.push(...read);
     for (const [id, loc] of locs) states.set(stateKey(slice, id), { slice, id, loc, item: loc.rec.i, c: loc.rec.c, dirty: false });
   }));
 }
@@ -40,15 +41,16 @@ function want(into: Map<SliceRef, Set<string>>, slice: SliceRef, ids: readonly s
  * Marks dirty, with new neighbour facts, the items whose neighbouring segment changed through
  * the dirty items of `states` (loading them, and the other claimants of the changed segments,
  * from D1 when needed: at most two reads, and none unless a live item's facts changed).
+ * `rows` (callers editing one slice by part rewrites) collects the parts those reads return.
  */
-export async function propagateToNeighbours(d1: D1Database, states: Map<string, ItemState>, useCache = true): Promise<void> {
+export async function propagateToNeighbours(d1: D1Database, states: Map<string, ItemState>, useCache = true, rows?: PartRow[]): Promise<void> {
   const changed = [...states.values()].filter((st) => st.dirty && st.item.live && st.loc.rec.s
     && !sameFacts(factsOf(st.loc.rec.i, st.loc.rec), factsOf(st.item, st.loc.rec)));
   if (!changed.length) return;
   // The neighbours: claimants of segment n−1 (their `next` faces the changed item) and n+1.
   const wanted = new Map<SliceRef, Set<string>>();
   for (const st of changed) { want(wanted, st.slice, st.loc.rec.s!.p); want(wanted, st.slice, st.loc.rec.s!.x); }
-  await load(d1, states, wanted, useCache);
+  await load(d1, states, wanted, useCache, rows);
   // Each neighbour side that faces a changed segment, and every claimant of that segment.
   const sides: Array<{ nb: ItemState; side: 'prev' | 'next'; claimants: string[] }> = [];
   const more = new Map<SliceRef, Set<string>>();
@@ -65,7 +67,7 @@ export async function propagateToNeighbours(d1: D1Database, states: Map<string, 
       want(more, st.slice, claimants);
     }
   }
-  await load(d1, states, more, useCache);
+  await load(d1, states, more, useCache, rows);
   for (const { nb, side, claimants } of sides) {
     // A claimant that cannot be read counts as undecided: missing evidence never fires.
     const facts: SegmentFacts | undefined = segmentFacts(claimants.map((id) => {

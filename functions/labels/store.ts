@@ -69,7 +69,7 @@ export type Editor = (rec: StoredItem) => StoredItem | null;
 // - a record from a part: the overlay row must still be absent (the upsert expects rev 0) and
 //   the part must still have the rev read (a part rewrite — GPU backend, consensus — may have
 //   changed the item);
-// - a part rewrite (planSliceEdit): the part's rev, and no overlay row for the items it edits.
+// - a part rewrite (planSliceEdit, slice-edit.ts): the part's rev, and no overlay row for the items it edits.
 // A failed guard aborts the whole D1 batch; the caller re-reads and retries.
 
 export interface ItemLoc {
@@ -265,74 +265,14 @@ const NO_OVERLAYS_GUARD = guard(`NOT EXISTS (SELECT 1 FROM json_each(?2) AS j JO
   ON o.slice_pk = ?1 AND o.bucket = j.value ->> 0 AND o.item_id = j.value ->> 1)`);
 
 /** Raises if any of the given items has an overlay row (one appeared since the read). */
-function noOverlayGuards(d1: D1Database, slicePk: number, items: readonly { bucket: number; itemId: string }[]): D1PreparedStatement[] {
+export function noOverlayGuards(d1: D1Database, slicePk: number, items: readonly { bucket: number; itemId: string }[]): D1PreparedStatement[] {
   return items.length ? jsonRows(items.map((x) => [x.bucket, x.itemId])).map((json) => d1.prepare(NO_OVERLAYS_GUARD).bind(slicePk, json)) : [];
-}
-
-export interface SliceEdit {
-  statements: D1PreparedStatement[];
-  /** Item ids found in the store (edited or not). */
-  found: Set<string>;
-  changed: number;
-  /** Items whose outcome / primary / excluded changed. */
-  rediagnosed: number;
-  delta: AggregateDelta;
-  /** Call after the batch with `statements` committed / failed (keeps the item cache true). */
-  committed(): void;
-  failed(): void;
 }
 
 /** Moves `delta` by an item's change from `prev` to `next`. */
 export function addChange(delta: AggregateDelta, prev: StoredItem, next: StoredItem): void {
   delta.addItem(prev.i.policy, prev.i, prev.d, -1);
   delta.addItem(next.i.policy, next.i, next.d, 1);
-}
-
-/**
- * Bulk edits (the consensus run, the GPU backend's results): reads the edited items, applies the
- * editors and returns the statements — overlay rows where an item has one, else the rewritten
- * parts (rev-guarded, and guarded against an overlay row appearing meanwhile) — and every counter
- * the changes move. Reads from D1, not the cache; the items edited leave the cache.
- */
-export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Map<string, Editor>): Promise<SliceEdit> {
-  const { locs, rows } = await readRecords(d1, slice, editors.keys(), false);
-  const delta = new AggregateDelta();
-  const found = new Set(locs.keys());
-  const overlays: OverlayWrite[] = [];
-  const inParts = new Map<string, StoredItem>();
-  let changed = 0;
-  let rediagnosed = 0;
-  for (const [id, loc] of locs) {
-    const next = editors.get(id)!(loc.rec);
-    if (!next) continue;
-    changed++;
-    const prev = loc.rec;
-    if (next.d.outcome !== prev.d.outcome || next.d.primary !== prev.d.primary || next.d.excluded !== prev.d.excluded) rediagnosed++;
-    addChange(delta, prev, next);
-    if (loc.orev > 0) overlays.push({ bucket: loc.bucket, itemId: id, orev: loc.orev, rec: next });
-    else inParts.set(id, next);
-  }
-  const dirtyRows: PartRow[] = [];
-  const partItems: { bucket: number; itemId: string }[] = [];
-  for (const row of rows) {
-    let dirty = false;
-    const parts = row.parts.map((rec) => {
-      const next = inParts.get(rec.i.item_id);
-      if (!next || locs.get(rec.i.item_id)!.part !== row.part || locs.get(rec.i.item_id)!.bucket !== row.bucket) return rec;
-      dirty = true;
-      partItems.push({ bucket: row.bucket, itemId: rec.i.item_id });
-      return next;
-    });
-    if (dirty) dirtyRows.push({ ...row, parts });
-  }
-  const statements = [
-    ...overlayStatements(d1, slice.pk, overlays),
-    ...rewritePartsStatements(d1, slice.pk, dirtyRows),
-    ...noOverlayGuards(d1, slice.pk, partItems),
-    ...countersStatements(d1, slice, delta),
-  ];
-  const evict = () => { for (const id of locs.keys()) cacheEvict(slice.pk, id); };
-  return { statements, found, changed, rediagnosed, delta, committed: evict, failed: evict };
 }
 
 /**

@@ -4,7 +4,8 @@
 import type { Bindings, ProbeMessage } from '../env.ts';
 import { InferenceError, runProbes } from '../../gpu-backend/client/index.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
-import { isConcurrentUpdate, planSliceEdit, readItems, rediagnose, type Editor } from '../labels/store.ts';
+import { isConcurrentUpdate, readItems, rediagnose, type Editor } from '../labels/store.ts';
+import { planSliceEdit } from '../labels/slice-edit.ts';
 import type { StoredItem } from '../ingest/item-store.ts';
 import type { SliceRow } from '../ingest/claim.ts';
 import { backendFromEnv } from './backend.ts';

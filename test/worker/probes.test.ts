@@ -72,6 +72,27 @@ describe('GPU backend: predictions and probes', () => {
     expect(sc.by_signature.map((s: any) => [s.code, s.count])).toEqual([['FUS.SUPPRESS.audio', 2], ['UNPROBED', 1]]);
   });
 
+  it('a prediction filled in for a live segment re-evaluates TMP.FLIP of the segment next to it', async () => {
+    // g1 has no prediction (the model scores these features 0.95: decision true); g2 is an FN
+    // between g1 and g3 (decision true), all labelled violating: it flips once g1 is decided.
+    const live = (id: string, n: number, over: Record<string, unknown>) =>
+      item(id, { surface: 'live', label: { violating: true }, live: { stream_id: 'g', segment: n }, ...over });
+    const loud = () => featuresFor({ policyIndex: policyIndex('hate.slur'), audio: 0.95, visual: 0.95, text: 0.95 });
+    const r = await submit('KE', { slice_id: 'gpu-live', model: { id: 'gpu-live', version: '1', stage: 'sft' }, items: [
+      live('g1', 1, { prediction: undefined, features: loud() }), live('g2', 2, { prediction: { score: 0.1 } }), live('g3', 3, { prediction: { score: 0.9 } }),
+    ] });
+    expect(r.data).toMatchObject({ status: 'probing', pending: 1 });
+    expect(r.data.by_signature['TMP.FLIP']).toBeUndefined();
+    const done = await waitFor(() => api('/v1/regions/KE/slices/gpu-live'), (x) => x.data.status === 'complete');
+    expect(done.data).toMatchObject({ pending: 0, failures: 1, by_signature: { 'TMP.FLIP': 1 } });
+    expect((await api('/v1/regions/KE/slices/gpu-live/items/g1')).data).toMatchObject({ outcome: 'TP', item: { prediction: { source: 'gpu-backend' } } });
+    const g2 = (await api('/v1/regions/KE/slices/gpu-live/items/g2')).data;
+    expect(g2).toMatchObject({ outcome: 'FN', primary: 'TMP.FLIP' });
+    expect(g2.secondary[0].evidence).toMatchObject({ prev_decision: true, next_decision: true, label: true });
+    const sc = (await api('/v1/regions/KE/scorecard?model=gpu-live&version=1')).data;
+    expect(sc.by_signature.map((x: any) => [x.code, x.count])).toEqual([['TMP.FLIP', 1]]);
+  });
+
   it('keeps items UNPROBED while the backend fails, dead-letters the job, and a replay finishes it', async () => {
     await fault('503');
     const r = await submit('UG', slice('gpu-down', marked));
