@@ -71,7 +71,22 @@ function settle(e: Entry, r: DeliveryResult | { error: unknown }): void {
   e.result = r;
 }
 
-const tick = () => new Promise<void>((r) => setTimeout(r, POLL_MS));
+/** When the group being written started, and how long a group write takes (smoothed). A waiter
+ *  that cannot act before that write ends — its delivery is in it, or it is queued behind the
+ *  head — sleeps until about then rather than every POLL_MS: each wake-up is a timer and a task
+ *  of the isolate, on the thread that also runs D1 here. The head of the queue keeps polling:
+ *  it may be handed the lead at any moment. */
+let writingSince = 0;
+let groupMs = 0;
+const MAX_PAUSE_MS = 20;
+
+function pause(e: Entry): Promise<void> {
+  let ms = POLL_MS;
+  if (e.state === 'taken' || (e.state === 'queued' && queue[0] !== e)) {
+    ms = Math.max(POLL_MS, Math.min(MAX_PAUSE_MS, writingSince + groupMs - Date.now()));
+  }
+  return new Promise<void>((r) => setTimeout(r, ms));
+}
 
 /** Applies a delivery through the isolate's group commit; resolves once it is durably applied. */
 export async function commitDelivery(d1: D1Database, delivery: Delivery): Promise<DeliveryResult> {
@@ -83,7 +98,7 @@ export async function commitDelivery(d1: D1Database, delivery: Delivery): Promis
   for (;;) {
     if (entry.state === 'leading') await writeGroup(entry);
     if (entry.state === 'settled') break;
-    await tick();
+    await pause(entry);
     const now = Date.now();
     if (entry.state === 'queued' && now - since > QUEUE_TIMEOUT_MS) {
       queue.splice(queue.indexOf(entry), 1);
@@ -110,8 +125,11 @@ async function writeGroup(self: Entry): Promise<void> {
     group.push(e);
     events += n;
   }
+  writingSince = Date.now();
   try {
     await commitGroup(self.d1, group);
+    const took = Date.now() - writingSince;
+    groupMs = groupMs ? 0.8 * groupMs + 0.2 * took : took;
   } catch (err) {
     for (const e of group) settle(e, { error: err });
   } finally {

@@ -20,6 +20,7 @@ export function fieldOf(path: readonly PropertyKey[]): string {
 const DATETIME = (LabelEventSchema.shape.labelled_at as unknown as { _zod?: { def?: { pattern?: unknown } } })._zod?.def?.pattern;
 const DATETIME_RE = DATETIME instanceof RegExp ? DATETIME : null;
 const REGION_RE = /^[A-Z]{2}$/;
+const CANONICAL_UTC = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 const MODALITIES: ReadonlySet<unknown> = new Set(['audio', 'visual', 'text']);
 const text128 = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 128;
 
@@ -46,7 +47,8 @@ export function fastEvents(doc: unknown): DeliveryEvent[] | null {
       if (typeof adversarial !== 'boolean') return null;
       ev.adversarial = adversarial;
     }
-    ev.labelled_at = new Date(labelled_at).toISOString();
+    // Already in the stored form (UTC, milliseconds) as most vendors send it: no Date round trip.
+    ev.labelled_at = CANONICAL_UTC.test(labelled_at) ? labelled_at : new Date(labelled_at).toISOString();
     out.push(ev);
   }
   return out;
