@@ -2,6 +2,7 @@
 // signature over its raw bytes. A secret is returned once, when it is created; HMAC secrets are
 // stored sealed (AES-GCM, see lib/secrets.ts) because verifying needs them, a static token only
 // as its SHA-256.
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Bindings } from '../env.ts';
 import { ApiError, conflict, notFound, unauthorized } from '../lib/errors.ts';
 import { randomToken, sha256Hex, timingSafeEqualStr, toHex } from '../lib/crypto.ts';
@@ -99,7 +100,7 @@ export async function rotateVendor(env: Bindings, vendor: string, overlapSeconds
 // this isolate clears it at once; other isolates see it within VENDOR_CACHE_MS, and the previous
 // secret stays valid meanwhile — its expiry is checked on every request).
 
-interface Credential { hmac?: CryptoKey; tokenHash?: string }
+interface Credential { hmac?: KeyObject; tokenHash?: string }
 interface VendorAuth {
   vendor: string; scheme: Scheme; signatureHeader: string | null; idHeader: string | null;
   current: Credential; previous?: Credential; previousExpires: number;
@@ -116,7 +117,7 @@ async function credential(env: Bindings, row: VendorRow, stored: string): Promis
   const keyBytes = row.scheme === 'standard-webhooks'
     ? base64ToBytes(secret.replace(/^whsec_/, ''))
     : new TextEncoder().encode(secret); // GitHub style: the secret string is the HMAC key
-  return { hmac: await crypto.subtle.importKey('raw', keyBytes, { name: 'HMAC', hash: 'SHA-256' }, false, ['verify']) };
+  return { hmac: createSecretKey(keyBytes) };
 }
 
 async function loadAuth(env: Bindings, vendor: string): Promise<VendorAuth | null> {
@@ -147,15 +148,6 @@ function credentials(a: VendorAuth, now: number): Credential[] {
 
 const enc = new TextEncoder();
 
-/** The signed bytes of a Standard Webhooks delivery: `{id}.{timestamp}.{body}`. */
-function signedContent(id: string, ts: string, raw: Uint8Array): Uint8Array {
-  const head = enc.encode(`${id}.${ts}.`);
-  const out = new Uint8Array(head.length + raw.length);
-  out.set(head, 0);
-  out.set(raw, head.length);
-  return out;
-}
-
 // A SHA-256 MAC is 32 bytes: as base64 exactly 44 characters, as hex 64.
 const B64_MAC = /^[A-Za-z0-9+/]{43}=$/;
 const HEX_MAC = /^[0-9a-f]{64}$/;
@@ -175,11 +167,17 @@ function fromHex(h: string): Uint8Array {
   return out;
 }
 
-/** Whether any given MAC is the HMAC of `data` under any credential. WebCrypto's verify
- *  compares in constant time; every pair is tried (no early exit on the first match). */
-async function anyValid(creds: readonly Credential[], given: readonly Uint8Array[], data: Uint8Array): Promise<boolean> {
+/** Whether any given MAC is the HMAC-SHA256 of the concatenated `parts` under any credential.
+ *  node:crypto (nodejs_compat): synchronous, fed part by part (no copy of the body to prefix
+ *  it); compared in constant time, every pair tried (no early exit on the first match). */
+function anyValid(creds: readonly Credential[], given: readonly Uint8Array[], parts: readonly Uint8Array[]): boolean {
   let ok = false;
-  for (const c of creds) for (const g of given) ok = (await crypto.subtle.verify('HMAC', c.hmac!, g, data)) || ok;
+  for (const c of creds) {
+    const h = createHmac('sha256', c.hmac!);
+    for (const p of parts) h.update(p);
+    const mac = h.digest();
+    for (const g of given) ok = timingSafeEqual(mac, g) || ok;
+  }
   return ok;
 }
 
@@ -200,7 +198,7 @@ export async function verifyDelivery(a: VendorAuth, headers: Headers, raw: Uint8
     if (skew < -TOLERANCE_S) throw unauthorized('webhook-timestamp: in the future (more than 5 minutes)');
     if (id.length > 256) throw unauthorized('webhook-id: longer than 256 characters');
     const given = macs(sig.split(' ').map((s) => s.trim()).filter((s) => s.startsWith('v1,')).map((s) => s.slice(3)), 'base64');
-    if (given.length && await anyValid(creds, given, signedContent(id, ts.trim(), raw))) return id;
+    if (given.length && anyValid(creds, given, [enc.encode(`${id}.${ts.trim()}.`), raw])) return id;
     throw unauthorized('webhook-signature: no valid v1 signature');
   }
   const header = a.signatureHeader!;
@@ -208,7 +206,7 @@ export async function verifyDelivery(a: VendorAuth, headers: Headers, raw: Uint8
   if (!value) throw unauthorized(`${header}: required`);
   if (a.scheme === 'hmac-sha256-hex') {
     const given = macs([value.trim().replace(/^sha256=/i, '').toLowerCase()], 'hex');
-    if (!given.length || !await anyValid(creds, given, raw)) throw unauthorized(`${header}: signature does not match`);
+    if (!given.length || !anyValid(creds, given, [raw])) throw unauthorized(`${header}: signature does not match`);
   } else {
     const hash = await sha256Hex(value.trim());
     let ok = false;

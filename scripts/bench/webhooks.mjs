@@ -5,10 +5,12 @@
 // latency, then checks through D1 that every genuine delivery was applied exactly once and no
 // bad one was: the delivery ledger, the votes table (latest vote per annotator and item), every
 // item's votes against the table, and every counter against a recount of the stored items.
+// The Worker is reached on its own socket (as on Cloudflare); a last phase goes through
+// Miniflare's dev entry worker, as under `wrangler dev`, for comparison.
 // Writes BENCHMARKS.md (webhooks section). Bounded: well under 3 minutes.
 //
 //   node scripts/bench/webhooks.mjs     (Node 22; BENCH_WH_DELIVERIES, BENCH_WH_CONCURRENCY, BENCH_WH_HIGH_CONCURRENCY,
-//                                        BENCH_WH_THROUGHPUT_N, BENCH_WH_PROFILE=1)
+//                                        BENCH_WH_THROUGHPUT_N, BENCH_WH_ENTRY_N, BENCH_WH_DIRECT=0, BENCH_WH_PROFILE=1)
 import { createHmac, randomBytes } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -27,7 +29,7 @@ const REPLAYS = Math.round(GENUINE * 0.05);
 const BAD = Math.round(GENUINE * 0.01);
 const CONCURRENCY = Number(process.env.BENCH_WH_CONCURRENCY ?? 16);
 /** Then this many requests with CONCURRENCY in flight, and the rest with HIGH_CONCURRENCY. */
-const THR_N = Number(process.env.BENCH_WH_THROUGHPUT_N ?? 10_000);
+const THR_N = Number(process.env.BENCH_WH_THROUGHPUT_N ?? 8_000);
 const HIGH_CONCURRENCY = Number(process.env.BENCH_WH_HIGH_CONCURRENCY ?? 64);
 /** Latency phase first: this many requests with only LAT_CONCURRENCY in flight. */
 const LAT_N = Number(process.env.BENCH_WH_LATENCY_N ?? 1000);
@@ -48,7 +50,11 @@ const POLICIES = ['hate.slur', 'adult.nudity', 'violence.graphic', 'spam.scam'];
 /** BENCH_WH_PROFILE=1: a V8 CPU profile of the Worker isolate while firing, printed (self time by
  *  function and module); BENCHMARKS.md is not written then (the profiler slows everything). */
 const PROFILE = !!process.env.BENCH_WH_PROFILE;
-const DIRECT = !!process.env.BENCH_WH_DIRECT;
+/** The Worker on its own socket (Miniflare's unsafeDirectSockets), as a Worker is reached on
+ *  Cloudflare; BENCH_WH_DIRECT=0 sends every phase through Miniflare's dev entry worker. */
+const DIRECT = process.env.BENCH_WH_DIRECT !== '0';
+/** Last, for comparison: this many requests with HIGH_CONCURRENCY in flight through Miniflare's entry worker. */
+const ENTRY_N = DIRECT ? Number(process.env.BENCH_WH_ENTRY_N ?? 3000) : 0;
 const INSPECTOR_PORT = Number(process.env.BENCH_INSPECTOR_PORT ?? 9341);
 const PROFILE_INTERVAL_US = 250;
 
@@ -162,11 +168,14 @@ export async function run() {
     const profiled = ['core:user:avlm-diag', 'core:entry', 'd1:db:entry', 'd1:db'];
     const profs = PROFILE ? await Promise.all(profiled.map((id) => startProfile(`ws://127.0.0.1:${INSPECTOR_PORT}/${id}`, PROFILE_INTERVAL_US))) : null;
     const cpu0 = threadCpu(w.pid);
-    const phasesSpec = [[LAT_N, LAT_CONCURRENCY], [THR_N, CONCURRENCY], [requests.length - LAT_N - THR_N, HIGH_CONCURRENCY]].filter(([n]) => n > 0);
+    const directUrl = new URL(`/v1/webhooks/labels/${VENDOR}`, DIRECT ? w.directUrl : w.url).href;
+    const entryUrl = new URL(`/v1/webhooks/labels/${VENDOR}`, w.url).href;
+    const phasesSpec = [[LAT_N, LAT_CONCURRENCY, directUrl], [THR_N, CONCURRENCY, directUrl],
+      [requests.length - LAT_N - THR_N - ENTRY_N, HIGH_CONCURRENCY, directUrl], [ENTRY_N, HIGH_CONCURRENCY, entryUrl]].filter(([n]) => n > 0);
     const phaseCpu = []; // workerd CPU when each phase starts (the load process says so), and at the end
     await new Promise((resolve, reject) => {
       const child = fork(join(ROOT, 'scripts/bench/lib/webhook-load.mjs'),
-        [new URL(`/v1/webhooks/labels/${VENDOR}`, DIRECT ? w.directUrl : w.url).href, file, JSON.stringify(phasesSpec), String(FIRE_BUDGET_MS), out], { stdio: 'inherit' });
+        [directUrl, file, JSON.stringify(phasesSpec), String(FIRE_BUDGET_MS), out], { stdio: 'inherit' });
       child.on('message', () => phaseCpu.push(threadCpu(w.pid)));
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load process exited with ${code}`))));
       child.on('error', reject);
@@ -190,7 +199,8 @@ export async function run() {
       const applied = rs.filter((r) => r.status === 200 && r.duplicate === false);
       const batches = new Set(applied.map((r) => receivedAt.get(r.id))).size;
       const mainMs = phaseCpu[k + 1] ? cpuDelta(phaseCpu[k], phaseCpu[k + 1]).main : NaN;
-      return { ...p, rps: p.sent / (p.wallMs / 1000), ...stats(rs), cpuPerRequest: mainMs / p.sent, perBatch: batches ? applied.length / batches : NaN };
+      const via = DIRECT && p.url === entryUrl ? 'entry' : DIRECT ? 'direct' : 'entry';
+      return { ...p, via, rps: p.sent / (p.wallMs / 1000), ...stats(rs), cpuPerRequest: mainMs / p.sent, perBatch: batches ? applied.length / batches : NaN };
     });
     const count = (f) => results.filter(f).length;
     const sentIds = new Set(results.filter((r) => r.kind !== 'bad').map((r) => r.id));
@@ -204,7 +214,7 @@ export async function run() {
       badSent: count((r) => r.kind === 'bad'), rejected: count((r) => r.status === 401), badAccepted: count((r) => r.kind === 'bad' && r.status !== 401),
       workerdCpuMs: cpu.total, workerdMainMs: cpu.main,
     };
-    for (const p of ph) log(`phase ${p.concurrency} in flight: ${fmt(p.sent)} requests in ${fmt(p.wallMs)} ms → ${fmt(p.rps)} req/s; p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms; ${p.cpuPerRequest.toFixed(2)} ms workerd main thread per request, ≈${p.perBatch.toFixed(1)} deliveries per D1 batch`);
+    for (const p of ph) log(`phase ${p.concurrency} in flight (${p.via}): ${fmt(p.sent)} requests in ${fmt(p.wallMs)} ms → ${fmt(p.rps)} req/s; p50 ${p.p50.toFixed(1)} ms, p99 ${p.p99.toFixed(1)} ms; ${p.cpuPerRequest.toFixed(2)} ms workerd main thread per request, ≈${p.perBatch.toFixed(1)} deliveries per D1 batch`);
     log(`${fig.retried503} retried after 503, ${fig.failed} failed${cut ? `, CUT at the ${FIRE_BUDGET_MS / 1000} s budget` : ''}; workerd cpu ${fmt(fig.workerdCpuMs)} ms (busiest thread ${fmt(fig.workerdMainMs)} ms)`);
     // Expected state: the deliveries applied; per (item, annotator) the vote with the latest labelled_at.
     const expectedVotes = new Map();
@@ -285,7 +295,11 @@ export async function run() {
 
     const target = (ok) => (ok ? '✓' : '✗');
     const lat = ph[0];
-    const best = ph.slice(1).reduce((a, p) => (p.rps > (a?.rps ?? 0) ? p : a), null) ?? lat;
+    const mainPh = ph.filter((p) => p.via === (DIRECT ? 'direct' : 'entry'));
+    const best = mainPh.reduce((a, p) => (p.rps > (a?.rps ?? 0) ? p : a), null) ?? lat;
+    // Both targets at one load point: the same phase reaches 2,000/s with its p99 under 50 ms.
+    const both = mainPh.find((p) => p.rps >= 2000 && p.p99 < 50);
+    const label = (p) => `${p.concurrency} in flight${DIRECT ? (p.via === 'entry' ? ', via entry worker' : '') : ''}`;
     const cell = (f) => ph.map(f).join(' | ');
     const perReq = fig.workerdMainMs / results.length;
     const markdown = `
@@ -296,9 +310,9 @@ load from a separate Node process over HTTP (undici \`Pool\`, one keep-alive con
 ${fmt(ITEMS)} labelled items (${slice.buckets} buckets, ${parts} parts); ${fmt(GENUINE)} signed deliveries of 1–5 label events on
 existing items (${fmt(events)} events, 85 % votes by ${ANNOTATORS} annotators, 15 % adjudications), plus ${fmt(REPLAYS)} replays
 (5 %, byte-identical, after their original) and ${BAD} bad signatures (1 %), pre-generated and shuffled:
-${fmt(requests.length)} requests, fired in order in phases of ${ph.map((p) => `${fmt(p.sent)} with ${p.concurrency} in flight`).join(', then ')}${cut ? `; the firing stopped at its ${FIRE_BUDGET_MS / 1000} s budget after ${fmt(results.length)} requests` : ''}.
+${fmt(requests.length)} requests, fired in order in phases of ${ph.map((p) => `${fmt(p.sent)} with ${label(p)}`).join(', then ')}${cut ? `; the firing stopped at its ${FIRE_BUDGET_MS / 1000} s budget after ${fmt(results.length)} requests` : ''}.
 
-| figure | ${cell((p) => `${p.concurrency} in flight`)} | target |
+| figure | ${cell(label)} | target |
 |---|${ph.map(() => '---|').join('')}---|
 | requests | ${cell((p) => `${fmt(p.sent)} in ${fmt(p.wallMs / 1000, 1)} s`)} | |
 | throughput | ${cell((p) => `**${fmt(p.rps)} /s**`)} | ≥ 2,000/s: ${ph.map((p) => target(p.rps >= 2000)).join(' ')} |
@@ -313,8 +327,8 @@ ${perReq.toFixed(2)} ms of one thread per request.
 Verified afterwards through D1 (${fmt(verifyMs)} ms) — ${allOk ? '**all passed**' : '**FAILED**'}:
 ${checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`).join('\n')}
 
-**${best.rps >= 2000 && lat.p99 < 50 ? `Both targets are met (throughput with ${best.concurrency} in flight, p99 at low load).` : `Best throughput ${fmt(best.rps)} deliveries/s (${best.concurrency} in flight)${best.rps >= 2000 ? '' : ': the 2,000/s target is not met here'}; p99 ${lat.p99.toFixed(1)} ms with ${lat.concurrency} in flight, ${best.p99.toFixed(1)} ms at that throughput.`}**
-How a delivery is applied: the vendor lookup (cached per isolate), HMAC over the raw body, a plain check of the body (zod
+**${both ? `Both targets are met in one phase: ${fmt(both.rps)} deliveries/s with p99 ${both.p99.toFixed(1)} ms (${both.concurrency} in flight).` : `Not both at once in this run: best throughput ${fmt(best.rps)} deliveries/s (${best.concurrency} in flight) with p99 ${best.p99.toFixed(1)} ms there; p99 ${lat.p99.toFixed(1)} ms with ${lat.concurrency} in flight.`}**
+How a delivery is applied: the vendor lookup (cached per isolate), HMAC-SHA256 over the raw body (node:crypto, compared in constant time), a plain check of the body (zod
 only when that check refuses, to name the field), then the isolate's **group commit**: deliveries that arrive while a D1
 batch is being written wait and go together into the next one — no timer, an idle isolate writes at once — and each
 request answers once its own delivery is durable. A group on one slice is ONE D1 batch of six fixed statements whatever its size
@@ -324,8 +338,11 @@ planned delivery after delivery against the evolving items. A relabelled item ge
 the statement itself. Exactly once: in-group duplicates, ids this isolate committed, and the ledger's primary key as the
 final arbiter (a failed group is re-read and retried, or applied one by one).
 
-In Miniflare every request passes Miniflare's entry worker, and every D1 call a Durable Object with SQLite, all on the
-same workerd thread as the Worker: a hello-world request costs ~0.25–0.35 ms of that thread and each D1 call ~1 ms more
+${DIRECT ? `The phases marked in flight reach the Worker on its own socket (Miniflare's \`unsafeDirectSockets\`), as a Worker is reached on
+Cloudflare. \`wrangler dev\` puts Miniflare's dev entry worker in front of it (pretty error pages, live reload, \`request.cf\`); it runs on the
+same thread and costs about as much per request as the Worker's whole HTTP handling, so the last phase sends the same kind of
+deliveries through it for comparison. ` : ''}Every D1 call goes to a Durable Object with SQLite (Miniflare's D1 simulator), on the same workerd thread as the
+Worker: a hello-world request costs ~0.16 ms of that thread on the Worker's socket and each D1 call ~0.8 ms more
 (measured separately), so what sets the ceiling here is requests per D1 call — the group size, which grows with the
 number of deliveries in flight. With one thread saturated the ceiling at ${perReq.toFixed(2)} ms per request is ~${fmt(1000 / perReq)} requests/s;
 queueing then sets the latency. On Cloudflare, requests spread over many isolates and D1 runs elsewhere, so neither

@@ -5,7 +5,8 @@
 // connection per request in flight (global fetch costs several times more client CPU per request
 // and would measure the client). Retries a 503 (busy) like a vendor would. Stops starting new
 // requests at the deadline. Writes per-request results to the output file.
-//   node webhook-load.mjs <url> <deliveries.jsonl> <phases JSON [[count, concurrency], …]> <deadline ms> <out.json>
+//   node webhook-load.mjs <url> <deliveries.jsonl> <phases JSON [[count, concurrency, url?], …]> <deadline ms> <out.json>
+// A phase's own url (same path, another origin) replaces <url> for that phase.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Pool } from 'undici';
 
@@ -13,16 +14,20 @@ const [, , url, file, phasesArg, deadlineArg, outFile] = process.argv;
 const phases = JSON.parse(phasesArg);
 const deadline = performance.now() + Number(deadlineArg);
 const deliveries = readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
-const target = new URL(url);
-const pool = new Pool(target.origin, { connections: Math.max(...phases.map(([, c]) => c)), pipelining: 1, keepAliveTimeout: 60_000 });
+const pools = new Map();
+const poolFor = (u) => {
+  const t = new URL(u);
+  if (!pools.has(t.origin)) pools.set(t.origin, new Pool(t.origin, { connections: Math.max(...phases.map(([, c]) => c)), pipelining: 1, keepAliveTimeout: 60_000 }));
+  return { pool: pools.get(t.origin), path: t.pathname };
+};
 
-async function send(d) {
+async function send(d, { pool, path }) {
   const lat = [];
   let status = 0, body = null;
   for (let attempt = 1; attempt <= 6; attempt++) {
     const s = performance.now();
     try {
-      const res = await pool.request({ path: target.pathname, method: 'POST', headers: d.headers, body: d.body });
+      const res = await pool.request({ path, method: 'POST', headers: d.headers, body: d.body });
       status = res.statusCode;
       body = await res.body.json().catch(() => null);
     } catch (e) {
@@ -40,7 +45,8 @@ const results = [];
 const phaseStats = [];
 let next = 0;
 let cut = false;
-for (const [count, concurrency] of phases) {
+for (const [count, concurrency, phaseUrl] of phases) {
+  const target = poolFor(phaseUrl ?? url);
   process.send?.({ phase: phaseStats.length }); // the parent samples workerd's CPU per phase
   const end = Math.min(deliveries.length, next + count);
   const t0 = performance.now();
@@ -50,13 +56,13 @@ for (const [count, concurrency] of phases) {
       if (performance.now() > deadline) { cut = true; return; }
       const i = next++;
       const d = deliveries[i];
-      results[i] = { i, kind: d.kind, id: d.id, phase: phaseStats.length, ...(await send(d)) };
+      results[i] = { i, kind: d.kind, id: d.id, phase: phaseStats.length, ...(await send(d, target)) };
     }
   }));
-  phaseStats.push({ concurrency, sent: next - first, wallMs: performance.now() - t0 });
+  phaseStats.push({ concurrency, url: phaseUrl ?? url, sent: next - first, wallMs: performance.now() - t0 });
   if (cut) break;
 }
 process.send?.({ phase: 'end' });
-await pool.close();
+await Promise.all([...pools.values()].map((p) => p.close()));
 writeFileSync(outFile, JSON.stringify({ phases: phaseStats, cut, sent: next, results: results.filter(Boolean) }));
 process.exit(0);
