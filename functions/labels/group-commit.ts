@@ -1,8 +1,9 @@
 // Group commit of webhook deliveries within one isolate. Each D1 call costs far more than the
 // statements in it, so deliveries that arrive while a group is being written are gathered and
-// written together in ONE batch (apply.ts planDeliveries) as soon as that write ends — no timer:
-// an idle isolate writes a delivery at once. Every request still answers only once its own
-// delivery is durably applied, with its own result.
+// written together in ONE batch (apply.ts planDeliveries) as soon as that write ends. An idle
+// isolate writes a delivery at once; under load the next leader first lets the event loop turn
+// a few times (while the queue grows) so that requests already received join its group. Every
+// request still answers only once its own delivery is durably applied, with its own result.
 //
 // Exactly once: a delivery id seen twice in a group is applied once (the later copy answers
 // `duplicate`); ids this isolate has committed are answered `duplicate` without D1 (a ledger row
@@ -112,6 +113,13 @@ export async function commitDelivery(d1: D1Database, delivery: Delivery): Promis
 
 /** The leader writes itself and the queue's head, up to the limits, then hands over. */
 async function writeGroup(self: Entry): Promise<void> {
+  // Under load (others already waiting), let the requests that have arrived meanwhile reach the
+  // queue first: one turn of the event loop, then a larger group — fewer D1 calls per delivery.
+  for (let turns = 0, seen = queue.length; seen > 1 && turns < 4; turns++) {
+    await new Promise<void>((r) => setTimeout(r, 0));
+    if (queue.length === seen) break;
+    seen = queue.length;
+  }
   const at = queue.indexOf(self);
   if (at >= 0) queue.splice(at, 1);
   self.state = 'taken';

@@ -10,7 +10,7 @@
 // Writes BENCHMARKS.md (webhooks section). Bounded: well under 3 minutes.
 //
 //   node scripts/bench/webhooks.mjs     (Node 22; BENCH_WH_DELIVERIES, BENCH_WH_CONCURRENCY, BENCH_WH_HIGH_CONCURRENCY,
-//                                        BENCH_WH_THROUGHPUT_N, BENCH_WH_ENTRY_N, BENCH_WH_DIRECT=0, BENCH_WH_PROFILE=1)
+//                                        BENCH_WH_THROUGHPUT_N, BENCH_WH_MID_N, BENCH_WH_MID_CONCURRENCY, BENCH_WH_ENTRY_N, BENCH_WH_DIRECT=0, BENCH_WH_PROFILE=1)
 import { createHmac, randomBytes } from 'node:crypto';
 import { fork } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,7 +29,10 @@ const REPLAYS = Math.round(GENUINE * 0.05);
 const BAD = Math.round(GENUINE * 0.01);
 const CONCURRENCY = Number(process.env.BENCH_WH_CONCURRENCY ?? 16);
 /** Then this many requests with CONCURRENCY in flight, and the rest with HIGH_CONCURRENCY. */
-const THR_N = Number(process.env.BENCH_WH_THROUGHPUT_N ?? 8_000);
+const THR_N = Number(process.env.BENCH_WH_THROUGHPUT_N ?? 5_000);
+/** Then this many with MID_CONCURRENCY in flight. */
+const MID_N = Number(process.env.BENCH_WH_MID_N ?? 7_000);
+const MID_CONCURRENCY = Number(process.env.BENCH_WH_MID_CONCURRENCY ?? 48);
 const HIGH_CONCURRENCY = Number(process.env.BENCH_WH_HIGH_CONCURRENCY ?? 64);
 /** Latency phase first: this many requests with only LAT_CONCURRENCY in flight. */
 const LAT_N = Number(process.env.BENCH_WH_LATENCY_N ?? 1000);
@@ -170,8 +173,8 @@ export async function run() {
     const cpu0 = threadCpu(w.pid);
     const directUrl = new URL(`/v1/webhooks/labels/${VENDOR}`, DIRECT ? w.directUrl : w.url).href;
     const entryUrl = new URL(`/v1/webhooks/labels/${VENDOR}`, w.url).href;
-    const phasesSpec = [[LAT_N, LAT_CONCURRENCY, directUrl], [THR_N, CONCURRENCY, directUrl],
-      [requests.length - LAT_N - THR_N - ENTRY_N, HIGH_CONCURRENCY, directUrl], [ENTRY_N, HIGH_CONCURRENCY, entryUrl]].filter(([n]) => n > 0);
+    const phasesSpec = [[LAT_N, LAT_CONCURRENCY, directUrl], [THR_N, CONCURRENCY, directUrl], [MID_N, MID_CONCURRENCY, directUrl],
+      [requests.length - LAT_N - THR_N - MID_N - ENTRY_N, HIGH_CONCURRENCY, directUrl], [ENTRY_N, HIGH_CONCURRENCY, entryUrl]].filter(([n]) => n > 0);
     const phaseCpu = []; // workerd CPU when each phase starts (the load process says so), and at the end
     await new Promise((resolve, reject) => {
       const child = fork(join(ROOT, 'scripts/bench/lib/webhook-load.mjs'),
@@ -330,7 +333,8 @@ ${checks.map((c) => `- ${c.ok ? '✓' : '✗'} ${c.name}: ${c.detail}`).join('\n
 **${both ? `Both targets are met in one phase: ${fmt(both.rps)} deliveries/s with p99 ${both.p99.toFixed(1)} ms (${both.concurrency} in flight).` : `Not both at once in this run: best throughput ${fmt(best.rps)} deliveries/s (${best.concurrency} in flight) with p99 ${best.p99.toFixed(1)} ms there; p99 ${lat.p99.toFixed(1)} ms with ${lat.concurrency} in flight.`}**
 How a delivery is applied: the vendor lookup (cached per isolate), HMAC-SHA256 over the raw body (node:crypto, compared in constant time), a plain check of the body (zod
 only when that check refuses, to name the field), then the isolate's **group commit**: deliveries that arrive while a D1
-batch is being written wait and go together into the next one — no timer, an idle isolate writes at once — and each
+batch is being written wait and go together into the next one — an idle isolate writes at once; under load the next leader
+first lets the event loop turn (up to 4 times, while the queue grows) so the requests already received join its group — and each
 request answers once its own delivery is durable. A group on one slice is ONE D1 batch of six fixed statements whatever its size
 (ledger rows, votes, item overlay rows, aggregates, slice_aggregates, the slice row; rows passed as one JSON parameter),
 planned delivery after delivery against the evolving items. A relabelled item gets a small overlay row (its whole record,
