@@ -33,6 +33,7 @@ const THR_N = Number(process.env.BENCH_WH_THROUGHPUT_N ?? 5_000);
 /** Then this many with MID_CONCURRENCY in flight. */
 const MID_N = Number(process.env.BENCH_WH_MID_N ?? 7_000);
 const MID_CONCURRENCY = Number(process.env.BENCH_WH_MID_CONCURRENCY ?? 48);
+const CALIBRATION_N = Number(process.env.BENCH_WH_CALIBRATION_N ?? 4000);
 const HIGH_CONCURRENCY = Number(process.env.BENCH_WH_HIGH_CONCURRENCY ?? 64);
 /** Latency phase first: this many requests with only LAT_CONCURRENCY in flight. */
 const LAT_N = Number(process.env.BENCH_WH_LATENCY_N ?? 1000);
@@ -173,7 +174,10 @@ export async function run() {
     const cpu0 = threadCpu(w.pid);
     const directUrl = new URL(`/v1/webhooks/labels/${VENDOR}`, DIRECT ? w.directUrl : w.url).href;
     const entryUrl = new URL(`/v1/webhooks/labels/${VENDOR}`, w.url).href;
-    const phasesSpec = [[LAT_N, LAT_CONCURRENCY, directUrl], [THR_N, CONCURRENCY, directUrl], [MID_N, MID_CONCURRENCY, directUrl],
+    // First a calibration: GET /healthz (the Worker's cheapest route), to read the machine's speed
+    // in this run — this VM's speed drifts by tens of per cent between runs.
+    const healthUrl = new URL('/healthz', DIRECT ? w.directUrl : w.url).href;
+    const phasesSpec = [[CALIBRATION_N, MID_CONCURRENCY, healthUrl, 'GET'], [LAT_N, LAT_CONCURRENCY, directUrl], [THR_N, CONCURRENCY, directUrl], [MID_N, MID_CONCURRENCY, directUrl],
       [requests.length - LAT_N - THR_N - MID_N - ENTRY_N, HIGH_CONCURRENCY, directUrl], [ENTRY_N, HIGH_CONCURRENCY, entryUrl]].filter(([n]) => n > 0);
     const phaseCpu = []; // workerd CPU when each phase starts (the load process says so), and at the end
     await new Promise((resolve, reject) => {
@@ -183,21 +187,27 @@ export async function run() {
       child.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`load process exited with ${code}`))));
       child.on('error', reject);
     });
-    const cpu = cpuDelta(cpu0, threadCpu(w.pid));
+    const cpu = cpuDelta(phaseCpu[phasesSpec.findIndex((x) => x[3] !== 'GET')] ?? cpu0, threadCpu(w.pid));
     if (profs) {
       const stopped = await Promise.all(profs.map((p) => p.stop()));
       if (process.env.BENCH_WH_PROFILE_DIR) stopped.forEach((p, k) => writeFileSync(join(process.env.BENCH_WH_PROFILE_DIR, `${profiled[k].replace(/:/g, '_')}.cpuprofile`), JSON.stringify(p)));
       stopped.forEach((p, k) => printProfile(profiled[k], analyse(p, PROFILE_INTERVAL_US), moduleMapper(w.script), k === 0 ? 25 : 8));
     }
     const { phases, cut, results } = JSON.parse(readFileSync(out, 'utf8'));
-    const wallMs = phases.reduce((s, p) => s + p.wallMs, 0);
+    const wallMs = phases.filter((p) => !p.calibration).reduce((s, p) => s + p.wallMs, 0);
     const latOf = (rs) => rs.flatMap((r) => r.lat);
     const stats = (rs) => { const l = latOf(rs); return { n: rs.length, p50: percentile(l, 50), p90: percentile(l, 90), p99: percentile(l, 99), max: Math.max(...l) }; };
     // Per phase: workerd's busiest thread per request, and deliveries per D1 batch — a group's ledger
     // rows share their received_at, so distinct values count the batches (≈: two in one ms count once).
     const { results: ledgerRows } = await w.db.prepare('SELECT delivery_id, received_at FROM webhook_deliveries WHERE vendor = ?').bind(VENDOR).all();
     const receivedAt = new Map(ledgerRows.map((r) => [r.delivery_id, r.received_at]));
-    const ph = phases.map((p, k) => {
+    const calIdx = phases.findIndex((p) => p.calibration);
+    const cal = calIdx < 0 ? null : {
+      ...phases[calIdx], rps: phases[calIdx].sent / (phases[calIdx].wallMs / 1000), p50: percentile(phases[calIdx].lat, 50), p99: percentile(phases[calIdx].lat, 99),
+      cpuPerRequest: cpuDelta(phaseCpu[calIdx], phaseCpu[calIdx + 1]).main / phases[calIdx].sent,
+    };
+    if (cal) log(`calibration: GET /healthz ×${fmt(cal.sent)} with ${cal.concurrency} in flight → ${fmt(cal.rps)} req/s, ${cal.cpuPerRequest.toFixed(3)} ms workerd main thread per request${cal.bad ? `, ${cal.bad} not 200` : ''}`);
+    const ph = phases.map((p, k) => [p, k]).filter(([p]) => !p.calibration).map(([p, k]) => {
       const rs = results.filter((r) => r.phase === k);
       const applied = rs.filter((r) => r.status === 200 && r.duplicate === false);
       const batches = new Set(applied.map((r) => receivedAt.get(r.id))).size;
@@ -323,7 +333,9 @@ ${fmt(requests.length)} requests, fired in order in phases of ${ph.map((p) => `$
 | workerd main thread per request | ${cell((p) => `${p.cpuPerRequest.toFixed(2)} ms`)} | |
 | deliveries per D1 batch (≈) | ${cell((p) => p.perBatch.toFixed(1))} | |
 
-${fig.retried503} deliveries were answered 503 and retried; ${fig.failed} failed.
+${cal ? `Machine speed in this run (calibration first, same socket): \`GET /healthz\` ×${fmt(cal.sent)} with ${cal.concurrency} in flight → ${fmt(cal.rps)} req/s, **${cal.cpuPerRequest.toFixed(3)} ms** of the workerd thread per request (a delivery costs ${ph.filter((p) => p.via === 'direct').map((p) => `${(p.cpuPerRequest / cal.cpuPerRequest).toFixed(1)}×`).join(' / ')} that in the direct phases). This VM's speed drifts: the same code has measured 0.40–0.73 ms per delivery with 64 in flight across runs of one session, so compare runs through this line.
+
+` : ''}${fig.retried503} deliveries were answered 503 and retried; ${fig.failed} failed.
 workerd CPU while firing: ${fmt(fig.workerdCpuMs / 1000, 1)} s over ${fmt(wallMs / 1000, 1)} s (busiest thread ${fmt(fig.workerdMainMs / 1000, 1)} s) — about
 ${perReq.toFixed(2)} ms of one thread per request.
 

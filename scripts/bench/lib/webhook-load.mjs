@@ -6,7 +6,9 @@
 // and would measure the client). Retries a 503 (busy) like a vendor would. Stops starting new
 // requests at the deadline. Writes per-request results to the output file.
 //   node webhook-load.mjs <url> <deliveries.jsonl> <phases JSON [[count, concurrency, url?], …]> <deadline ms> <out.json>
-// A phase's own url (same path, another origin) replaces <url> for that phase.
+// A phase's own url (same path, another origin) replaces <url> for that phase. A phase
+// [count, concurrency, url, 'GET'] is a calibration: `count` plain GETs of that url, no delivery
+// consumed, reported with its phase only.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Pool } from 'undici';
 
@@ -45,9 +47,25 @@ const results = [];
 const phaseStats = [];
 let next = 0;
 let cut = false;
-for (const [count, concurrency, phaseUrl] of phases) {
+for (const [count, concurrency, phaseUrl, method] of phases) {
   const target = poolFor(phaseUrl ?? url);
-  process.send?.({ phase: phaseStats.length }); // the parent samples workerd's CPU per phase
+  process.send?.({ phase: phaseStats.length });
+  if (method === 'GET') {
+    const t0 = performance.now();
+    let left = count, bad = 0;
+    const lat = [];
+    await Promise.all(Array.from({ length: concurrency }, async () => {
+      while (left-- > 0) {
+        const s = performance.now();
+        const res = await target.pool.request({ path: target.path, method: 'GET' });
+        await res.body.text();
+        if (res.statusCode !== 200) bad++;
+        lat.push(performance.now() - s);
+      }
+    }));
+    phaseStats.push({ concurrency, url: phaseUrl, calibration: true, sent: count, bad, wallMs: performance.now() - t0, lat });
+    continue;
+  } // the parent samples workerd's CPU per phase
   const end = Math.min(deliveries.length, next + count);
   const t0 = performance.now();
   const first = next;
