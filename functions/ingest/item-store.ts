@@ -65,8 +65,16 @@ interface Part { bucket: number; part: number; n: number; data: string }
  */
 export const detach = (s: string) => (' ' + s).slice(1);
 
+const utf8In = new TextEncoder();
+const utf8Out = new TextDecoder();
+/** A bucket's records so far, as UTF-8 bytes: records wait here until their part is full, and
+ *  as strings they would survive young-generation GCs (and a record cut from a body chunk would
+ *  keep the whole chunk alive); bytes in one buffer per bucket cost neither. */
+interface BucketBuffer { bytes: Uint8Array; len: number; n: number }
+const BUCKET_BUFFER_BYTES = PART_BYTES + 4096;
+
 export class ItemStoreWriter {
-  private readonly buffers = new Map<number, { texts: string[]; bytes: number }>();
+  private readonly buffers = new Map<number, BucketBuffer>();
   private readonly nextPart = new Map<number, number>();
   private pending: Part[] = [];
   private pendingBytes = 0;
@@ -82,12 +90,18 @@ export class ItemStoreWriter {
   add(itemId: string, record: string): Promise<void> | void {
     const b = bucketOf(itemId, this.buckets);
     let buf = this.buffers.get(b);
-    if (!buf) this.buffers.set(b, (buf = { texts: [], bytes: 0 }));
-    buf.texts.push(detach(record));
-    buf.bytes += record.length;
-    if (buf.bytes >= PART_BYTES) {
-      this.seal(b, buf.texts);
-      this.buffers.delete(b);
+    // Room for a comma and the record at 3 UTF-8 bytes per UTF-16 unit (the worst case).
+    const need = 1 + 3 * record.length;
+    if (buf && buf.len + need > buf.bytes.length) {
+      if (buf.n) this.seal(b, buf);
+      if (need > buf.bytes.length) buf.bytes = new Uint8Array(need);
+    }
+    if (!buf) this.buffers.set(b, (buf = { bytes: new Uint8Array(Math.max(BUCKET_BUFFER_BYTES, need)), len: 0, n: 0 }));
+    if (buf.n) buf.bytes[buf.len++] = 0x2c; // ','
+    buf.len += utf8In.encodeInto(record, buf.bytes.subarray(buf.len)).written;
+    buf.n++;
+    if (buf.len >= PART_BYTES) {
+      this.seal(b, buf);
       if (this.pendingBytes >= BATCH_BYTES) return this.write();
     }
   }
@@ -97,7 +111,7 @@ export class ItemStoreWriter {
     // In ~1 MB batches like the rest: the partly filled buckets of a large slice add up to
     // several MB (~16 KB × buckets), which one batch would hold at once.
     for (const [b, buf] of [...this.buffers].sort((x, y) => x[0] - y[0])) {
-      this.seal(b, buf.texts);
+      if (buf.n) this.seal(b, buf);
       this.buffers.delete(b);
       if (this.pendingBytes >= BATCH_BYTES) await this.write();
     }
@@ -110,12 +124,15 @@ export class ItemStoreWriter {
     await this.inflight.catch(() => undefined);
   }
 
-  private seal(bucket: number, texts: string[]): void {
+  /** Turns a bucket's buffered records into a part (and empties the buffer, kept for reuse). */
+  private seal(bucket: number, buf: BucketBuffer): void {
     const part = this.nextPart.get(bucket) ?? 0;
     this.nextPart.set(bucket, part + 1);
-    const data = `[${texts.join(',')}]`;
-    this.pending.push({ bucket, part, n: texts.length, data });
+    const data = `[${utf8Out.decode(buf.bytes.subarray(0, buf.len))}]`;
+    this.pending.push({ bucket, part, n: buf.n, data });
     this.pendingBytes += data.length;
+    buf.len = 0;
+    buf.n = 0;
   }
 
   // One batch in flight while parsing goes on: D1 I/O overlaps the CPU work. Raw prepared

@@ -1,7 +1,8 @@
 // The item store's concurrency guard: a stale rewrite aborts its whole D1 batch.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { bucketCount, bucketOf, findItem, rewritePartStatements } from '../../functions/ingest/item-store.ts';
+import { ItemStoreWriter, PART_BYTES, bucketCount, bucketOf, findItem, rewritePartStatements } from '../../functions/ingest/item-store.ts';
+import { parseRecords } from '../../functions/ingest/records.ts';
 import { submit, item, MODEL } from './helpers.ts';
 
 describe('item store', () => {
@@ -31,5 +32,39 @@ describe('item store', () => {
     expect(after.rev).toBe(loc.rev + 1);
     const row = await env.DB.prepare('SELECT error FROM slices WHERE pk = ?').bind(slice.pk).first<{ error: string | null }>();
     expect(row!.error).toBeNull();
+  });
+
+  it('packs records into parts byte for byte: non-ASCII text, records larger than a part, every bucket flushed', async () => {
+    // Records are buffered per bucket as UTF-8 bytes: what comes out must be the same text.
+    const pk = 900_001;
+    const w = new ItemStoreWriter(env.DB, pk, 3);
+    const texts = new Map<string, string>();
+    const odd = ['Zürich — façade', '東京の配信 🎥', 'emoji 👩🏽‍💻 and \u2028 line sep', 'ascii only'];
+    for (let k = 0; k < 400; k++) {
+      const id = `utf-${k}`;
+      const filler = k % 97 === 0 ? 'x'.repeat(PART_BYTES + 5000) : odd[k % odd.length].repeat(1 + (k % 7));
+      const rec = JSON.stringify({ d: 'TN', t: 0.5, i: { item_id: id, note: filler } });
+      texts.set(id, rec);
+      await w.add(id, rec);
+    }
+    await w.finish();
+    const { results } = await env.DB.prepare('SELECT bucket, part, n, data FROM item_chunks WHERE slice_pk = ? ORDER BY bucket, part')
+      .bind(pk).all<{ bucket: number; part: number; n: number; data: string }>();
+    const seen = new Map<string, string>();
+    for (const r of results) {
+      const recs = JSON.parse(r.data) as unknown[];
+      expect(recs.length).toBe(r.n);
+      for (const rec of recs) {
+        const id = (rec as { i: { item_id: string } }).i.item_id;
+        expect(bucketOf(id, 3)).toBe(r.bucket);
+        seen.set(id, JSON.stringify(rec));
+      }
+      expect(parseRecords(r.data).length).toBe(r.n);
+    }
+    expect(seen.size).toBe(texts.size);
+    for (const [id, t] of texts) expect(seen.get(id), id).toBe(t);
+    // Parts are cut near PART_BYTES (UTF-8), except one holding a single oversized record.
+    const enc = new TextEncoder();
+    for (const r of results) if (r.n > 1) expect(enc.encode(r.data).length).toBeLessThan(PART_BYTES + 4096 + 3 * 400);
   });
 });
