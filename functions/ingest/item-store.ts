@@ -2,7 +2,7 @@
 // bucket into parts of ~16 KB of JSON: one D1 row holds dozens of items, so a 100k-item slice
 // is a few thousand rows, not 100k — and an item lookup reads one bucket, not the slice.
 import { fnv1a } from '../lib/crypto.ts';
-import { parseRecords } from './records.ts';
+import { parseRecords, partText, swapQuoteBytes } from './records.ts';
 import { claimGuard, lostClaimOr } from './claim.ts';
 import type { Diagnosis, EvalItem, SegmentFacts } from '../../taxonomy/types.ts';
 
@@ -128,6 +128,7 @@ export class ItemStoreWriter {
   private seal(bucket: number, buf: BucketBuffer): void {
     const part = this.nextPart.get(bucket) ?? 0;
     this.nextPart.set(bucket, part + 1);
+    swapQuoteBytes(buf.bytes, buf.len); // the stored form (records.ts)
     const data = `[${utf8Out.decode(buf.bytes.subarray(0, buf.len))}]`;
     this.pending.push({ bucket, part, n: buf.n, data });
     this.pendingBytes += data.length;
@@ -178,7 +179,7 @@ export async function findItem(d1: D1Database, slicePk: number, buckets: number,
 export function rewritePartStatements(d1: D1Database, slicePk: number, loc: Pick<ItemLocation, 'bucket' | 'part' | 'rev' | 'parts'>): D1PreparedStatement[] {
   return [
     d1.prepare('UPDATE item_chunks SET data = ?, n = ?, rev = rev + 1 WHERE slice_pk = ? AND bucket = ? AND part = ? AND rev = ?')
-      .bind(JSON.stringify(loc.parts), loc.parts.length, slicePk, loc.bucket, loc.part, loc.rev),
+      .bind(partText(loc.parts), loc.parts.length, slicePk, loc.bucket, loc.part, loc.rev),
     d1.prepare(`SELECT json(CASE WHEN changes() = 1 THEN '1' ELSE 'concurrent update of an item part' END) AS guard`),
   ];
 }

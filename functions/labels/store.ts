@@ -8,7 +8,7 @@ import { diagnoseItem } from '../../taxonomy/diagnose.ts';
 import { posteriorOfLabel } from '../../taxonomy/labels.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import { bucketOf, rewritePartStatements, type StoredItem } from '../ingest/item-store.ts';
-import { parseRecords } from '../ingest/records.ts';
+import { parseRecords, partNeedles, partText } from '../ingest/records.ts';
 import { AggregateDelta } from '../ingest/metrics.ts';
 import { chunk, nowIso } from '../lib/db.ts';
 
@@ -193,8 +193,8 @@ export async function readRecords(d1: D1Database, slice: Pick<SliceRef, 'pk' | '
         const qs = part.map(() => '?').join(',');
         stmts.push(
           d1.prepare(`SELECT bucket, item_id, rev, data FROM item_overlays WHERE slice_pk = ? AND bucket = ? AND item_id IN (${qs})`).bind(slice.pk, bucket, ...part),
-          d1.prepare(`SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket = ? AND (${part.map(() => 'instr(data, ?) > 0').join(' OR ')})`)
-            .bind(slice.pk, bucket, ...part.map((id) => JSON.stringify(id))),
+          d1.prepare(`SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket = ? AND (${part.map(() => 'instr(data, ?) > 0 OR instr(data, ?) > 0').join(' OR ')})`)
+            .bind(slice.pk, bucket, ...part.flatMap(partNeedles)),
         );
       }
     }
@@ -292,7 +292,7 @@ export function rewritePartsStatements(d1: D1Database, slicePk: number, rows: re
       `UPDATE item_chunks SET data = CASE ${group.map((_, i) => `WHEN ${at(i)} THEN ${p(i, 3)}`).join(' ')} END,
          n = CASE ${group.map((_, i) => `WHEN ${at(i)} THEN ${p(i, 4)}`).join(' ')} END, rev = rev + 1
        WHERE ${group.map((_, i) => `(slice_pk = ?${last} AND ${at(i)} AND rev = ${p(i, 2)})`).join(' OR ')}`,
-    ).bind(...group.flatMap((r) => [r.bucket, r.part, r.rev, JSON.stringify(r.parts), r.parts.length]), slicePk));
+    ).bind(...group.flatMap((r) => [r.bucket, r.part, r.rev, partText(r.parts), r.parts.length]), slicePk));
     out.push(d1.prepare(`SELECT json(CASE WHEN changes() = ? THEN '1' ELSE 'concurrent update of an item part' END) AS guard`).bind(group.length));
   }
   return out;

@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { ROOT, startWorker, fmt } from './lib/worker.mjs';
 import { writeSection, machine } from './lib/sections.mjs';
 import { dawidSkene, majorityVote } from '../../taxonomy/consensus.ts';
+import { parseRecords } from '../../functions/ingest/records.ts';
 
 export const title = 'Label consensus (AdultContent2)';
 
@@ -120,7 +121,7 @@ export async function run() {
     const readLabels = async () => {
       const { results: parts } = await db.prepare('SELECT data FROM item_chunks WHERE slice_pk = ?').bind(pk).all();
       const m = new Map();
-      for (const p of parts) for (const rec of JSON.parse(p.data)) m.set(rec.i.item_id, rec);
+      for (const p of parts) for (const rec of parseRecords(p.data)) m.set(rec.i.item_id, rec);
       // A relabelled item's current record is its overlay, which shadows the part's copy.
       const { results: overlays } = await db.prepare('SELECT item_id, data FROM item_overlays WHERE slice_pk = ?').bind(pk).all();
       for (const o of overlays) m.set(o.item_id, JSON.parse(o.data));

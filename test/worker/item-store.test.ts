@@ -2,7 +2,8 @@
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { ItemStoreWriter, PART_BYTES, bucketCount, bucketOf, findItem, rewritePartStatements } from '../../functions/ingest/item-store.ts';
-import { parseRecords } from '../../functions/ingest/records.ts';
+import { parseRecords, partText, swapQuoteBytes, swapQuotes } from '../../functions/ingest/records.ts';
+import { readItems } from '../../functions/labels/store.ts';
 import { submit, item, MODEL } from './helpers.ts';
 
 describe('item store', () => {
@@ -39,7 +40,7 @@ describe('item store', () => {
     const pk = 900_001;
     const w = new ItemStoreWriter(env.DB, pk, 3);
     const texts = new Map<string, string>();
-    const odd = ['Zürich — façade', '東京の配信 🎥', 'emoji 👩🏽‍💻 and \u2028 line sep', 'ascii only'];
+    const odd = ['Zürich — façade', '東京の配信 🎥', 'emoji 👩🏽‍💻 and \u2028 line sep', 'ascii only', `it's "quoted" \\ 'twice'`];
     for (let k = 0; k < 400; k++) {
       const id = `utf-${k}`;
       const filler = k % 97 === 0 ? 'x'.repeat(PART_BYTES + 5000) : odd[k % odd.length].repeat(1 + (k % 7));
@@ -52,7 +53,8 @@ describe('item store', () => {
       .bind(pk).all<{ bucket: number; part: number; n: number; data: string }>();
     const seen = new Map<string, string>();
     for (const r of results) {
-      const recs = JSON.parse(r.data) as unknown[];
+      expect(r.data.charAt(2)).toBe("'"); // the stored form: quotes exchanged (records.ts)
+      const recs = JSON.parse(swapQuotes(r.data)) as unknown[];
       expect(recs.length).toBe(r.n);
       for (const rec of recs) {
         const id = (rec as { i: { item_id: string } }).i.item_id;
@@ -66,5 +68,33 @@ describe('item store', () => {
     // Parts are cut near PART_BYTES (UTF-8), except one holding a single oversized record.
     const enc = new TextEncoder();
     for (const r of results) if (r.n > 1) expect(enc.encode(r.data).length).toBeLessThan(PART_BYTES + 4096 + 3 * 400);
+  });
+
+  it('stores parts with " and \' exchanged, and still reads parts written as plain JSON', async () => {
+    const samples = ['plain', `it's`, '"q"', `'"'"'`, 'no quotes at all', '\\"', 'é"ü\''];
+    for (const t of samples) {
+      expect(swapQuotes(swapQuotes(t))).toBe(t);
+      const b = new TextEncoder().encode(t);
+      swapQuoteBytes(b, b.length);
+      expect(new TextDecoder().decode(b)).toBe(swapQuotes(t));
+    }
+    expect(swapQuotes(`{"a":"it's"}`)).toBe(`{'a':'it"s'}`);
+    // A slice stored by the service: its parts are in the exchanged form, items with quotes read back.
+    const tricky = item(`q"1'`, { content_id: `c'"x` });
+    const r = await submit('PT', { slice_id: 'store-quotes', model: MODEL, items: [tricky, item('plain-1')] });
+    expect(r.status).toBe(201);
+    const slice = (await env.DB.prepare(`SELECT pk, buckets FROM slices WHERE slice_id = 'store-quotes'`).first<{ pk: number; buckets: number }>())!;
+    const loc = (await findItem(env.DB, slice.pk, slice.buckets, `q"1'`))!;
+    expect(loc.record.i).toMatchObject({ item_id: `q"1'`, content_id: `c'"x` });
+    expect((await readItems(env.DB, slice, [`q"1'`, 'plain-1'])).get(`q"1'`)!.i.content_id).toBe(`c'"x`);
+    // Parts written before the exchange (plain JSON) are found by the same lookups.
+    const old = { d: 'TN', t: 0.5, i: { item_id: `old"2'`, surface: 'vod', policy: 'hate.slur', note: `it's old` } };
+    const bucket = bucketOf(old.i.item_id, slice.buckets);
+    await env.DB.prepare('INSERT INTO item_chunks (slice_pk, bucket, part, n, data) VALUES (?, ?, 99, 1, ?)').bind(slice.pk, bucket, JSON.stringify([old])).run();
+    expect((await findItem(env.DB, slice.pk, slice.buckets, old.i.item_id))!.record.i).toMatchObject({ note: `it's old` });
+    expect((await readItems(env.DB, slice, [old.i.item_id])).get(old.i.item_id)!.i).toMatchObject({ note: `it's old` });
+    // A rewrite stores the exchanged form again.
+    expect(partText([old]).charAt(2)).toBe("'");
+    expect(parseRecords(partText([old]))[0].i).toEqual(old.i);
   });
 });
