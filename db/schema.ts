@@ -214,6 +214,9 @@ export const submittedVotes = sqliteTable('submitted_votes', {
   data: text('data').notNull(),
 }, (t) => [primaryKey({ columns: [t.slicePk, t.seq] })]);
 
+/** One vote per (item, annotator), the latest. Consensus reads the whole table in rowid order;
+ *  nothing looks votes up by annotator or vendor, so no index beyond the key: each one was two
+ *  more random pages written per vote by every webhook delivery. */
 export const votes = sqliteTable('votes', {
   region: text('region').notNull(),
   sliceId: text('slice_id').notNull(),
@@ -225,8 +228,6 @@ export const votes = sqliteTable('votes', {
   deliveryId: text('delivery_id').notNull(),
 }, (t) => [
   primaryKey({ columns: [t.region, t.sliceId, t.itemId, t.annotator] }),
-  index('votes_annotator').on(t.annotator),
-  index('votes_vendor').on(t.vendor),
 ]);
 
 /** Label events for items not (yet) stored: applied when the item arrives, never dropped. */

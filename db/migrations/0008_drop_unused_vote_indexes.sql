@@ -1,0 +1,2 @@
+DROP INDEX `votes_annotator`;--> statement-breakpoint
+DROP INDEX `votes_vendor`;
