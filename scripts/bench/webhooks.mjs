@@ -313,6 +313,8 @@ export async function run() {
     // Both targets at one load point: the same phase reaches 2,000/s with its p99 under 50 ms.
     const both = mainPh.find((p) => p.rps >= 2000 && p.p99 < 50);
     const label = (p) => `${p.concurrency} in flight${DIRECT ? (p.via === 'entry' ? ', via entry worker' : '') : ''}`;
+    const entryPh = DIRECT ? ph.find((p) => p.via === 'entry') : undefined;
+    const bestDirect64 = entryPh ? mainPh.find((p) => p.concurrency === entryPh.concurrency) : undefined;
     const cell = (f) => ph.map(f).join(' | ');
     const perReq = fig.workerdMainMs / results.length;
     const markdown = `
@@ -354,13 +356,13 @@ planned delivery after delivery against the evolving items. A relabelled item ge
 the statement itself. Exactly once: in-group duplicates, ids this isolate committed, and the ledger's primary key as the
 final arbiter (a failed group is re-read and retried, or applied one by one).
 
-${DIRECT ? `The phases marked in flight reach the Worker on its own socket (Miniflare's \`unsafeDirectSockets\`), as a Worker is reached on
+${DIRECT ? `All phases but the last reach the Worker on its own socket (Miniflare's \`unsafeDirectSockets\`), as a Worker is reached on
 Cloudflare. \`wrangler dev\` puts Miniflare's dev entry worker in front of it (pretty error pages, live reload, \`request.cf\`); it runs on the
-same thread and costs about as much per request as the Worker's whole HTTP handling, so the last phase sends the same kind of
-deliveries through it for comparison. ` : ''}Every D1 call goes to a Durable Object with SQLite (Miniflare's D1 simulator), on the same workerd thread as the
-Worker: a hello-world request costs ~0.16 ms of that thread on the Worker's socket and each D1 call ~0.8 ms more
-(measured separately), so what sets the ceiling here is requests per D1 call — the group size, which grows with the
-number of deliveries in flight. With one thread saturated the ceiling at ${perReq.toFixed(2)} ms per request is ~${fmt(1000 / perReq)} requests/s;
+same thread and added ${entryPh && bestDirect64 ? `${(entryPh.cpuPerRequest - bestDirect64.cpuPerRequest).toFixed(2)} ms of it per request here` : 'its own cost per request'}, so the last phase sends the same kind of deliveries through it,
+for comparison. ` : ''}Every D1 call goes to a Durable Object with SQLite (Miniflare's D1 simulator), on the same workerd thread as the
+Worker: a plain request costs ${cal ? `${cal.cpuPerRequest.toFixed(3)} ms` : '~0.1 ms'} of that thread (the calibration) and each D1 call ~0.8 ms more
+(measured separately), so requests per D1 call — the group size, which grows with the number of deliveries in flight —
+set the ceiling here. Saturated, at ${best.cpuPerRequest.toFixed(2)} ms per delivery (${best.concurrency} in flight), the thread's ceiling is ~${fmt(1000 / best.cpuPerRequest)} deliveries/s;
 queueing then sets the latency. On Cloudflare, requests spread over many isolates and D1 runs elsewhere, so neither
 the per-request cost nor the single-thread ceiling carries over; D1's own write throughput (one primary per database)
 becomes the limit, and group commit divides the number of D1 writes by the group size there too.${STATE_ON_TMPFS ? ' The local D1 files were on tmpfs (`/dev/shm`): on this VM\'s ext4 disk each D1 commit waits for an fsync (`BENCH_WH_DISK=1` keeps them on disk).' : ''}
