@@ -22,8 +22,11 @@ import { ApiError } from '../lib/errors.ts';
 import { chunk } from '../lib/db.ts';
 import { applyDelivery, duplicateResult, isDuplicateDelivery, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
 
-/** At most this many deliveries / events in one group (one D1 batch). */
-export const GROUP_LIMITS = { deliveries: 64, events: 2_000 } as const;
+/** At most this many deliveries / events in one group (one D1 batch). Not more deliveries: a
+ *  group that empties the queue leaves the next leader alone, and it writes a group of one or
+ *  two while the others arrive — measured with 48–64 deliveries in flight, 32 gave 10–25 % more
+ *  throughput and a lower p99 than 64 (and than 16, whose groups are too small). */
+export const GROUP_LIMITS = { deliveries: 32, events: 2_000 } as const;
 /** A delivery still queued after this long is answered 503 (nothing applied; the vendor retries). */
 const QUEUE_TIMEOUT_MS = 20_000;
 /** A leader that has not finished its group after this long is presumed gone (its request was

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, item, submit } from './helpers.ts';
 import { createVendor, deliver, deliverStandard, ev, expectCountersMatchStore, nowS, signStandard, slicePk, storedRecords } from './webhooks-helpers.ts';
-import { groupCommitStats } from '../../functions/labels/group-commit.ts';
+import { GROUP_LIMITS, groupCommitStats } from '../../functions/labels/group-commit.ts';
 import { fastEvents } from '../../functions/routes/webhooks/handlers.ts';
 import { LabelDeliverySchema } from '../../functions/routes/webhooks/routes.ts';
 
@@ -125,6 +125,27 @@ describe('webhook group commit', () => {
     expect(it.item.label.votes.map((v: any) => v.annotator).sort()).toEqual(['o1', 'o2', 'o3']);
     expect((await env.DB.prepare(`SELECT rev FROM item_overlays WHERE slice_pk = ? AND item_id = 'g20'`).bind(pk).first<{ rev: number }>())!.rev).toBe(row.rev + 2);
     expect(await count(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivery_id = '${r.id}'`)).toBe(1);
+  });
+
+  it('a burst larger than a group is written in several groups of at most GROUP_LIMITS.deliveries, each delivery once', async () => {
+    const pk = await slicePk(R, S);
+    const stats0 = groupCommitStats();
+    const n = GROUP_LIMITS.deliveries * 2 + 6;
+    // One vote each on g30…g39 by its own annotator: the labels stay (TN), every item's votes grow.
+    const sends = await Promise.all(Array.from({ length: n }, (_, k) => signed(`burst-${k}`, [ev(R, S, `g${30 + (k % 10)}`, false, { annotator: `b${k}` })])));
+    const rs = await Promise.all(sends.map((send) => send()));
+    for (const r of rs) expect(r.data).toMatchObject({ duplicate: false, applied: 1, items_changed: 1, relabelled: 0 });
+    const stats = groupCommitStats();
+    expect(stats.deliveries - stats0.deliveries).toBe(n);
+    expect(stats.groups - stats0.groups).toBeGreaterThanOrEqual(Math.ceil(n / GROUP_LIMITS.deliveries));
+    expect(stats.largest).toBeLessThanOrEqual(GROUP_LIMITS.deliveries);
+    expect(stats.fallbacks).toBe(stats0.fallbacks);
+    expect(await count(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivery_id LIKE 'burst-%'`)).toBe(n);
+    for (let i = 30; i < 40; i++) {
+      const votes = (await getItem(`g${i}`)).item.label.votes.map((v: any) => v.annotator).sort();
+      expect(votes).toEqual(Array.from({ length: n }, (_, k) => k).filter((k) => k % 10 === i - 30).map((k) => `b${k}`).sort());
+    }
+    await expectCountersMatchStore(pk);
   });
 
   it('the plain body check accepts exactly what the schema accepts, with the same events', () => {
