@@ -57,7 +57,7 @@ function runPart(name) {
   const tmp = mkdtempSync(join(tmpdir(), 'avlm-bench-part-'));
   const out = join(tmp, 'result.json');
   return new Promise((res) => {
-    const child = spawn(process.execPath, [join(DIR, 'lib/run-part.mjs'), join(DIR, `${name}.mjs`), out], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    const child = spawn(process.execPath, [join(DIR, 'lib/run-part.mjs'), join(DIR, `${name}.mjs`), out], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, BENCH_RUNNER: '1' } });
     const timer = setTimeout(() => { console.error(`[bench] ${name}: over ${TIMEOUT_S} s, stopping it`); child.kill('SIGTERM'); }, TIMEOUT_S * 1000);
     child.on('exit', (code, signal) => {
       clearTimeout(timer);

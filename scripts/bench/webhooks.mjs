@@ -368,7 +368,8 @@ the per-request cost nor the single-thread ceiling carries over; D1's own write 
 becomes the limit, and group commit divides the number of D1 writes by the group size there too.${STATE_ON_TMPFS ? ' The local D1 files were on tmpfs (`/dev/shm`): on this VM\'s ext4 disk each D1 commit waits for an fsync (`BENCH_WH_DISK=1` keeps them on disk).' : ''}
 Whole run ${fmt(totalMs / 1000, 1)} s.
 `;
-    if (!PROFILE) writeSection('webhooks', markdown);
+    // Run directly, the part writes its section; under `npm run bench` the runner does (or not, with --no-write).
+    if (!PROFILE && !process.env.BENCH_RUNNER) writeSection('webhooks', markdown);
     if (!allOk) process.exitCode = 1;
     return { markdown, data: { ...fig, checks, totalMs } };
   } finally {
