@@ -114,10 +114,25 @@ export async function commitDelivery(d1: D1Database, delivery: Delivery): Promis
   return r;
 }
 
+/** A leader's group: `first`, then the head of `waiting` in order (removed from it) while the
+ *  group stays within `limits`. `first` is always taken, whatever its size. */
+export function takeGroup<E extends { delivery: Pick<Delivery, 'events'> }>(first: E, waiting: E[], limits: { deliveries: number; events: number } = GROUP_LIMITS): E[] {
+  const group = [first];
+  let events = first.delivery.events.length;
+  while (waiting.length && group.length < limits.deliveries) {
+    const n = waiting[0].delivery.events.length;
+    if (events + n > limits.events) break;
+    group.push(waiting.shift()!);
+    events += n;
+  }
+  return group;
+}
+
 /** The leader writes itself and the queue's head, up to the limits, then hands over. */
 async function writeGroup(self: Entry): Promise<void> {
   // Under load (others already waiting), let the requests that have arrived meanwhile reach the
-  // queue first: one turn of the event loop, then a larger group — fewer D1 calls per delivery.
+  // queue first: up to 4 turns of the event loop while the queue grows, then a larger group —
+  // fewer D1 calls per delivery.
   for (let turns = 0, seen = queue.length; seen > 1 && turns < 4; turns++) {
     await new Promise<void>((r) => setTimeout(r, 0));
     if (queue.length === seen) break;

@@ -5,7 +5,7 @@
 import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 import type { Bindings } from '../env.ts';
 import { ApiError, conflict, notFound, unauthorized } from '../lib/errors.ts';
-import { randomToken, sha256Hex, timingSafeEqualStr, toHex } from '../lib/crypto.ts';
+import { fromHex, randomToken, sha256Hex, timingSafeEqualStr, toHex } from '../lib/crypto.ts';
 import { base64ToBytes, bytesToBase64, openSecret, sealSecret } from '../lib/secrets.ts';
 import { nowIso } from '../lib/db.ts';
 
@@ -158,12 +158,6 @@ function macs(given: readonly string[], format: 'base64' | 'hex'): Uint8Array[] 
   for (const g of given) {
     if (format === 'base64' ? B64_MAC.test(g) : HEX_MAC.test(g)) out.push(format === 'base64' ? base64ToBytes(g) : fromHex(g));
   }
-  return out;
-}
-
-function fromHex(h: string): Uint8Array {
-  const out = new Uint8Array(h.length / 2);
-  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(i * 2, 2), 16);
   return out;
 }
 

@@ -8,6 +8,13 @@ export function toHex(buf: ArrayBuffer | Uint8Array): string {
   return s;
 }
 
+/** Hex text (even length, 0-9a-f) to bytes. */
+export function fromHex(h: string): Uint8Array {
+  const out = new Uint8Array(h.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(h.substr(i * 2, 2), 16);
+  return out;
+}
+
 export async function sha256Hex(data: string | Uint8Array): Promise<string> {
   const bytes = typeof data === 'string' ? enc.encode(data) : data;
   return toHex(await crypto.subtle.digest('SHA-256', bytes));

@@ -335,7 +335,7 @@ ${fmt(requests.length)} requests, fired in order in phases of ${ph.map((p) => `$
 | workerd main thread per request | ${cell((p) => `${p.cpuPerRequest.toFixed(2)} ms`)} | |
 | deliveries per D1 batch (≈) | ${cell((p) => p.perBatch.toFixed(1))} | |
 
-${cal ? `Machine speed in this run (calibration first, same socket): \`GET /healthz\` ×${fmt(cal.sent)} with ${cal.concurrency} in flight → ${fmt(cal.rps)} req/s, **${cal.cpuPerRequest.toFixed(3)} ms** of the workerd thread per request (a delivery costs ${ph.filter((p) => p.via === 'direct').map((p) => `${(p.cpuPerRequest / cal.cpuPerRequest).toFixed(1)}×`).join(' / ')} that in the direct phases). This VM's speed drifts: the same code has measured 0.40–0.73 ms per delivery with 64 in flight across runs of one session, so compare runs through this line.
+${cal ? `Machine speed in this run (calibration first, same socket): \`GET /healthz\` ×${fmt(cal.sent)} with ${cal.concurrency} in flight → ${fmt(cal.rps)} req/s, **${cal.cpuPerRequest.toFixed(3)} ms** of the workerd thread per request (a delivery costs ${ph.filter((p) => p.via === 'direct').map((p) => `${(p.cpuPerRequest / cal.cpuPerRequest).toFixed(1)}×`).join(' / ')} that in the direct phases). This VM's speed drifts from run to run, so compare runs through this line.
 
 ` : ''}${fig.retried503} deliveries were answered 503 and retried; ${fig.failed} failed.
 workerd CPU while firing: ${fmt(fig.workerdCpuMs / 1000, 1)} s over ${fmt(wallMs / 1000, 1)} s (busiest thread ${fmt(fig.workerdMainMs / 1000, 1)} s) — about

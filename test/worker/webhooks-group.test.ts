@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, item, submit } from './helpers.ts';
 import { createVendor, deliver, deliverStandard, ev, expectCountersMatchStore, nowS, signStandard, slicePk, storedRecords } from './webhooks-helpers.ts';
-import { GROUP_LIMITS, groupCommitStats } from '../../functions/labels/group-commit.ts';
+import { GROUP_LIMITS, groupCommitStats, takeGroup } from '../../functions/labels/group-commit.ts';
 import { fastEvents } from '../../functions/routes/webhooks/handlers.ts';
 import { LabelDeliverySchema } from '../../functions/routes/webhooks/routes.ts';
 
@@ -125,6 +125,24 @@ describe('webhook group commit', () => {
     expect(it.item.label.votes.map((v: any) => v.annotator).sort()).toEqual(['o1', 'o2', 'o3']);
     expect((await env.DB.prepare(`SELECT rev FROM item_overlays WHERE slice_pk = ? AND item_id = 'g20'`).bind(pk).first<{ rev: number }>())!.rev).toBe(row.rev + 2);
     expect(await count(`SELECT COUNT(*) AS n FROM webhook_deliveries WHERE delivery_id = '${r.id}'`)).toBe(1);
+  });
+
+  it('a group takes the queue in order up to 32 deliveries and 2,000 events; its leader always', () => {
+    expect(GROUP_LIMITS).toEqual({ deliveries: 32, events: 2_000 });
+    const entry = (id: number, events: number) => ({ id, delivery: { events: new Array(events).fill(null) } });
+    // 1 leader + 69 waiting, one event each: the leader and the next 31, in order; 38 stay.
+    const waiting = Array.from({ length: 69 }, (_, k) => entry(k + 1, 1));
+    const g = takeGroup(entry(0, 1), waiting);
+    expect(g.map((e) => e.id)).toEqual(Array.from({ length: 32 }, (_, k) => k));
+    expect(waiting.map((e) => e.id)).toEqual(Array.from({ length: 38 }, (_, k) => k + 32));
+    // 150 events each: 13 × 150 = 1,950 fit, a 14th would make 2,100.
+    const heavy = Array.from({ length: 20 }, (_, k) => entry(k + 1, 150));
+    expect(takeGroup(entry(0, 150), heavy).length).toBe(13);
+    expect(heavy[0].id).toBe(13);
+    // A leader over the event limit on its own is still written, alone.
+    const after = [entry(1, 1)];
+    expect(takeGroup(entry(0, 2_500), after).map((e) => e.id)).toEqual([0]);
+    expect(after.length).toBe(1);
   });
 
   it('a burst larger than a group is written in several groups of at most GROUP_LIMITS.deliveries, each delivery once', async () => {

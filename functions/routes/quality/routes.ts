@@ -54,7 +54,10 @@ export const runConsensus = createRoute({
     200: { description: 'What changed', content: { 'application/json': { schema: z.object({
       consensus: Consensus,
       pending: z.object({ applied: z.number().int(), parked: z.number().int() }),
-      examined: z.number().int(), items_changed: z.number().int(), relabelled: z.number().int(), rediagnosed: z.number().int(),
+      examined: z.number().int(),
+      items_changed: z.number().int().openapi({ description: 'voted items whose stored record the run changed (label or posterior)' }),
+      relabelled: z.number().int().openapi({ description: 'voted items whose label.violating the consensus changed' }),
+      rediagnosed: z.number().int().openapi({ description: 'items whose outcome, primary signature or exclusion changed: voted items, and live segments next to a relabelled one (TMP.FLIP)' }),
       ambiguous: z.object({ became: z.number().int(), cleared: z.number().int() }),
       unstored_items: z.number().int(), remaining: z.number().int(), next_cursor: z.number().int().nullable(),
       limits: z.object({ items_per_call: z.number().int() }),
