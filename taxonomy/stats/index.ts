@@ -1,7 +1,7 @@
 // The statistics behind every number in SPEC §9, pure and dependency-light.
 export { wilson, type Rate } from './wilson.ts';
 export { newcombeDiff } from './newcombe.ts';
-export { twoProportionZ, type ZTest } from './ztest.ts';
+export { twoProportionZ, oneSidedGreaterZ, type ZTest } from './ztest.ts';
 export { benjaminiHochberg } from './bh.ts';
 export {
   BIN_COUNT, binIndex, binScores, emptyBins, ece,

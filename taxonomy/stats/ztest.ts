@@ -27,3 +27,17 @@ export function twoProportionZ(k1: number, n1: number, k2: number, n2: number): 
   const p = Math.min(1, 2 * jStat.normal.cdf(-Math.abs(z), 0, 1));
   return { z, p };
 }
+
+/**
+ * One-sided pooled two-proportion z-test, H1: rate 1 > rate 2 (SPEC §11: a slice against the
+ * rest). Same z as `twoProportionZ`; p = 1 − Φ(z), computed as Φ(−z) so small p keep their
+ * precision. No variance (a side empty, pooled rate 0 or 1): z = 0, p = 1 — no evidence.
+ */
+export function oneSidedGreaterZ(k1: number, n1: number, k2: number, n2: number): ZTest {
+  const t = twoProportionZ(k1, n1, k2, n2);
+  if (t.p === 1 && t.z === 0 && noVariance(k1, n1, k2, n2)) return t;
+  return { z: t.z, p: Math.min(1, jStat.normal.cdf(-t.z, 0, 1)) };
+}
+
+const noVariance = (k1: number, n1: number, k2: number, n2: number) =>
+  n1 === 0 || n2 === 0 || k1 + k2 === 0 || k1 + k2 === n1 + n2;
