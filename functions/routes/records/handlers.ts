@@ -1,6 +1,6 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv, Principal } from '../../env.ts';
-import { requireAccess } from '../../middleware/auth.ts';
+import { regionScope, requireAccess } from '../../middleware/auth.ts';
 import { ApiError, forbidden, notFound } from '../../lib/errors.ts';
 import { nowIso } from '../../lib/db.ts';
 import { randomToken } from '../../lib/crypto.ts';
@@ -74,7 +74,7 @@ export const getAttributionHandler: RouteHandler<typeof getAttribution, AppEnv> 
   const p = c.get('principal');
   requireAccess(p, 'read');
   const rec = await recordOr404(c.env.DB, p, c.req.valid('param').id);
-  const report = await attribution(c.env.DB, rec, await versionRecords(c.env.DB, rec.model.id, rec.model.version));
+  const report = await attribution(c.env.DB, rec, await versionRecords(c.env.DB, rec.model.id, rec.model.version), regionScope(p));
   return c.json(report as never, 200);
 };
 
@@ -85,6 +85,6 @@ export const getVersionAttributionHandler: RouteHandler<typeof getVersionAttribu
   await getVersion(c.env.DB, model, version);
   const recs = await versionRecords(c.env.DB, model, version);
   const reports = [];
-  for (const r of recs.filter((r) => canRead(p, r))) reports.push(await attribution(c.env.DB, r, recs));
+  for (const r of recs.filter((r) => canRead(p, r))) reports.push(await attribution(c.env.DB, r, recs, regionScope(p)));
   return c.json({ model, version, reports } as never, 200);
 };
