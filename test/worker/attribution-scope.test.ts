@@ -104,6 +104,19 @@ describe('attribution is computed over the reading key\'s regions only', () => {
     near(r.data.summary.overall_gain, gain(['AR', 'BR', 'MX']));
   });
 
+  it('records an intervention targeting 150 regions (201), and names an unknown one among them (400)', async () => {
+    const { results } = await env.DB.prepare('SELECT code FROM regions ORDER BY code LIMIT 150').all<{ code: string }>();
+    const regions = results.map((r) => r.code);
+    // On version 1: not a sibling of the version-2 records the other tests read.
+    const body = (targets: string[]) => ({ intervention: 'INF.THRESHOLD', model: { id: M, version: '1' }, targets: { signatures: ['THR.MARGIN'], regions: targets }, applied_at: '2026-11-01T00:00:00Z' });
+    const ok = await api('/v1/interventions', { method: 'POST', json: body(regions) });
+    expect(ok.status).toBe(201);
+    expect(ok.data.targets.regions).toEqual([...regions].sort());
+    const bad = await api('/v1/interventions', { method: 'POST', json: body([...regions.slice(1), 'QQ']) });
+    expect(bad.status).toBe(400);
+    expect(bad.data.error.message).toBe('targets.regions: unknown region(s) QQ');
+  });
+
   it('admin and \'*\' keys still see every region', async () => {
     for (const token of [undefined, keys.star]) {
       const r = (await api(`/v1/interventions/${ids.C}/attribution`, { token })).data;
