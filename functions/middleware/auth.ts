@@ -52,3 +52,8 @@ export function requireAccess(p: Principal, scope: Scope, region?: string): void
     throw forbidden(`this key is not scoped to region ${region}`);
   }
 }
+
+/** The regions a principal may see numbers of: null for all (the admin and '*' keys). */
+export function regionScope(p: Principal): string[] | null {
+  return p.kind === 'admin' || p.regions.includes('*') ? null : p.regions;
+}

@@ -117,7 +117,7 @@ function SummaryKpis({ report }: { report: Attribution }) {
       <p class="small muted" id="summary-line">
         Recovered {fmtNum(s.recovered)} failures = Σ over the targeted cells of (before − after rate) × after n, shared evenly where several
         interventions of this version target the same cell; overall gain {fmtNum(s.overall_gain)} = (before − after failure rate of the model) × after n,
-        over every region and policy; attributable share {s.attributable_share === null ? '— (no overall gain)' : fmtStat(s.attributable_share, 2)}; weakly attributable: {weak}.
+        over every region this key may read and every policy; attributable share {s.attributable_share === null ? '— (no overall gain)' : fmtStat(s.attributable_share, 2)}; weakly attributable: {weak}.
       </p>
     </section>
   );

@@ -13,15 +13,20 @@ export interface InterventionRecord {
 
 type Counts = Map<string, Map<string, Map<string, number>>>; // version → region → metric (pooled over policies)
 
-/** One indexed read: both versions, every region, the policies in scope, pooled. */
-async function readPooled(d1: D1Database, modelId: string, versions: string[], policies?: string[]): Promise<Counts> {
+/**
+ * One indexed read: both versions, the reader's regions (null: every region), the policies in
+ * scope, pooled. Regions go in as one JSON parameter (json_each): a key may list more regions
+ * than D1's 100 bound parameters.
+ */
+async function readPooled(d1: D1Database, modelId: string, versions: string[], regions: string[] | null, policies?: string[]): Promise<Counts> {
   const pol = policies?.length ? ` AND policy IN (${policies.map(() => '?').join(',')})` : '';
+  const reg = regions ? ' AND region IN (SELECT value FROM json_each(?))' : '';
   const { results } = await d1.prepare(
     `SELECT model_version, region, metric, SUM(value) AS value FROM aggregates
-     WHERE model_id = ? AND model_version IN (${versions.map(() => '?').join(',')})${pol}
+     WHERE model_id = ? AND model_version IN (${versions.map(() => '?').join(',')})${reg}${pol}
      AND (metric IN ('items', 'failures', 'excluded', 'pending') OR (metric >= 'sig:' AND metric < 'sig;'))
      GROUP BY model_version, region, metric`,
-  ).bind(modelId, ...versions, ...(policies ?? [])).all<{ model_version: string; region: string; metric: string; value: number }>();
+  ).bind(modelId, ...versions, ...(regions ? [JSON.stringify(regions)] : []), ...(policies ?? [])).all<{ model_version: string; region: string; metric: string; value: number }>();
   const out: Counts = new Map();
   for (const r of results) {
     let v = out.get(r.model_version);
@@ -47,8 +52,11 @@ const sigOrder = (c: string) => { const i = ALL_ITEM_SIGNATURE_CODES.indexOf(c);
  * The attribution report of one intervention. `siblings` are all interventions recorded for
  * the same version (this one included): where k of them target the same cell, each is
  * credited 1/k of that cell's recovery (an even split — the data cannot tell them apart).
+ * `regions` are the reader's regions (null: all, for the admin and '*' keys): targeted cells,
+ * collateral, their multiple-testing correction and the overall gain are all computed over
+ * those regions only, so a region key never sees a number of another region.
  */
-export async function attribution(d1: D1Database, rec: InterventionRecord, siblings: InterventionRecord[]) {
+export async function attribution(d1: D1Database, rec: InterventionRecord, siblings: InterventionRecord[], regions: string[] | null) {
   const before = await predecessor(d1, rec.model.id, rec.model.version);
   if (!before) {
     return {
@@ -57,15 +65,15 @@ export async function attribution(d1: D1Database, rec: InterventionRecord, sibli
     };
   }
   const [scoped, all] = await Promise.all([
-    readPooled(d1, rec.model.id, [before.version, rec.model.version], rec.targets.policies),
-    rec.targets.policies?.length ? readPooled(d1, rec.model.id, [before.version, rec.model.version]) : null,
+    readPooled(d1, rec.model.id, [before.version, rec.model.version], regions, rec.targets.policies),
+    rec.targets.policies?.length ? readPooled(d1, rec.model.id, [before.version, rec.model.version], regions) : null,
   ]);
   const b = scoped.get(before.version) ?? new Map();
   const a = scoped.get(rec.model.version) ?? new Map();
-  const regions = [...new Set([...b.keys(), ...a.keys()])].filter((r) => get(b.get(r), 'items') + get(a.get(r), 'items') > 0).sort();
+  const present = [...new Set([...b.keys(), ...a.keys()])].filter((r) => get(b.get(r), 'items') + get(a.get(r), 'items') > 0).sort();
   const keys: Array<{ region: string; signature: string }> = [];
   const pairs: Array<{ from: [number, number]; to: [number, number] }> = [];
-  for (const region of regions) {
+  for (const region of present) {
     const rb = b.get(region), ra = a.get(region);
     const sigs = new Set<string>();
     for (const m of [rb, ra]) for (const [k, v] of m ?? []) if (k.startsWith('sig:') && v > 0 && k !== 'sig:LBL.AMBIG') sigs.add(k.slice(4));
@@ -94,7 +102,7 @@ export async function attribution(d1: D1Database, rec: InterventionRecord, sibli
       collateral.push({ ...cell, verdict: t.diff!.value < 0 ? 'improved' : 'regressed' });
     }
   }
-  // Overall gain of the model: all regions, all policies.
+  // Overall gain of the model: the reader's regions, all policies.
   const overall = all ?? scoped;
   const tot = (v: string) => {
     let k = 0, n = 0;

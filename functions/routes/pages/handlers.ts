@@ -4,7 +4,7 @@ import type { Context } from 'hono';
 import type { PagesEnv } from './auth.ts';
 import { lookupKey, safeNext, setKeyCookie, clearKeyCookie } from './auth.ts';
 import { ApiError } from '../../lib/errors.ts';
-import { requireAccess } from '../../middleware/auth.ts';
+import { regionScope, requireAccess } from '../../middleware/auth.ts';
 import { readCells } from '../../services/aggregates.ts';
 import { compareCells } from '../../services/compare.ts';
 import { buildHeatmap } from '../../services/heatmap.ts';
@@ -66,7 +66,7 @@ export async function regionPage(c: C) {
   const p = c.get('principal');
   const mine = recs.filter((r) => canReadRecord(p, r) && (r.targets.regions.includes('*') || r.targets.regions.includes(region)));
   const interventions = [];
-  for (const r of mine) interventions.push(await attribution(d1, r, recs));
+  for (const r of mine) interventions.push(await attribution(d1, r, recs, regionScope(p)));
   const from = picked ?? (chosen ? null : pred);
   const compare = from
     ? { from, predecessor: !chosen, chosen, cells: compareCells(await readCells(d1, region, modelId, from.version), after) }
@@ -90,7 +90,7 @@ export async function interventionRecordPage(c: C) {
   // A region key reads an intervention only when it targets one of the key's regions.
   if (!canReadRecord(p, rec)) throw forbidden('this key is not scoped to any region this intervention targets');
   const [report, v] = await Promise.all([
-    versionRecords(d1, rec.model.id, rec.model.version).then((sib) => attribution(d1, rec, sib)),
+    versionRecords(d1, rec.model.id, rec.model.version).then((sib) => attribution(d1, rec, sib, regionScope(p))),
     getVersion(d1, rec.model.id, rec.model.version).catch(() => null),
   ]);
   return c.html(interventionPage({ report, stage: v?.stage ?? null, signedIn: c.get('signedIn') }), 200);

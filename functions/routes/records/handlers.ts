@@ -1,8 +1,8 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv, Principal } from '../../env.ts';
-import { requireAccess } from '../../middleware/auth.ts';
+import { regionScope, requireAccess } from '../../middleware/auth.ts';
 import { ApiError, forbidden, notFound } from '../../lib/errors.ts';
-import { nowIso } from '../../lib/db.ts';
+import { nowIso, unknownRegions } from '../../lib/db.ts';
 import { randomToken } from '../../lib/crypto.ts';
 import { isInterventionCode } from '../../../taxonomy/interventions.ts';
 import { isItemSignatureCode } from '../../../taxonomy/signatures/index.ts';
@@ -26,9 +26,7 @@ export const createRecordHandler: RouteHandler<typeof createRecord, AppEnv> = as
   const regions = [...new Set(body.targets.regions)].sort();
   if (regions.includes('*') && regions.length > 1) throw bad('targets.regions', "'*' stands alone");
   if (!regions.includes('*')) {
-    const { results } = await c.env.DB.prepare(`SELECT code FROM regions WHERE code IN (${regions.map(() => '?').join(',')})`).bind(...regions).all<{ code: string }>();
-    const known = new Set(results.map((r) => r.code));
-    const unknown = regions.filter((r) => !known.has(r));
+    const unknown = await unknownRegions(c.env.DB, regions);
     if (unknown.length) throw bad('targets.regions', `unknown region(s) ${unknown.join(', ')}`);
   }
   if (p.kind === 'key' && !p.regions.includes('*') && (regions.includes('*') || regions.some((r) => !p.regions.includes(r)))) {
@@ -74,7 +72,7 @@ export const getAttributionHandler: RouteHandler<typeof getAttribution, AppEnv> 
   const p = c.get('principal');
   requireAccess(p, 'read');
   const rec = await recordOr404(c.env.DB, p, c.req.valid('param').id);
-  const report = await attribution(c.env.DB, rec, await versionRecords(c.env.DB, rec.model.id, rec.model.version));
+  const report = await attribution(c.env.DB, rec, await versionRecords(c.env.DB, rec.model.id, rec.model.version), regionScope(p));
   return c.json(report as never, 200);
 };
 
@@ -85,6 +83,6 @@ export const getVersionAttributionHandler: RouteHandler<typeof getVersionAttribu
   await getVersion(c.env.DB, model, version);
   const recs = await versionRecords(c.env.DB, model, version);
   const reports = [];
-  for (const r of recs.filter((r) => canRead(p, r))) reports.push(await attribution(c.env.DB, r, recs));
+  for (const r of recs.filter((r) => canRead(p, r))) reports.push(await attribution(c.env.DB, r, recs, regionScope(p)));
   return c.json({ model, version, reports } as never, 200);
 };

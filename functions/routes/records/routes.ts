@@ -61,7 +61,7 @@ export const getRecord = createRoute({
 export const getAttribution = createRoute({
   method: 'get', path: '/v1/interventions/{id}/attribution', tags: ['interventions'], security: bearer,
   summary: 'Did it work? Targeted cells before (predecessor) vs after, with verdicts; collateral moves elsewhere',
-  description: 'Where several interventions of the same version target the same (region, signature) cell, each is credited an equal share of that cell\'s recovery (shared_with names the others).',
+  description: 'Where several interventions of the same version target the same (region, signature) cell, each is credited an equal share of that cell\'s recovery (shared_with names the others). A region key\'s report (cells, collateral, q, overall gain) covers its own regions only.',
   request: { params: IdParam },
   responses: { 200: json(AttributionSchema), ...errorResponses },
 });

@@ -27,6 +27,8 @@ export const lifecycleHandler: RouteHandler<typeof lifecycle, AppEnv> = async (c
   const p = c.get('principal');
   if (q.region) requireAccess(p, 'read', q.region);
   else if (p.kind === 'key') {
+    // Without region= the stages pool every region: inherently global, so a key scoped to
+    // some regions is refused (403) rather than shown others' numbers.
     requireAccess(p, 'read');
     if (!p.regions.includes('*')) throw forbidden('region: this key is scoped to some regions only; pass region= (all regions needs a key scoped to ["*"])');
   }
