@@ -3,6 +3,7 @@ import type { AppEnv, Principal } from '../../env.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { ApiError, forbidden, notFound } from '../../lib/errors.ts';
 import { nowIso } from '../../lib/db.ts';
+import { unknownRegions } from '../../lib/regions.ts';
 import { randomToken } from '../../lib/crypto.ts';
 import { isInterventionCode } from '../../../taxonomy/interventions.ts';
 import { isItemSignatureCode } from '../../../taxonomy/signatures/index.ts';
@@ -26,9 +27,7 @@ export const createRecordHandler: RouteHandler<typeof createRecord, AppEnv> = as
   const regions = [...new Set(body.targets.regions)].sort();
   if (regions.includes('*') && regions.length > 1) throw bad('targets.regions', "'*' stands alone");
   if (!regions.includes('*')) {
-    const { results } = await c.env.DB.prepare(`SELECT code FROM regions WHERE code IN (${regions.map(() => '?').join(',')})`).bind(...regions).all<{ code: string }>();
-    const known = new Set(results.map((r) => r.code));
-    const unknown = regions.filter((r) => !known.has(r));
+    const unknown = await unknownRegions(c.env.DB, regions);
     if (unknown.length) throw bad('targets.regions', `unknown region(s) ${unknown.join(', ')}`);
   }
   if (p.kind === 'key' && !p.regions.includes('*') && (regions.includes('*') || regions.some((r) => !p.regions.includes(r)))) {
