@@ -53,7 +53,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
     if (err instanceof HTTPException) {
       const status = err.status;
       const message = status === 400 ? `body: ${err.message}` : err.message;
