@@ -48,6 +48,8 @@ export default defineConfig({
                 INFERENCE_TIMEOUT_MS: '3000',
                 PROBE_RETRY_SECONDS: '0',
                 INFERENCE_RETRIES: '0',
+                // Small enough for webhooks-limits.test.ts to reach it with two deliveries.
+                MAX_PARKED_PER_VENDOR: '1500',
               },
               queueConsumers: { 'avlm-diag-ingest': { maxBatchTimeout: 0.05, maxBatchSize: 1, maxRetries: 5, deadLetterQueue: 'avlm-diag-ingest-dlq' } },
             },

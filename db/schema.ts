@@ -240,7 +240,11 @@ export const pendingLabels = sqliteTable('pending_labels', {
   deliveryId: text('delivery_id').notNull(),
   event: text('event').notNull(),
   receivedAt: text('received_at').notNull(),
-}, (t) => [index('pending_labels_slice').on(t.region, t.sliceId)]);
+}, (t) => [
+  index('pending_labels_slice').on(t.region, t.sliceId),
+  // Counts a vendor's parked events for its cap (apply.ts PENDING_INSERT).
+  index('pending_labels_vendor').on(t.vendor),
+]);
 
 /** Interventions the model team applied (closing the loop, SPEC §5). */
 export const interventionRecords = sqliteTable('intervention_records', {
@@ -255,6 +259,17 @@ export const interventionRecords = sqliteTable('intervention_records', {
   createdBy: text('created_by').notNull(),
   createdAt: text('created_at').notNull(),
 }, (t) => [index('intervention_records_version').on(t.modelId, t.version)]);
+
+/** Deleted intervention records, kept whole: who deleted which record when (admin-readable). */
+export const interventionRecordAudit = sqliteTable('intervention_record_audit', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  recordId: text('record_id').notNull(),
+  action: text('action').notNull(),
+  actor: text('actor').notNull(),
+  at: text('at').notNull(),
+  /** JSON of the record as it was (InterventionRecord). */
+  record: text('record').notNull(),
+});
 
 /** GPU backend work that failed repeatedly (dead letters), for an admin to list and replay. */
 export const deadLetters = sqliteTable('dead_letters', {

@@ -6,6 +6,7 @@ import type { AppEnv } from './env.ts';
 import { createRouter } from './lib/openapi.ts';
 import { ApiError, errorBody } from './lib/errors.ts';
 import { authenticate } from './middleware/auth.ts';
+import { jsonBodyLimit } from './middleware/body-limit.ts';
 import { adminRouter } from './routes/admin/index.ts';
 import { catalogRouter } from './routes/catalog/index.ts';
 import { slicesRouter } from './routes/slices/index.ts';
@@ -34,6 +35,8 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   // Vendor webhooks are authenticated by their signature (routes/webhooks), not a bearer key.
   app.use('/v1/*', except('/v1/webhooks/*', authenticate));
+  // Small JSON bodies only (slices and webhooks have their own limits).
+  for (const path of ['/v1/admin/*', '/v1/interventions', '/v1/interventions/*', '/v1/regions/:region/interventions/*']) app.use(path, jsonBodyLimit);
   app.route('/', adminRouter);
   app.route('/', catalogRouter);
   app.route('/', slicesRouter);
@@ -53,7 +56,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status);
+    if (err instanceof ApiError) return c.json(errorBody(err.code, err.message, err.details), err.status, err.headers);
     if (err instanceof HTTPException) {
       const status = err.status;
       const message = status === 400 ? `body: ${err.message}` : err.message;

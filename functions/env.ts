@@ -24,6 +24,9 @@ export interface Bindings {
   INFERENCE_TOKEN?: string;
   /** In-call retries of one backend request (the queue retries jobs on top). */
   INFERENCE_RETRIES?: string;
+  /** Label events a vendor may have parked (for slices or items not stored yet) at once; past
+   *  it a delivery that would park more is refused with 429 (default 100000). */
+  MAX_PARKED_PER_VENDOR?: string;
   /** Base delay of GPU backend job retries (doubling per attempt). */
   PROBE_RETRY_SECONDS?: string;
 }

@@ -154,8 +154,23 @@ const VOTES_UPSERT = `INSERT INTO votes (region, slice_id, item_id, annotator, v
 // A plain INSERT: a delivery id already in the ledger fails the whole batch.
 const LEDGER_INSERT = `INSERT INTO webhook_deliveries (vendor, delivery_id, received_at, events, applied, parked)
   SELECT j.value ->> 0, j.value ->> 1, ?1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(?2) AS j`;
+// One vendor's parked events, capped in the same statement: past the cap (?4) the vendor
+// column becomes NULL, and the NOT NULL constraint aborts the whole batch (nothing stored).
 const PENDING_INSERT = `INSERT INTO pending_labels (region, slice_id, item_id, vendor, delivery_id, event, received_at)
-  SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, ?1 FROM json_each(?2) AS j ORDER BY j.key`;
+  SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2,
+    CASE WHEN (SELECT count(*) FROM pending_labels WHERE vendor = ?3) + json_array_length(?2) <= ?4 THEN ?3 END,
+    j.value ->> 3, j.value ->> 4, ?1 FROM json_each(?2) AS j ORDER BY j.key`;
+
+/** Parked events a vendor may have at once by default (MAX_PARKED_PER_VENDOR overrides). */
+export const DEFAULT_MAX_PARKED = 100_000;
+/** Seconds a vendor refused at its cap is asked to wait (Retry-After). */
+export const PARKED_RETRY_AFTER_S = 300;
+
+export const isParkedCapExceeded = (e: unknown) => /NOT NULL constraint failed: pending_labels\.vendor/i.test(String((e as Error)?.message ?? e));
+
+export const parkedCapError = (cap: number) => new ApiError(429, 'too_many_parked',
+  `events: this vendor has ${cap} parked label events (for slices or items not stored yet), the most allowed; nothing was applied, retry later`,
+  { field: 'events', max_parked: cap }, { 'retry-after': String(PARKED_RETRY_AFTER_S) });
 
 /** Upserts the votes: one per (region, slice, item, annotator); a newer vote replaces an older,
  *  and of equal times the later one (in delivery order, then event order). */
@@ -184,16 +199,21 @@ export const backoff = (attempt: number) => sleep(Math.min(50, 2 ** Math.min(att
 export interface DeliveriesPlan { statements: D1PreparedStatement[]; results: DeliveryResult[]; committed(): void; failed(): void }
 
 /** The whole batch for `deliveries` (distinct ids): ledger rows, votes, parked events, items, counters. */
-export async function planDeliveries(d1: D1Database, deliveries: readonly Delivery[], useCache = true): Promise<DeliveriesPlan> {
+export async function planDeliveries(d1: D1Database, deliveries: readonly Delivery[], maxParked = DEFAULT_MAX_PARKED, useCache = true): Promise<DeliveriesPlan> {
   const receivedAt = nowIso();
   const plan = await planLabelEdits(d1, deliveries.map((d) => d.events.map((e) => ({ ...e, vendor: d.vendor }))), useCache);
   const ledger = jsonRows(deliveries.map((d, k) => [d.vendor, d.deliveryId, d.events.length, plan.outcomes[k].applied.length, plan.outcomes[k].parked.length]))
     .map((json) => d1.prepare(LEDGER_INSERT).bind(receivedAt, json));
-  const parked = deliveries.flatMap((d, k) => plan.outcomes[k].parked.map((i) => {
-    const e = d.events[i];
-    return [e.region, e.slice_id, e.item_id, d.vendor, d.deliveryId, pendingEventJson(e)];
-  }));
-  const pending = jsonRows(parked).map((json) => d1.prepare(PENDING_INSERT).bind(receivedAt, json));
+  const parked = new Map<string, unknown[][]>();
+  deliveries.forEach((d, k) => {
+    let rows = parked.get(d.vendor);
+    for (const i of plan.outcomes[k].parked) {
+      const e = d.events[i];
+      if (!rows) parked.set(d.vendor, (rows = []));
+      rows.push([e.region, e.slice_id, e.item_id, d.deliveryId, pendingEventJson(e)]);
+    }
+  });
+  const pending = [...parked].flatMap(([vendor, rows]) => jsonRows(rows).map((json) => d1.prepare(PENDING_INSERT).bind(receivedAt, json, vendor, maxParked)));
   return {
     statements: [...ledger, ...voteStatements(d1, deliveries), ...pending, ...plan.statements],
     results: deliveries.map((d, k) => {
@@ -208,9 +228,9 @@ export async function planDeliveries(d1: D1Database, deliveries: readonly Delive
 export const isDuplicateDelivery = (e: unknown) => /UNIQUE constraint failed: webhook_deliveries/i.test(String((e as Error)?.message ?? e));
 
 /** Applies one delivery exactly once, on its own (see the file comment); retries on a concurrent rewrite. */
-export async function applyDelivery(d1: D1Database, delivery: Delivery): Promise<DeliveryResult> {
+export async function applyDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED): Promise<DeliveryResult> {
   for (let attempt = 1; ; attempt++) {
-    const plan = await planDeliveries(d1, [delivery]);
+    const plan = await planDeliveries(d1, [delivery], maxParked);
     try {
       await d1.batch(plan.statements);
       plan.committed();
@@ -218,6 +238,7 @@ export async function applyDelivery(d1: D1Database, delivery: Delivery): Promise
     } catch (e) {
       plan.failed();
       if (isDuplicateDelivery(e)) return duplicateResult(delivery);
+      if (isParkedCapExceeded(e)) throw parkedCapError(maxParked);
       if (!isConcurrentUpdate(e)) throw e;
       if (attempt >= MAX_ATTEMPTS) {
         throw new ApiError(503, 'busy', `items of this delivery were rewritten concurrently ${attempt} times; nothing was applied, retry the delivery`);

@@ -9,7 +9,8 @@
 // `duplicate`); ids this isolate has committed are answered `duplicate` without D1 (a ledger row
 // is never deleted); the ledger's primary key is the final arbiter — a group whose batch fails
 // on it reads which ids are in the ledger, answers those `duplicate` and writes the rest again.
-// Any other failure of a group batch (a concurrent rewrite of an item, a statement too large …)
+// Any other failure of a group batch (a concurrent rewrite of an item, a vendor past its cap of
+// parked events, a statement too large …)
 // falls back to applying its deliveries one by one (applyDelivery, which retries), so one
 // delivery's trouble is never another's.
 //
@@ -20,7 +21,7 @@
 // its own context, and the vitest pool does not deliver such cross-request settlements at all.
 import { ApiError } from '../lib/errors.ts';
 import { chunk } from '../lib/db.ts';
-import { applyDelivery, duplicateResult, isDuplicateDelivery, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
+import { applyDelivery, DEFAULT_MAX_PARKED, duplicateResult, isDuplicateDelivery, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
 
 /** At most this many deliveries / events in one group (one D1 batch). Not more deliveries: a
  *  group that empties the queue leaves the next leader alone, and it writes a group of one or
@@ -51,6 +52,8 @@ function remember(d: Delivery): void {
 interface Entry {
   d1: D1Database;
   delivery: Delivery;
+  /** The vendor's cap on parked events (the same for every entry of an isolate: one env). */
+  maxParked: number;
   state: 'queued' | 'leading' | 'taken' | 'settled';
   result?: DeliveryResult | { error: unknown };
 }
@@ -93,9 +96,9 @@ function pause(e: Entry): Promise<void> {
 }
 
 /** Applies a delivery through the isolate's group commit; resolves once it is durably applied. */
-export async function commitDelivery(d1: D1Database, delivery: Delivery): Promise<DeliveryResult> {
+export async function commitDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED): Promise<DeliveryResult> {
   if (committed.has(idKey(delivery))) return duplicateResult(delivery);
-  const entry: Entry = { d1, delivery, state: 'queued' };
+  const entry: Entry = { d1, delivery, maxParked, state: 'queued' };
   queue.push(entry);
   if (!leader) handLead(entry);
   const since = Date.now();
@@ -181,7 +184,7 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
   const outcome = new Map<Entry, DeliveryResult | { error: unknown }>();
   let todo = [...firsts.values()];
   for (let round = 0; round < 2 && todo.length; round++) {
-    const plan = await planDeliveries(d1, todo.map((e) => e.delivery));
+    const plan = await planDeliveries(d1, todo.map((e) => e.delivery), group[0].maxParked);
     try {
       await d1.batch(plan.statements);
       plan.committed();
@@ -203,7 +206,7 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
   for (const e of todo) {
     stats.fallbacks++;
     try {
-      const r = await applyDelivery(d1, e.delivery);
+      const r = await applyDelivery(d1, e.delivery, e.maxParked);
       remember(e.delivery);
       outcome.set(e, r);
     } catch (err) {

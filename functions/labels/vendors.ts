@@ -17,6 +17,15 @@ export const DEFAULT_SIGNATURE_HEADER: Record<Exclude<Scheme, 'standard-webhooks
   'static-token': 'x-webhook-token',
 };
 
+/** Headers a vendor may not name as its signature/token or id header: credentials of other
+ *  schemes (a bearer key would double as a vendor token), framing and hop-by-hop headers that
+ *  proxies rewrite or drop, and the Standard Webhooks headers. */
+const RESERVED_HEADERS: ReadonlySet<string> = new Set([
+  'authorization', 'proxy-authorization', 'cookie', 'set-cookie', 'content-length', 'content-type', 'content-encoding',
+  'transfer-encoding', 'connection', 'keep-alive', 'te', 'trailer', 'upgrade', 'host', 'proxy-connection',
+  'webhook-signature', 'webhook-timestamp',
+]);
+
 /** Standard Webhooks: timestamps further than this from now (either way) are refused. */
 export const TOLERANCE_S = 5 * 60;
 
@@ -61,8 +70,14 @@ export async function createVendor(
     const field = body.signature_header ? 'signature_header' : 'id_header';
     throw new ApiError(400, 'invalid_request', `${field}: standard-webhooks uses the webhook-id/-timestamp/-signature headers`, { field });
   }
+  for (const field of ['signature_header', 'id_header'] as const) {
+    const h = body[field]?.toLowerCase();
+    if (h && RESERVED_HEADERS.has(h)) throw new ApiError(400, 'invalid_request', `${field}: '${h}' is reserved (credentials, framing or hop-by-hop); pick a vendor header such as X-Scale-Token`, { field });
+  }
   const signatureHeader = scheme === 'standard-webhooks' ? null : (body.signature_header ?? DEFAULT_SIGNATURE_HEADER[scheme]).toLowerCase();
   const idHeader = scheme === 'standard-webhooks' ? null : body.id_header?.toLowerCase() ?? null;
+  // The delivery id is stored in the ledger: the token or signature must not become it.
+  if (idHeader && idHeader === signatureHeader) throw new ApiError(400, 'invalid_request', 'id_header: must differ from the signature header', { field: 'id_header' });
   const secret = newSecret(scheme);
   const now = nowIso();
   const stored = await storeForm(env, vendor, scheme, secret);

@@ -1,4 +1,6 @@
 // Small WebCrypto helpers: key material, hashes, constant-time comparison.
+import { createHash } from 'node:crypto';
+
 const enc = new TextEncoder();
 
 export function toHex(buf: ArrayBuffer | Uint8Array): string {
@@ -27,11 +29,11 @@ export function randomToken(bytes = 32): string {
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
-/** Constant-time string comparison (length leaks, content does not). */
+/** Constant-time string comparison. Both sides are hashed first (SHA-256, fixed length), so
+ *  neither the content nor the length of the secret side shows in the time taken. */
 export function timingSafeEqualStr(a: string, b: string): boolean {
-  const x = enc.encode(a);
-  const y = enc.encode(b);
-  if (x.length !== y.length) return false;
+  const x = createHash('sha256').update(a).digest();
+  const y = createHash('sha256').update(b).digest();
   // workerd ships crypto.subtle.timingSafeEqual; fall back to a XOR loop elsewhere.
   const subtle = crypto.subtle as SubtleCrypto & { timingSafeEqual?: (a: ArrayBufferView, b: ArrayBufferView) => boolean };
   if (typeof subtle.timingSafeEqual === 'function') return subtle.timingSafeEqual(x, y);

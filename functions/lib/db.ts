@@ -16,10 +16,3 @@ export function chunk<T>(xs: readonly T[], size: number): T[][] {
 
 export const nowIso = () => new Date().toISOString();
 
-/** The codes of `regions` not seeded: one JSON parameter (json_each), so any length binds. */
-export async function unknownRegions(d1: D1Database, regions: readonly string[]): Promise<string[]> {
-  const { results } = await d1.prepare('SELECT code FROM regions WHERE code IN (SELECT value FROM json_each(?))')
-    .bind(JSON.stringify(regions)).all<{ code: string }>();
-  const known = new Set(results.map((r) => r.code));
-  return regions.filter((r) => !known.has(r));
-}

@@ -124,6 +124,15 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/interventions': { req: get(`/v1/interventions?model=${M}`), status: all(200) },
   'GET /v1/interventions/{id}': { req: () => ({ method: 'GET', path: `/v1/interventions/${ids.recBR}` }), status: { ...brRead, outRegion: 404 } },
   'GET /v1/interventions/{id}/attribution': { req: () => ({ method: 'GET', path: `/v1/interventions/${ids.recBR}/attribution` }), status: { ...brRead, outRegion: 404 } },
+  'GET /v1/interventions/audit': { req: get('/v1/interventions/audit'), status: adminOnly(200) },
+  'DELETE /v1/interventions/{id}': {
+    // A record made for this row alone, so the seeded ones stay.
+    req: async () => ({
+      method: 'DELETE',
+      path: `/v1/interventions/${(await api('/v1/interventions', { method: 'POST', json: { intervention: 'INF.THRESHOLD', model: { id: M, version: '2' }, targets: { signatures: ['THR.MARGIN'], regions: ['BR'] }, applied_at: '2026-11-01T00:00:00Z' } })).data.id}`,
+    }),
+    status: adminOnly(200),
+  },
   'GET /v1/models/{model}/versions/{version}/attribution': { req: get(`/v1/models/${M}/versions/2/attribution`), status: all(200) },
   'GET /v1/regions/{region}/scorecard': { req: get(`/v1/regions/BR/scorecard?model=${M}&version=2`), status: brRead },
   'POST /v1/regions/{region}/slices': {

@@ -4,6 +4,7 @@ import { forgetKey, requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/crypto.ts';
 import { nowIso } from '../../lib/db.ts';
+import { unknownRegions } from '../../lib/regions.ts';
 import { sendProbeMessages } from '../../probes/enqueue.ts';
 import type { ProbeMessage } from '../../env.ts';
 import type { createKey, listDeadLetters, replayDeadLetter, revokeKey } from './routes.ts';
@@ -14,10 +15,7 @@ export const createKeyHandler: RouteHandler<typeof createKey, AppEnv> = async (c
   const regions = [...new Set(body.regions)].sort();
   if (regions.includes('*') && regions.length > 1) throw new ApiError(400, 'invalid_request', "regions: '*' stands alone", { field: 'regions' });
   if (!regions.includes('*')) {
-    const { results } = await c.env.DB.prepare(`SELECT code FROM regions WHERE code IN (${regions.map(() => '?').join(',')})`)
-      .bind(...regions).all<{ code: string }>();
-    const known = new Set(results.map((r) => r.code));
-    const unknown = regions.filter((r) => !known.has(r));
+    const unknown = await unknownRegions(c.env.DB, regions);
     if (unknown.length) throw new ApiError(400, 'invalid_request', `regions: unknown region(s) ${unknown.join(', ')}`, { field: 'regions' });
   }
   const scopes = [...new Set(body.scopes)].sort();

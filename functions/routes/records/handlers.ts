@@ -1,8 +1,9 @@
 import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv, Principal } from '../../env.ts';
-import { regionScope, requireAccess } from '../../middleware/auth.ts';
+import { regionScope, requireAccess, requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, forbidden, notFound } from '../../lib/errors.ts';
-import { nowIso, unknownRegions } from '../../lib/db.ts';
+import { nowIso } from '../../lib/db.ts';
+import { unknownRegions } from '../../lib/regions.ts';
 import { randomToken } from '../../lib/crypto.ts';
 import { isInterventionCode } from '../../../taxonomy/interventions.ts';
 import { isItemSignatureCode } from '../../../taxonomy/signatures/index.ts';
@@ -10,7 +11,7 @@ import { POLICY_CODES } from '../../../taxonomy/policies.ts';
 import { getVersion } from '../../services/versions.ts';
 import { attribution, type InterventionRecord } from '../../services/attribution.ts';
 import { canReadRecord, listRecords, readRecord, versionRecords } from '../../services/records.ts';
-import type { createRecord, getAttribution, getRecord, getVersionAttribution, listRecords as listRecordsRoute } from './routes.ts';
+import type { createRecord, deleteRecord, getAttribution, getRecord, getVersionAttribution, listRecordAudit, listRecords as listRecordsRoute } from './routes.ts';
 
 const bad = (field: string, message: string) => new ApiError(400, 'invalid_request', `${field}: ${message}`, { field });
 
@@ -85,4 +86,28 @@ export const getVersionAttributionHandler: RouteHandler<typeof getVersionAttribu
   const reports = [];
   for (const r of recs.filter((r) => canRead(p, r))) reports.push(await attribution(c.env.DB, r, recs, regionScope(p)));
   return c.json({ model, version, reports } as never, 200);
+};
+
+export const deleteRecordHandler: RouteHandler<typeof deleteRecord, AppEnv> = async (c) => {
+  const p = c.get('principal');
+  requireAdmin(p);
+  const { id } = c.req.valid('param');
+  const rec = await readRecord(c.env.DB, id);
+  if (!rec) throw notFound(`id: no intervention '${id}'`);
+  // One batch: the record goes and its audit row (the record kept whole) lands, or neither; the
+  // audit row only while the record exists, so a concurrent delete of the same id writes one.
+  const [, del] = await c.env.DB.batch([
+    c.env.DB.prepare(`INSERT INTO intervention_record_audit (record_id, action, actor, at, record)
+      SELECT ?, 'delete', ?, ?, ? WHERE EXISTS (SELECT 1 FROM intervention_records WHERE id = ?)`).bind(id, p.id, nowIso(), JSON.stringify(rec), id),
+    c.env.DB.prepare('DELETE FROM intervention_records WHERE id = ?').bind(id),
+  ]);
+  if (del.meta.changes !== 1) throw notFound(`id: no intervention '${id}'`);
+  return c.json({ id, deleted: true, record: rec }, 200);
+};
+
+export const listRecordAuditHandler: RouteHandler<typeof listRecordAudit, AppEnv> = async (c) => {
+  requireAdmin(c.get('principal'));
+  const { results } = await c.env.DB.prepare('SELECT id, record_id, action, actor, at, record FROM intervention_record_audit ORDER BY id')
+    .all<{ id: number; record_id: string; action: 'delete'; actor: string; at: string; record: string }>();
+  return c.json({ entries: results.map((r) => ({ ...r, record: JSON.parse(r.record) as InterventionRecord })) }, 200);
 };

@@ -72,3 +72,20 @@ export const getVersionAttribution = createRoute({
   request: { params: z.object({ model: z.string().openapi({ param: { name: 'model', in: 'path' } }), version: z.string().openapi({ param: { name: 'version', in: 'path' } }) }) },
   responses: { 200: json(z.object({ model: z.string(), version: z.string(), reports: z.array(AttributionSchema) })), ...errorResponses },
 });
+
+export const deleteRecord = createRoute({
+  method: 'delete', path: '/v1/interventions/{id}', tags: ['interventions'], security: bearer,
+  summary: 'Delete a mistaken intervention record (admin; audited): attribution no longer counts it',
+  request: { params: IdParam },
+  responses: { 200: json(z.object({ id: z.string(), deleted: z.boolean(), record: RecordSchema }), 'Deleted; the record as it was'), ...errorResponses },
+});
+
+const RecordAuditEntry = z.object({
+  id: z.number(), record_id: z.string(), action: z.enum(['delete']), actor: z.string(), at: z.string(), record: RecordSchema,
+});
+
+export const listRecordAudit = createRoute({
+  method: 'get', path: '/v1/interventions/audit', tags: ['interventions'], security: bearer,
+  summary: 'Deleted intervention records (admin): who deleted which record when, and the record as it was',
+  responses: { 200: json(z.object({ entries: z.array(RecordAuditEntry) }), 'Oldest first'), ...errorResponses },
+});

@@ -2,8 +2,9 @@ import type { Context } from 'hono';
 import type { AppEnv } from '../../env.ts';
 import { ApiError, badRequest, notFound } from '../../lib/errors.ts';
 import { vendorAuth, verifyDelivery } from '../../labels/vendors.ts';
-import type { DeliveryEvent } from '../../labels/apply.ts';
+import { DEFAULT_MAX_PARKED, type DeliveryEvent } from '../../labels/apply.ts';
 import { commitDelivery } from '../../labels/group-commit.ts';
+import { regionSet } from '../../lib/regions.ts';
 import { LabelDeliverySchema, LabelEventSchema, MAX_DELIVERY_BYTES, MAX_EVENTS } from './routes.ts';
 
 /** `events[3].violating` from a zod issue path. */
@@ -76,6 +77,19 @@ export function parseDelivery(raw: Uint8Array): DeliveryEvent[] {
   return r.data.events.map((e) => ({ ...e, labelled_at: new Date(e.labelled_at).toISOString() }));
 }
 
+/** Events for a region that does not exist could never be applied: refused, not parked. The
+ *  region set is held in memory (one D1 read per isolate). */
+async function checkRegions(d1: D1Database, events: readonly DeliveryEvent[]): Promise<void> {
+  const known = await regionSet(d1);
+  const i = events.findIndex((e) => !known.has(e.region));
+  if (i >= 0) throw badRequest(`events[${i}].region: unknown region '${events[i].region}'`, { field: `events[${i}].region` });
+}
+
+function maxParked(env: AppEnv['Bindings']): number {
+  const n = Number(env.MAX_PARKED_PER_VENDOR);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_PARKED;
+}
+
 export async function labelWebhookHandler(c: Context<AppEnv>) {
   const vendor = c.req.param('vendor') ?? '';
   const auth = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/.test(vendor) ? await vendorAuth(c.env, vendor) : null;
@@ -87,6 +101,7 @@ export async function labelWebhookHandler(c: Context<AppEnv>) {
   if (raw.byteLength > MAX_DELIVERY_BYTES) throw new ApiError(413, 'payload_too_large', `body: larger than ${MAX_DELIVERY_BYTES} bytes`, { field: 'body' });
   const deliveryId = await verifyDelivery(auth, c.req.raw.headers, raw);
   const events = parseDelivery(raw);
+  await checkRegions(c.env.DB, events);
   // A plain Response: the hot path of the load run, and c.json's header merging is not needed here.
-  return new Response(JSON.stringify(await commitDelivery(c.env.DB, { vendor, deliveryId, events })), { headers: JSON_HEADERS });
+  return new Response(JSON.stringify(await commitDelivery(c.env.DB, { vendor, deliveryId, events }, maxParked(c.env))), { headers: JSON_HEADERS });
 }

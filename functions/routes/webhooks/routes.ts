@@ -42,7 +42,7 @@ export const labelWebhook = createRoute({
     '**hmac-sha256-hex**: `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the body>` (or the configured header).',
     '**static-token**: the token in the configured header (e.g. `X-Scale-Token`).',
     'Idempotent on the delivery id (`webhook-id`; for the other schemes the configured id header, else the SHA-256 of the body): a replay answers 200 `{duplicate: true, applied: 0}` and changes nothing.',
-    'A delivery is applied atomically: all its events or none. Events for slices (complete or probing) or items not stored yet are parked and applied when the item arrives.',
+    'A delivery is applied atomically: all its events or none. Events for slices (complete or probing) or items not stored yet are parked and applied when the item arrives; events naming an unknown region are refused (400), and a vendor has at most MAX_PARKED_PER_VENDOR (default 100,000) events parked at once (429 past it).',
   ].join('\n\n'),
   request: {
     params: z.object({ vendor: z.string().openapi({ param: { name: 'vendor', in: 'path' }, example: 'acme-labels' }) }),
@@ -60,6 +60,7 @@ export const labelWebhook = createRoute({
     401: { description: 'Missing or wrong signature, or a timestamp outside the tolerance', content: { 'application/json': { schema: ErrorSchema } } },
     404: { description: 'Unknown vendor', content: { 'application/json': { schema: ErrorSchema } } },
     413: { description: 'Body larger than 2 MiB', content: { 'application/json': { schema: ErrorSchema } } },
+    429: { description: 'The vendor\'s parked events are at their cap; nothing applied — retry after Retry-After seconds', content: { 'application/json': { schema: ErrorSchema } } },
     503: { description: 'Items rewritten concurrently too often; nothing applied — retry', content: { 'application/json': { schema: ErrorSchema } } },
   },
 });
