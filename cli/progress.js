@@ -17,7 +17,9 @@ export function progress({ label, total, stream = process.stderr, quiet = false,
   const line = () => {
     const s = (performance.now() - t0) / 1000;
     const rate = s > 0 ? n / s : 0;
-    const pct = total ? Math.min(100, (100 * n) / total) : 100;
+    // total 0: unknown (the first pass over a file), so no percentage or ETA.
+    if (!total) return { pct: 0, text: `${fmt(n)} items, ${fmt(rate)} items/s` };
+    const pct = Math.min(100, (100 * n) / total);
     const rest = rate > 0 ? (total - n) / rate : Infinity;
     return { pct, text: `${fmt(n)}/${fmt(total)} items (${pct.toFixed(0)} %), ${fmt(rate)} items/s, ETA ${eta(rest)}` };
   };
@@ -25,7 +27,8 @@ export function progress({ label, total, stream = process.stderr, quiet = false,
     const { pct, text } = line();
     if (tty) {
       const width = 24; const full = Math.round((pct / 100) * width);
-      stream.write(`\r${label} [${'#'.repeat(full)}${'-'.repeat(width - full)}] ${text}\x1b[K${final ? '\n' : ''}`);
+      const bar = total ? ` [${'#'.repeat(full)}${'-'.repeat(width - full)}]` : '';
+      stream.write(`\r${label}${bar} ${text}\x1b[K${final ? '\n' : ''}`);
     } else stream.write(`${label}: ${text}\n`);
   };
   return {

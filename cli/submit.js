@@ -6,6 +6,7 @@ import { basename } from 'node:path';
 import { bodyPieces, defaultSliceId, headerLine, measure } from './body.js';
 import { RetryableError, ServerError, UsageError } from './errors.js';
 import { postStream } from './post.js';
+import { readEntries } from './readers/index.js';
 import { progress } from './progress.js';
 import { sleep, withRetries } from './retry.js';
 
@@ -42,13 +43,29 @@ export async function submit(o) {
     if (r.status >= 500) throw new RetryableError(`server answered ${r.status}: ${parseError(r.text)?.message ?? ''}`, r.status);
     if (r.status >= 400) throw new ServerError(r.status, parseError(r.text));
     return { status: r.status, body: JSON.parse(r.text) };
-  }, o);
+  }, o).catch(async (e) => { throw e instanceof ServerError ? await inFile(e, o.file) : e; });
 
   if (answer.status === 202 || answer.body.status === 'processing' || answer.body.status === 'probing') {
     o.log(`${answer.status}: the server is ${answer.body.status ?? 'processing'} the slice; waiting`);
     return waitForSlice(o, sliceId);
   }
   return answer.body;
+}
+
+/**
+ * A server error about body line L names the item from the file it came from (line 1 is the
+ * header, so item L − 1): e.g. "(items.csv row 41 (line 42))".
+ * @param {ServerError} e @param {string} file
+ */
+async function inFile(e, file) {
+  const details = /** @type {any} */ (e.error)?.details;
+  const line = typeof details?.line === 'number' ? details.line : Number(/^line (\d+):/.exec(e.error?.message ?? '')?.[1] ?? 0);
+  if (line < 2) return e;
+  let k = 0;
+  for await (const entry of readEntries(file)) {
+    if (entry.item && ++k === line - 1) { e.message += ` (${basename(file)} ${entry.where})`; break; }
+  }
+  return e;
 }
 
 /**

@@ -114,7 +114,7 @@ describe('avlm-diag submit', () => {
     const out = JSON.parse(r.stdout);
     expect(out.status).toBe(400);
     expect(out.error.message).toMatch(/line 4.*policy/); // the header is line 1, so the file's line 3
-    expect(r.stderr).toContain(out.error.message);
+    expect(r.stderr).toContain(`${out.error.message} (bad-policy.ndjson line 3)`);
   });
 });
 
