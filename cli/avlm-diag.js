@@ -2,7 +2,8 @@
 // `avlm-diag` — the command line for regional teams (README "Command line"). Plain ESM with
 // JSDoc types so it runs on Node 20 without a build step. Configuration: AVLM_URL and AVLM_KEY,
 // or --url / --key. Exit codes: 0 done, 1 the server refused (4xx, a failed slice) or the file
-// has a bad row, 2 bad usage, 3 the server stayed unreachable or failing after the retries.
+// has a bad row, 2 bad usage, 3 the server stayed unreachable or failing after the retries (or the
+// slice still processing after --wait-s).
 import { parseArgs } from 'node:util';
 import { createApiClient } from '../client/index.js';
 import { COMMANDS, need } from './commands.js';
@@ -22,11 +23,11 @@ const USAGE = `usage: avlm-diag <command> [options]
           | vendors rotate NAME [--overlap-seconds N]
 
 options: --url (AVLM_URL, default http://localhost:8787)  --key (AVLM_KEY)  --json  --quiet
-         --retries N (5)  --backoff-ms MS (1000)  --poll-ms MS (1000)`;
+         --retries N (5)  --backoff-ms MS (1000)  --poll-ms MS (1000)  --wait-s S (3600: give up waiting)`;
 
 const OPTIONS = /** @type {const} */ ({
   url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-  retries: { type: 'string' }, 'backoff-ms': { type: 'string' }, 'poll-ms': { type: 'string' },
+  retries: { type: 'string' }, 'backoff-ms': { type: 'string' }, 'poll-ms': { type: 'string' }, 'wait-s': { type: 'string' },
   region: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, stage: { type: 'string' }, 'slice-id': { type: 'string' },
   from: { type: 'string' }, to: { type: 'string' }, wait: { type: 'boolean' },
   regions: { type: 'string' }, scopes: { type: 'string' }, note: { type: 'string' },
@@ -57,7 +58,7 @@ async function main(argv) {
     const key = values.key ?? process.env.AVLM_KEY;
     if (!key) throw new UsageError('no key: set AVLM_KEY or pass --key');
     const api = createApiClient({ url, key });
-    const base = { api, log, retries: count(values.retries, 'retries', 5), backoffMs: count(values['backoff-ms'], 'backoff-ms', 1000), pollMs: count(values['poll-ms'], 'poll-ms', 1000) };
+    const base = { api, log, retries: count(values.retries, 'retries', 5), backoffMs: count(values['backoff-ms'], 'backoff-ms', 1000), pollMs: count(values['poll-ms'], 'poll-ms', 1000), waitS: count(values['wait-s'], 'wait-s', 3600) };
     const ctx = { ...base, values, args };
     let out;
     if (command === 'submit') {

@@ -7,7 +7,7 @@ import { getSlice, waitForSlice } from './submit.js';
 
 /**
  * @typedef {{ api: import('../client/index.js').ApiClient, values: Record<string, any>, args: string[],
- *   retries: number, backoffMs: number, pollMs: number, log: (s: string) => void }} Ctx
+ *   retries: number, backoffMs: number, pollMs: number, waitS: number, log: (s: string) => void }} Ctx
  */
 
 /** @param {Ctx} c @param {string} name */

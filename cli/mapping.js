@@ -99,29 +99,57 @@ export function flatten(row, prefix = '', out = {}) {
   return out;
 }
 
+/** @type {Map<string, { type: CellType, keys: string[] }>} */
+const COMPILED = new Map();
+/** A column's type and path, worked out once per column name (not per cell). @param {string} column */
+function compiled(column) {
+  let c = COMPILED.get(column);
+  if (!c) { c = { type: typeOf(column), keys: column.split('.') }; COMPILED.set(column, c); }
+  return c;
+}
+
+/**
+ * Sets one cell into the item (nothing for an empty cell).
+ * @param {Record<string, any>} item @param {string} column @param {unknown} cell @param {string} where
+ */
+function setCell(item, column, cell, where) {
+  const { type, keys } = compiled(column);
+  let value;
+  try { value = coerce(cell, type); } catch (problem) {
+    if (typeof problem !== 'string') throw problem;
+    throw new CellError(where, column, problem);
+  }
+  if (value === undefined) return;
+  let at = item;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const k = keys[i];
+    if (at[k] === undefined) at[k] = {};
+    else if (typeof at[k] !== 'object' || Array.isArray(at[k])) throw new CellError(where, column, `conflicts with column ${k}`);
+    at = at[k];
+  }
+  at[keys[keys.length - 1]] = value;
+}
+
 /**
  * A row of cells by column name → an eval item.
- * @param {Record<string, unknown>} row @param {string} where e.g. `row 12 (line 13)`
+ * @param {Record<string, unknown>} row @param {string} where e.g. `row 12`
  * @returns {Record<string, unknown>}
  */
 export function rowToItem(row, where) {
-  /** @type {Record<string, any>} */
+  /** @type {Record<string, unknown>} */
   const item = {};
-  for (const [column, cell] of Object.entries(row)) {
-    let value;
-    try { value = coerce(cell, typeOf(column)); } catch (problem) {
-      if (typeof problem !== 'string') throw problem;
-      throw new CellError(where, column, problem);
-    }
-    if (value === undefined) continue;
-    const keys = column.split('.');
-    let at = item;
-    for (const k of keys.slice(0, -1)) {
-      if (at[k] === undefined) at[k] = {};
-      else if (typeof at[k] !== 'object' || Array.isArray(at[k])) throw new CellError(where, column, `conflicts with column ${k}`);
-      at = at[k];
-    }
-    at[keys[keys.length - 1]] = value;
-  }
+  for (const column in row) setCell(item, column, row[column], where);
+  return item;
+}
+
+/**
+ * A row of cells in header order → an eval item (CSV: no object per row in between).
+ * @param {string[]} header @param {unknown[]} cells @param {string} where e.g. `row 12 (line 13)`
+ * @returns {Record<string, unknown>}
+ */
+export function cellsToItem(header, cells, where) {
+  /** @type {Record<string, unknown>} */
+  const item = {};
+  for (let i = 0; i < header.length; i++) setCell(item, header[i], cells[i], where);
   return item;
 }

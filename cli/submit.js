@@ -13,7 +13,7 @@ import { sleep, withRetries } from './retry.js';
 /**
  * @typedef {{ file: string, region: string, model: import('./body.js').Model, sliceId?: string,
  *   url: string, key: string, api: import('../client/index.js').ApiClient,
- *   retries: number, backoffMs: number, pollMs: number, quiet: boolean, log: (s: string) => void }} SubmitOptions
+ *   retries: number, backoffMs: number, pollMs: number, waitS: number, quiet: boolean, log: (s: string) => void }} SubmitOptions
  * @typedef {import('../client/schema.d.ts').components['schemas']['SliceSummary']} SliceSummary
  */
 
@@ -70,12 +70,14 @@ async function inFile(e, file) {
 
 /**
  * Polls the slice until it is complete or failed (failed: a ServerError with its reason).
- * @param {Pick<SubmitOptions, 'api' | 'region' | 'pollMs' | 'retries' | 'backoffMs' | 'log'>} o @param {string} sliceId
+ * @param {Pick<SubmitOptions, 'api' | 'region' | 'pollMs' | 'waitS' | 'retries' | 'backoffMs' | 'log'>} o @param {string} sliceId
  * @returns {Promise<SliceSummary>}
  */
 export async function waitForSlice(o, sliceId) {
   let lastStatus = '';
+  const until = Date.now() + o.waitS * 1000;
   for (;;) {
+    if (Date.now() > until) throw new RetryableError(`slice ${sliceId} still ${lastStatus} after ${o.waitS} s; see later with: avlm-diag slice --region ${o.region} ${sliceId} --wait`);
     const s = await getSlice(o, sliceId);
     if (s.status === 'failed') throw new ServerError(422, { code: 'slice_failed', message: `slice ${sliceId} failed: ${s.error ?? 'no reason given'}` });
     if (s.status === 'complete') return s;

@@ -2,17 +2,28 @@
 // one item per row, read record by record (never the whole file).
 import { createReadStream } from 'node:fs';
 import { parse } from 'csv-parse';
-import { rowToItem } from '../mapping.js';
+import { cellsToItem } from '../mapping.js';
 
 /** @param {string} file @returns {AsyncGenerator<import('./index.js').Entry>} */
 export async function* readCsv(file) {
-  const parser = createReadStream(file).pipe(parse({ columns: true, bom: true, info: true, skip_empty_lines: true, trim: false }));
+  // Rows as arrays (mapped by header position): about twice as fast as csv-parse's objects.
+  const parser = createReadStream(file, { highWaterMark: 1 << 20 }).pipe(parse({ bom: true, info: true, skip_empty_lines: true }));
+  /** @type {string[] | null} */
+  let header = null;
   let row = 0;
   try {
     for await (const { record, info } of parser) {
+      if (!header) {
+        const names = /** @type {string[]} */ (record.map((/** @type {string} */ h) => h.trim()));
+        const dup = names.find((h, i) => names.indexOf(h) !== i);
+        header = names;
+        if (dup !== undefined) throw new Error(`CSV: column ${dup} appears twice in the header`);
+        continue;
+      }
       row++;
+      if (record.length !== header.length) throw new Error(`CSV: row ${row} (line ${info.lines}) has ${record.length} cells, the header ${header.length}`);
       // info.lines is the line the record ends on; the header is line 1 of a one-line-per-row file.
-      yield { item: rowToItem(record, `row ${row} (line ${info.lines})`), where: `row ${row}` };
+      yield { item: cellsToItem(header, record, `row ${row} (line ${info.lines})`), where: `row ${row} (line ${info.lines})` };
     }
   } catch (e) {
     // csv-parse names the line; keep its message (e.g. "Invalid Record Length: … on line 7").

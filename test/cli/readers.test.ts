@@ -65,5 +65,6 @@ describe('readers', () => {
   });
   it('CSV: a ragged row is named by csv-parse', async () => {
     expect(await fails('r.csv', 'item_id,policy\na,hate.slur\nb\n')).toMatch(/^CSV: .*line 3/);
+    expect(await fails('d.csv', 'item_id,policy,item_id\na,hate.slur,b\n')).toBe('CSV: column item_id appears twice in the header');
   });
 });

@@ -24,10 +24,10 @@ export async function startWorker(outName: string, vars: Record<string, string>)
 
 export interface CliRun { code: number | null; stdout: string; stderr: string }
 
-/** Runs the CLI as a child process (the Node running the tests: 20 or 22). */
+/** Runs the CLI as a child process: the Node running the tests, or CLI_NODE (e.g. a Node 20). */
 export function runCli(args: string[], env: Record<string, string>): Promise<CliRun> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.env.CLI_NODE ?? process.execPath, [CLI, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = ''; let stderr = '';
     child.stdout.on('data', (d) => { stdout += d; });
     child.stderr.on('data', (d) => { stderr += d; });
