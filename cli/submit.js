@@ -17,6 +17,7 @@ import { sleep, withRetries } from './retry.js';
  * @typedef {import('../client/schema.d.ts').components['schemas']['SliceSummary']} SliceSummary
  */
 
+const secs = (/** @type {number} */ t) => ((performance.now() - t) / 1000).toFixed(1);
 /** @param {string} s */
 const sha256 = (s) => createHash('sha256').update(s).digest('hex');
 /** @param {string} text */
@@ -24,9 +25,11 @@ const parseError = (text) => { try { return JSON.parse(text).error; } catch { re
 
 /** @param {SubmitOptions} o @returns {Promise<SliceSummary>} */
 export async function submit(o) {
+  const t0 = performance.now();
   const check = progress({ label: 'checking', total: 0, quiet: o.quiet });
   const m = await measure(o.file, check.tick);
   check.done();
+  o.log(`checked ${m.items.toLocaleString('en-US')} rows in ${secs(t0)} s`);
   if (!m.items) throw new UsageError(`${o.file}: no items`);
   const fileSliceId = typeof m.header.slice_id === 'string' ? m.header.slice_id : undefined;
   const sliceId = o.sliceId ?? fileSliceId ?? defaultSliceId(basename(o.file), sha256(JSON.stringify([o.region, o.model, m.sha256])));
@@ -35,6 +38,7 @@ export async function submit(o) {
   const url = `${o.url.replace(/\/$/, '')}/v1/regions/${encodeURIComponent(o.region)}/slices`;
   o.log(`submitting ${m.items.toLocaleString('en-US')} items (${(length / 1e6).toFixed(1)} MB) to ${o.region} as slice ${sliceId}`);
 
+  const t1 = performance.now();
   const answer = await withRetries(async (attempt) => {
     if (attempt > 1) o.log(`attempt ${attempt} (same slice_id ${sliceId})`);
     const bar = progress({ label: 'sending', total: m.items, quiet: o.quiet });
@@ -45,9 +49,13 @@ export async function submit(o) {
     return { status: r.status, body: JSON.parse(r.text) };
   }, o).catch(async (e) => { throw e instanceof ServerError ? await inFile(e, o.file) : e; });
 
+  o.log(`sent in ${secs(t1)} s: ${answer.status} ${answer.body.status}`);
   if (answer.status === 202 || answer.body.status === 'processing' || answer.body.status === 'probing') {
     o.log(`${answer.status}: the server is ${answer.body.status ?? 'processing'} the slice; waiting`);
-    return waitForSlice(o, sliceId);
+    const t2 = performance.now();
+    const done = await waitForSlice(o, sliceId);
+    o.log(`${done.status} after ${secs(t2)} s of waiting`);
+    return done;
   }
   return answer.body;
 }

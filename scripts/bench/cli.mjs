@@ -94,7 +94,10 @@ export async function run_({ log }) {
       const cliSummary = JSON.parse(cli.out);
       if (cliSummary.items !== n) throw new Error(`CLI slice holds ${cliSummary.items} items, sent ${n}`);
       const path = /waiting/.test(cli.err) ? 'queue (202)' : 'stream (201)';
-      log(`  avlm-diag: ${fmt(cliMs)} ms → ${fmt(n / (cliMs / 1000))} items/s, peak RSS ${fmt(mib(cli.peak), 1)} MiB, ${path}`);
+      // The CLI's own phase lines: its check pass, the POST (conversion and upload together), the wait.
+      const phase = (re) => Number(re.exec(cli.err)?.[1] ?? NaN) * 1000;
+      const phases = { checkMs: phase(/checked [\d,]+ rows in ([\d.]+) s/), sendMs: phase(/sent in ([\d.]+) s/), waitMs: phase(/after ([\d.]+) s of waiting/) };
+      log(`  avlm-diag: ${fmt(cliMs)} ms → ${fmt(n / (cliMs / 1000))} items/s, peak RSS ${fmt(mib(cli.peak), 1)} MiB, ${path}; check ${fmt(phases.checkMs)} ms, send ${fmt(phases.sendMs)} ms, wait ${Number.isNaN(phases.waitMs) ? '–' : fmt(phases.waitMs)} ms`);
 
       const u0 = performance.now();
       const curl = await run('curl', ['-sS', '-X', 'POST', '-T', f.nd, '-H', `authorization: Bearer ${ADMIN_TOKEN}`, '-H', 'content-type: application/x-ndjson',
@@ -106,18 +109,19 @@ export async function run_({ log }) {
       if (curlSummary.items !== n) throw new Error(`curl slice holds ${curlSummary.items} items`);
       log(`  curl: ${fmt(curlMs)} ms → ${fmt(n / (curlMs / 1000))} items/s, peak RSS ${fmt(mib(curl.peak), 1)} MiB, ${status}`);
       const same = ['failures', 'excluded', 'pending'].every((k) => cliSummary[k] === curlSummary[k]);
-      rows.push({ n, csvBytes, ndBytes, path, cliMs, cliPeak: cli.peak, curlMs, curlPeak: curl.peak, curlStatus: status, same });
+      rows.push({ n, csvBytes, ndBytes, path, cliMs, ...phases, cliPeak: cli.peak, curlMs, curlPeak: curl.peak, curlStatus: status, same });
       rmSync(f.csv); rmSync(f.nd);
     }
   } finally {
     await w.dispose();
     rmSync(dir, { recursive: true, force: true });
   }
-  const table = rows.map((r) => `| ${fmt(r.n)} | ${fmt(mib(r.csvBytes), 1)} / ${fmt(mib(r.ndBytes), 1)} | ${r.path} | ${fmt(r.cliMs)} | ${fmt(r.n / (r.cliMs / 1000))} | ${fmt(mib(r.cliPeak), 1)} | ${fmt(r.curlMs)} | ${fmt(r.n / (r.curlMs / 1000))} | ${fmt(mib(r.curlPeak), 1)} | ${r.same ? 'yes' : '**no**'} |`);
+  const ms = (x) => (Number.isNaN(x) ? '–' : fmt(x));
+  const table = rows.map((r) => `| ${fmt(r.n)} | ${fmt(mib(r.csvBytes), 1)} / ${fmt(mib(r.ndBytes), 1)} | ${r.path} | ${fmt(r.cliMs)} (${ms(r.checkMs)} + ${ms(r.sendMs)} + ${ms(r.waitMs)}) | ${fmt(r.n / (r.cliMs / 1000))} | ${fmt(mib(r.cliPeak), 1)} | ${fmt(r.curlMs)} | ${fmt(r.n / (r.curlMs / 1000))} | ${fmt(mib(r.curlPeak), 1)} | ${r.same ? 'yes' : '**no**'} |`);
   const markdown = [
     'A CSV of the bench\'s generated items (scripts/bench/lib/gen.mjs, seed 3; ' + COLUMNS.length + ' dotted columns as in the README\'s column mapping) submitted by `avlm-diag submit FILE.csv` (a first pass checks every row and measures the body; the second streams it as NDJSON with its content-length; then it polls until `complete`), beside the same items as an NDJSON file sent by `curl -T FILE.ndjson -X POST` (curl streams the file with its length) and polled the same way. Time from starting the process to the slice being `complete`; peak RSS is the client process\'s VmHWM. One run each per size, the CLI first, in one Worker (Miniflare; wrangler.toml\'s STREAM_INGEST_BYTES = 64 MB: below it the body is ingested while it streams, 201; above, 202 and the queue consumer). `npm run bench -- cli` (sizes: `BENCH_CLI_ROWS=100000,1000000`).',
     '',
-    '| rows | CSV / NDJSON MiB | server path | avlm-diag ms | avlm-diag items/s | avlm-diag peak RSS MiB | curl ms | curl items/s | curl peak RSS MiB | same summary |',
+    '| rows | CSV / NDJSON MiB | server path | avlm-diag ms (check + send + wait) | avlm-diag items/s | avlm-diag peak RSS MiB | curl ms | curl items/s | curl peak RSS MiB | same summary |',
     '|---:|---:|---|---:|---:|---:|---:|---:|---:|---|',
     ...table,
   ].join('\n');

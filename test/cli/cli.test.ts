@@ -130,6 +130,19 @@ describe('avlm-diag reads through the typed client', () => {
     expect(card).toEqual((await apiJson(w.url, '/v1/regions/BR/scorecard?model=avlm-cli&version=1', { token: key })).data);
     const human = await runCli(['scorecard', '--region', 'BR', '--model', 'avlm-cli', '--version', '1'], env());
     expect(human.stdout).toContain(`${3 * N} items`);
+    // compare: versions 1 (the three slices above) and 2 (the retried one).
+    const cmp = await runCli(['compare', '--region', 'BR', '--model', 'avlm-cli', '--from', '1', '--to', '2', '--json'], env());
+    expect(cmp.code, cmp.stderr).toBe(0);
+    const api = (await apiJson(w.url, '/v1/regions/BR/compare?model=avlm-cli&from=1&to=2', { token: key })).data;
+    expect(JSON.parse(cmp.stdout)).toEqual(api);
+    const tested = api.cells.filter((c: any) => c.verdict !== 'too_few');
+    expect(tested.length).toBeGreaterThan(0);
+    const shown = await runCli(['compare', '--region', 'BR', '--model', 'avlm-cli', '--from', '1', '--to', '2'], env());
+    expect(shown.code, shown.stderr).toBe(0);
+    const lines = shown.stdout.trim().split('\n');
+    expect(lines).toHaveLength(tested.length + 2); // the title, one line per tested cell, the note
+    expect(lines[1]).toContain(tested[0].signature);
+    expect(lines[1]).toContain(tested[0].verdict);
   });
 
   it('a key outside its region gets the server\'s 403', async () => {
