@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 
-// Three projects: pure taxonomy and the GPU backend run in Node (fast, no runtime);
+// Projects: pure taxonomy, the GPU backend, the pages and the CLI run in Node;
 // the Worker runs inside workerd via miniflare with real D1, R2 and Queues.
 export default defineConfig({
   test: {
@@ -26,6 +26,15 @@ export default defineConfig({
         test: {
           name: 'pages',
           include: ['test/pages/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        test: {
+          name: 'cli',
+          include: ['test/cli/**/*.test.ts'],
           environment: 'node',
           testTimeout: 120_000,
           hookTimeout: 300_000,

@@ -1,0 +1,93 @@
+// The commands other than submit: one typed API call each (client/index.js), then the answer
+// printed (cli/output.js). A 4xx is a ServerError with the server's message, a 5xx or network
+// error is retried like submit's.
+import { RetryableError, ServerError, UsageError } from './errors.js';
+import { withRetries } from './retry.js';
+import { getSlice, waitForSlice } from './submit.js';
+
+/**
+ * @typedef {{ api: import('../client/index.js').ApiClient, values: Record<string, any>, args: string[],
+ *   retries: number, backoffMs: number, pollMs: number, waitS: number, log: (s: string) => void }} Ctx
+ */
+
+/** @param {Ctx} c @param {string} name */
+export function need(c, name) {
+  const v = c.values[name];
+  if (v === undefined || v === '') throw new UsageError(`--${name} is required`);
+  return String(v);
+}
+
+/** @param {Ctx} c @param {number} i @param {string} what */
+function arg(c, i, what) {
+  const v = c.args[i];
+  if (!v) throw new UsageError(`${what} is required`);
+  return v;
+}
+
+/**
+ * The data of an openapi-fetch call, or a ServerError / RetryableError.
+ * @template T
+ * @param {Ctx} c @param {() => Promise<{ data?: T, error?: unknown, response: Response }>} call
+ * @returns {Promise<T>}
+ */
+export function call(c, call) {
+  return withRetries(async () => {
+    const r = await call().catch((e) => { throw new RetryableError(e.cause?.message ?? e.message); });
+    if (r.response.status >= 500) throw new RetryableError(`server answered ${r.response.status}`, r.response.status);
+    if (r.error !== undefined || r.data === undefined) throw new ServerError(r.response.status, /** @type {any} */ (r.error)?.error);
+    return r.data;
+  }, c);
+}
+
+const list = (/** @type {string} */ s) => s.split(',').map((x) => x.trim()).filter(Boolean);
+
+/** @type {Record<string, (c: Ctx) => Promise<{ kind: string, data: any }>>} */
+export const COMMANDS = {
+  async slice(c) {
+    const region = need(c, 'region'); const id = arg(c, 0, 'SLICE_ID');
+    const o = { ...c, region };
+    return { kind: 'slice', data: c.values.wait ? await waitForSlice(o, id) : await getSlice(o, id) };
+  },
+  async scorecard(c) {
+    const region = need(c, 'region');
+    const query = { model: need(c, 'model'), version: need(c, 'version') };
+    return { kind: 'scorecard', data: await call(c, () => c.api.GET('/v1/regions/{region}/scorecard', { params: { path: { region }, query } })) };
+  },
+  async compare(c) {
+    const region = need(c, 'region');
+    const query = { model: need(c, 'model'), from: need(c, 'from'), to: need(c, 'to') };
+    return { kind: 'compare', data: await call(c, () => c.api.GET('/v1/regions/{region}/compare', { params: { path: { region }, query } })) };
+  },
+  async keys(c) {
+    const sub = arg(c, 0, 'keys create|revoke');
+    if (sub === 'create') {
+      const body = { regions: list(need(c, 'regions')), scopes: /** @type {any} */ (list(need(c, 'scopes'))), ...(c.values.note ? { note: String(c.values.note) } : {}) };
+      return { kind: 'key', data: await call(c, () => c.api.POST('/v1/admin/keys', { body })) };
+    }
+    if (sub === 'revoke') {
+      const id = arg(c, 1, 'KEY_ID');
+      return { kind: 'revoked', data: await call(c, () => c.api.DELETE('/v1/admin/keys/{id}', { params: { path: { id } } })) };
+    }
+    throw new UsageError(`keys ${sub}: expected create or revoke (the API has no route that lists keys)`);
+  },
+  async vendors(c) {
+    const sub = c.args[0] ?? 'list';
+    if (sub === 'list') return { kind: 'vendors', data: await call(c, () => c.api.GET('/v1/admin/vendors')) };
+    const vendor = arg(c, 1, 'VENDOR');
+    if (sub === 'show') return { kind: 'vendor', data: await call(c, () => c.api.GET('/v1/admin/vendors/{vendor}', { params: { path: { vendor } } })) };
+    if (sub === 'create') {
+      const body = {
+        vendor, scheme: /** @type {any} */ (c.values.scheme ?? 'standard-webhooks'),
+        ...(c.values['signature-header'] ? { signature_header: String(c.values['signature-header']) } : {}),
+        ...(c.values['id-header'] ? { id_header: String(c.values['id-header']) } : {}),
+      };
+      return { kind: 'vendor', data: await call(c, () => c.api.POST('/v1/admin/vendors', { body })) };
+    }
+    if (sub === 'rotate') {
+      const overlap = c.values['overlap-seconds'];
+      const body = overlap === undefined ? undefined : { overlap_seconds: Number(overlap) };
+      return { kind: 'vendor', data: await call(c, () => c.api.POST('/v1/admin/vendors/{vendor}/rotate', { params: { path: { vendor } }, body: /** @type {any} */ (body) })) };
+    }
+    throw new UsageError(`vendors ${sub}: expected list, show, create or rotate`);
+  },
+};

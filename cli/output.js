@@ -1,0 +1,40 @@
+// Human-readable output per kind of answer (--json prints the API's JSON as it is instead).
+
+const pct = (/** @type {number | null | undefined} */ v) => (v === null || v === undefined ? '–' : `${(100 * v).toFixed(1)} %`);
+/** @param {{ value: number | null, low: number | null, high: number | null, n: number, too_few: boolean }} r */
+const rate = (r) => `${pct(r.value)} [${pct(r.low)}, ${pct(r.high)}] n=${r.n}${r.too_few ? ' (too few)' : ''}`;
+
+/** @type {Record<string, (d: any) => string[]>} */
+const FORMATS = {
+  slice: (d) => [
+    `slice ${d.slice_id}: ${d.status}${d.error ? ` (${d.error})` : ''}`,
+    `  ${d.items} items, ${d.failures} failures, ${d.excluded} excluded, ${d.pending} pending`,
+    ...Object.entries(d.by_signature ?? {}).sort((a, b) => Number(b[1]) - Number(a[1])).map(([k, v]) => `  ${k.padEnd(24)} ${v}`),
+  ],
+  scorecard: (d) => [
+    `${d.region} · ${d.model.id} ${d.model.version} (${d.model.stage}): ${d.items} items, ${d.failures} failures, ${d.excluded} excluded, ${d.pending} pending`,
+    `  failure rate ${rate(d.failure_rate)}`,
+    ...d.by_signature.map((/** @type {any} */ s) => `  ${s.code.padEnd(24)} ${String(s.count).padStart(7)}  ${rate(s.rate)}`),
+    ...(d.recommendations.length ? ['recommendations:'] : []),
+    ...d.recommendations.slice(0, 10).map((/** @type {any} */ r, /** @type {number} */ i) => `  ${i + 1}. ${r.intervention} (${r.lever}, cost ${r.cost}): recoverable ${r.recoverable.toFixed(1)}, score ${r.score.toFixed(2)}`),
+  ],
+  compare: (d) => [
+    `${d.region} · ${d.model} ${d.from.version} (${d.from.stage}) → ${d.to.version} (${d.to.stage})`,
+    ...d.cells.filter((/** @type {any} */ c) => c.verdict !== 'too_few').map((/** @type {any} */ c) =>
+      `  ${c.policy.padEnd(22)} ${c.signature.padEnd(22)} ${pct(c.from.rate.value).padStart(8)} → ${pct(c.to.rate.value).padStart(8)}  q=${c.q === null ? '–' : c.q.toPrecision(2)}  ${c.verdict}`),
+    `  (${d.cells.filter((/** @type {any} */ c) => c.verdict === 'too_few').length} cells with too few items not shown; --json for all)`,
+  ],
+  key: (d) => [`key ${d.id} for ${d.regions.join(', ')} (${d.scopes.join(', ')}) — shown once, store it now:`, d.key],
+  revoked: (d) => [`key ${d.id} ${d.revoked ? 'revoked' : 'was already revoked'}`],
+  vendors: (d) => (d.vendors.length ? d.vendors.map((/** @type {any} */ v) => `${v.vendor.padEnd(24)} ${v.scheme}`) : ['no vendors']),
+  vendor: (d) => [
+    `${d.vendor}: ${d.scheme}${d.signature_header ? `, signature in ${d.signature_header}` : ''}${d.id_header ? `, id in ${d.id_header}` : ''}`,
+    ...(d.previous_valid_until ? [`  previous secret valid until ${d.previous_valid_until}`] : []),
+    ...(d.secret ? ['  secret — shown once, give it to the vendor now:', d.secret] : []),
+  ],
+};
+
+/** @param {string} kind @param {unknown} data @param {boolean} json */
+export function render(kind, data, json) {
+  return json ? JSON.stringify(data, null, 2) : (FORMATS[kind] ?? ((/** @type {unknown} */ d) => [JSON.stringify(d, null, 2)]))(data).join('\n');
+}
