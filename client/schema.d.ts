@@ -1712,7 +1712,7 @@ export interface paths {
          *
          *     Idempotent on the delivery id (`webhook-id`; for the other schemes the configured id header, else the SHA-256 of the body): a replay answers 200 `{duplicate: true, applied: 0}` and changes nothing.
          *
-         *     A delivery is applied atomically: all its events or none. Events for slices (complete or probing) or items not stored yet are parked and applied when the item arrives.
+         *     A delivery is applied atomically: all its events or none. Events for slices (complete or probing) or items not stored yet are parked and applied when the item arrives; events naming an unknown region are refused (400), and a vendor has at most MAX_PARKED_PER_VENDOR (default 100,000) events parked at once (429 past it).
          */
         post: {
             parameters: {
@@ -1776,6 +1776,15 @@ export interface paths {
                 };
                 /** @description Body larger than 2 MiB */
                 413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description The vendor's parked events are at their cap; nothing applied — retry after Retry-After seconds */
+                429: {
                     headers: {
                         [name: string]: unknown;
                     };
@@ -2164,6 +2173,88 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/interventions/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Deleted intervention records (admin): who deleted which record when, and the record as it was */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Oldest first */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            entries: {
+                                id: number;
+                                record_id: string;
+                                /** @enum {string} */
+                                action: "delete";
+                                actor: string;
+                                at: string;
+                                record: components["schemas"]["InterventionRecord"];
+                            }[];
+                        };
+                    };
+                };
+                /** @description Bad input; the message names the field (and line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or wrong key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Key outside its regions or scopes */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/interventions/{id}": {
         parameters: {
             query?: never;
@@ -2232,7 +2323,69 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        delete?: never;
+        /** Delete a mistaken intervention record (admin; audited): attribution no longer counts it */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Deleted; the record as it was */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            deleted: boolean;
+                            record: components["schemas"]["InterventionRecord"];
+                        };
+                    };
+                };
+                /** @description Bad input; the message names the field (and line) */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Missing or wrong key */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Key outside its regions or scopes */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+                /** @description Not found */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Error"];
+                    };
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
@@ -2247,7 +2400,7 @@ export interface paths {
         };
         /**
          * Did it work? Targeted cells before (predecessor) vs after, with verdicts; collateral moves elsewhere
-         * @description Where several interventions of the same version target the same (region, signature) cell, each is credited an equal share of that cell's recovery (shared_with names the others).
+         * @description Where several interventions of the same version target the same (region, signature) cell, each is credited an equal share of that cell's recovery (shared_with names the others). A region key's report (cells, collateral, q, overall gain) covers its own regions only.
          */
         get: {
             parameters: {
