@@ -220,7 +220,7 @@ async function startChild(env: Record<string, string>): Promise<{ url: string; p
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /ready on (\S+) \(provider: (\w+)\)/.exec(out);
+      const m = /ready on (\S+) \(provider: (\w+)/.exec(out);
       if (m) resolve({ url: m[1], provider: m[2], child });
     });
     child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
