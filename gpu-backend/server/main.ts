@@ -32,9 +32,11 @@ function numberEnv(name: string, fallback: number | undefined): number | undefin
 
 let executor: ExecutorKind;
 let providers: string[];
+let trt: ReturnType<typeof trtSettingsFromEnv>;
 try {
   executor = parseExecutor(process.env.INFERENCE_EXECUTOR);
   providers = parseProviders(process.env.INFERENCE_PROVIDERS);
+  trt = trtSettingsFromEnv();
 } catch (err) {
   console.error((err as Error).message);
   process.exit(2);
@@ -47,7 +49,7 @@ const server = await startServer({
   maxBatchSize: numberEnv('INFERENCE_MAX_BATCH', undefined),
   queueDelayMs: numberEnv('INFERENCE_QUEUE_DELAY_MS', undefined),
   providers: providers!,
-  trt: trtSettingsFromEnv(),
+  trt: trt!,
   threads: numberEnv('INFERENCE_THREADS', undefined),
   executor: executor!,
   log: (line) => console.error(line),

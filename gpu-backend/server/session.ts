@@ -38,8 +38,14 @@ export function trtSettingsFromEnv(env: NodeJS.ProcessEnv = process.env): TrtSet
   return {
     fp16: env.INFERENCE_TRT_FP16 === undefined ? undefined : !/^(0|false|no|off)$/i.test(env.INFERENCE_TRT_FP16.trim()),
     cacheDir: env.INFERENCE_TRT_CACHE_DIR || undefined,
-    optBatch: env.INFERENCE_TRT_OPT_BATCH ? Number(env.INFERENCE_TRT_OPT_BATCH) : undefined,
+    optBatch: env.INFERENCE_TRT_OPT_BATCH ? positiveInt('INFERENCE_TRT_OPT_BATCH', env.INFERENCE_TRT_OPT_BATCH) : undefined,
   };
+}
+
+function positiveInt(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${JSON.stringify(v)}`);
+  return n;
 }
 
 /** The model's inputs as [batch, width], read from a CPU session (the TensorRT profile needs them before the TensorRT session). */

@@ -78,6 +78,7 @@ describe('TensorRT options (pure)', () => {
   it('INFERENCE_TRT_* settings', () => {
     expect(trtSettingsFromEnv({})).toEqual({ fp16: undefined, cacheDir: undefined, optBatch: undefined });
     expect(trtSettingsFromEnv({ INFERENCE_TRT_FP16: 'off', INFERENCE_TRT_CACHE_DIR: '/cache', INFERENCE_TRT_OPT_BATCH: '32' })).toEqual({ fp16: false, cacheDir: '/cache', optBatch: 32 });
+    expect(() => trtSettingsFromEnv({ INFERENCE_TRT_OPT_BATCH: 'lots' })).toThrow('INFERENCE_TRT_OPT_BATCH must be a positive integer, got "lots"');
   });
 });
 
