@@ -10,6 +10,12 @@
 //
 //   node --experimental-strip-types gpu-backend/bench.ts [--models tiny,compute] [--seconds 0.6]
 //        [--rounds 3] [--hidden 1024] [--layers 4] [--threads 1] [--json out.json] [--md out.md] [--write]
+//        [--providers tensorrt,cuda]
+//
+// --providers: one full run per listed provider, the raw session and the servers pinned to it
+// (INFERENCE_PROVIDERS=<it>; no fallback: a provider that does not load is reported as such
+// and skipped), so "server ÷ raw" compares the server with session.run on the same provider.
+// Without it: INFERENCE_PROVIDERS (default tensorrt,cuda,cpu) with fallback, for both.
 //
 // Modes: raw session.run in this process (same providers and session options as the server,
 // --threads intra-op threads for both); the server (gpu-backend/server/main.ts, a child
@@ -58,6 +64,13 @@ const TRUNK: TrunkSpec = { hidden: Number(opt('hidden', String(BENCH_TRUNK.hidde
 const THREADS = Number(opt('threads', '1'));
 /** Execution providers, for the raw session and the servers alike (the server's default list). */
 const PROVIDERS = parseProviders(process.env.INFERENCE_PROVIDERS);
+/** --providers a,b: one run per provider, pinned (see the header); else one run on PROVIDERS. */
+const PINNED = args.includes('--providers') ? parseProviders(opt('providers', '')) : undefined;
+/** server vs session.run scores: FP16 engines (TensorRT) round at ~1e-3, FP32 agrees to 1e-5. */
+const scoreTolerance = (provider: string) => (provider === 'tensorrt' ? 1e-2 : 1e-5);
+
+/** A pinned provider that did not load here (reported, not benchmarked). */
+class ProviderUnavailable extends Error {}
 const BENCH_REPOSITORY = join(ROOT, '.bench', 'model_repository');
 const WIDTHS: Record<(typeof INPUT_NAMES)[number], number> = { audio: DIMS.audio, visual: DIMS.visual, text: DIMS.text, modality_mask: 3, policy_context: 1 };
 const MODES = ['raw session.run', 'server, batching on', 'server, batching off'] as const;
@@ -78,10 +91,10 @@ function feedsOf(batch: Record<string, Float32Array>, rows: number): Record<stri
   return Object.fromEntries(INPUT_NAMES.map((name) => [name, new ort.Tensor('float32', batch[name], [rows, WIDTHS[name]])]));
 }
 
-function checkScores(got: Float32Array, expected: Float32Array, model: string): void {
+function checkScores(got: Float32Array, expected: Float32Array, model: string, tolerance = 1e-5): void {
   let max = got.length === expected.length ? 0 : Infinity;
   for (let i = 0; i < got.length && max < Infinity; i++) max = Math.max(max, Math.abs(got[i] - expected[i]));
-  if (!(max < 1e-5)) throw new Error(`${model}: the server's scores differ from session.run's (max |Δ| ${max})`);
+  if (!(max < tolerance)) throw new Error(`${model}: the server's scores differ from session.run's (max |Δ| ${max})`);
 }
 
 interface Body { body: Buffer; headers: Record<string, string> }
@@ -220,7 +233,7 @@ async function startChild(env: Record<string, string>): Promise<{ url: string; p
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
-      const m = /ready on (\S+) \(provider: (\w+)\)/.exec(out);
+      const m = /ready on (\S+) \(provider: (\w+)/.exec(out);
       if (m) resolve({ url: m[1], provider: m[2], child });
     });
     child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
@@ -248,14 +261,23 @@ interface Cell {
 
 interface ModelRun { key: string; label: string; path: string; bytes: number; provider: string; cells: Cell[]; json: Cell[]; rawDefaultThreads?: number }
 
-async function benchModel(key: string, path: string, label: string, log: (s: string) => void): Promise<ModelRun> {
-  const env = { INFERENCE_MODEL_PATH: path, INFERENCE_THREADS: String(THREADS), INFERENCE_PROVIDERS: PROVIDERS.join(',') };
+async function benchModel(key: string, path: string, label: string, log: (s: string) => void, providers: string[] = PROVIDERS, pinned = false): Promise<ModelRun> {
+  // Pinned: the raw session loads first, so an unavailable provider costs no server start.
+  const raw = await loadSession(path, providers, THREADS);
+  if (pinned && raw.provider !== providers[0]) {
+    await raw.session.release();
+    throw new ProviderUnavailable(`${providers[0]} did not load (${raw.skipped[0]?.reason ?? 'unknown reason'})`);
+  }
+  const session = raw.session;
+  const env = { INFERENCE_MODEL_PATH: path, INFERENCE_THREADS: String(THREADS), INFERENCE_PROVIDERS: providers.join(',') };
   const servers: Record<Exclude<Mode, 'raw session.run'>, { url: string; provider: string; child: ChildProcess }> = {
     'server, batching on': await startChild({ ...env, INFERENCE_QUEUE_DELAY_MS: String(QUEUE_DELAY_MS), INFERENCE_MAX_BATCH: String(MAX_BATCH) }),
     'server, batching off': await startChild({ ...env, INFERENCE_QUEUE_DELAY_MS: '0' }),
   };
   const provider = servers['server, batching on'].provider;
-  const { session } = await loadSession(path, PROVIDERS, THREADS);
+  for (const s of Object.values(servers)) {
+    if (s.provider !== raw.provider) throw new Error(`${key}: the server runs on ${s.provider}, session.run on ${raw.provider}: not comparable`);
+  }
   const cells: Cell[] = [];
   const json: Cell[] = [];
   let rawDefaultThreads: number | undefined;
@@ -269,7 +291,7 @@ async function benchModel(key: string, path: string, label: string, log: (s: str
         log(`[gpu] ${key}: ${b} rows/request, concurrency ${c}`);
         const clients = Object.fromEntries(Object.entries(servers).map(([m, s]) => [m, client(s.url, c, body)]));
         // The servers answer what the model computes (checked once per cell, outside the timing).
-        for (const cl of Object.values(clients)) checkScores(scoresOf(await cl.once()), expected, key);
+        for (const cl of Object.values(clients)) checkScores(scoresOf(await cl.once()), expected, key, scoreTolerance(provider));
         // Interleave the modes in ROUNDS short slices, so that a noisy neighbour on the
         // machine hurts all of them alike; report the median slice and pooled latencies.
         const acc = Object.fromEntries(MODES.map((m) => [m, { rates: [] as number[], lat: [] as number[], requests: 0, runs: 0, served: 0 }]));
@@ -311,7 +333,7 @@ async function benchModel(key: string, path: string, label: string, log: (s: str
     const srv = servers['server, batching on'];
     const cl = client(srv.url, 16, jsonBody(batchOf(64, 64), 64));
     const feeds64 = feedsOf(batchOf(64, 64), 64);
-    checkScores(scoresOf(await cl.once()), (await session.run(feeds64)).scores.data as Float32Array, key);
+    checkScores(scoresOf(await cl.once()), (await session.run(feeds64)).scores.data as Float32Array, key, scoreTolerance(provider));
     const rates: number[] = [];
     const ratios: number[] = [];
     const lat: number[] = [];
@@ -330,7 +352,7 @@ async function benchModel(key: string, path: string, label: string, log: (s: str
   }
   // For context: raw session.run with onnxruntime's default intra-op threads (no server shares the CPU then).
   if (THREADS) {
-    const { session: s2 } = await loadSession(path, PROVIDERS);
+    const { session: s2 } = await loadSession(path, providers);
     const feeds = feedsOf(batchOf(64, 64), 64);
     const rates: number[] = [];
     for (let round = 0; round < ROUNDS; round++) rates.push((await load(1, 64, () => s2.run(feeds))).itemsPerSec);
@@ -344,25 +366,34 @@ async function benchModel(key: string, path: string, label: string, log: (s: str
 export interface GpuBenchResult {
   markdown: string;
   data: unknown;
-  targets: { model: string; ratioOn: number; ratioOff: number; gain: number }[];
+  targets: { model: string; provider: string; ratioOn: number; ratioOff: number; gain: number }[];
 }
 
 export async function runBench(log: (s: string) => void = (s) => console.error(s)): Promise<GpuBenchResult> {
   const started = performance.now();
   const loadBefore = loadavg()[0];
   const runs: ModelRun[] = [];
-  for (const key of MODELS) {
-    if (key === 'tiny') {
-      runs.push(await benchModel('tiny', modelPath(), 'committed reference model (`gpu-backend/model_repository/avlm/1/model.onnx`)', log));
-    } else if (key === 'compute') {
-      const t0 = performance.now();
-      // Deterministic: regenerated only when the bytes would differ (or the file is missing).
-      if (staleFiles(BENCH_REPOSITORY, undefined, TRUNK).length) generate(BENCH_REPOSITORY, undefined, TRUNK);
-      log(`[gpu] compute-bound variant ${TRUNK.layers} × ${TRUNK.hidden} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      const path = modelPath(BENCH_REPOSITORY);
-      runs.push(await benchModel('compute', path, `compute-bound variant, ${TRUNK.layers} dense ReLU layers of width ${TRUNK.hidden} per modality (\`${relative(ROOT, path)}\`)`, log));
-    } else {
-      throw new Error(`unknown model '${key}' (tiny, compute)`);
+  const unavailable: string[] = [];
+  for (const providers of PINNED ? PINNED.map((p) => [p]) : [PROVIDERS]) {
+    try {
+      for (const key of MODELS) {
+        if (key === 'tiny') {
+          runs.push(await benchModel('tiny', modelPath(), 'committed reference model (`gpu-backend/model_repository/avlm/1/model.onnx`)', log, providers, !!PINNED));
+        } else if (key === 'compute') {
+          const t0 = performance.now();
+          // Deterministic: regenerated only when the bytes would differ (or the file is missing).
+          if (staleFiles(BENCH_REPOSITORY, undefined, TRUNK).length) generate(BENCH_REPOSITORY, undefined, TRUNK);
+          log(`[gpu] compute-bound variant ${TRUNK.layers} × ${TRUNK.hidden} ready in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+          const path = modelPath(BENCH_REPOSITORY);
+          runs.push(await benchModel('compute', path, `compute-bound variant, ${TRUNK.layers} dense ReLU layers of width ${TRUNK.hidden} per modality (\`${relative(ROOT, path)}\`)`, log, providers, !!PINNED));
+        } else {
+          throw new Error(`unknown model '${key}' (tiny, compute)`);
+        }
+      }
+    } catch (err) {
+      if (!(err instanceof ProviderUnavailable)) throw err;
+      log(`[gpu] ${err.message}: skipped`);
+      unavailable.push(err.message);
     }
   }
   const loadAfter = loadavg()[0];
@@ -373,7 +404,8 @@ export async function runBench(log: (s: string) => void = (s) => console.error(s
   const mb = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e3).toFixed(0)} KB`);
   const targets: GpuBenchResult['targets'] = [];
   const lines: string[] = [];
-  lines.push(`onnxruntime-node ${ort.env.versions.node}, provider ${runs[0]?.provider ?? '?'}, intra-op threads ${THREADS || 'default'} (raw session and servers alike); ` +
+  for (const u of unavailable) lines.push(`**Not run**: ${u}.`, '');
+  lines.push(`onnxruntime-node ${ort.env.versions.node}, provider ${[...new Set(runs.map((r) => r.provider))].join(', ') || '?'}, intra-op threads ${THREADS || 'default'} (raw session and servers alike); ` +
     `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'CPU'}, Node ${process.version}; load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)}; ${seconds.toFixed(0)} s in all. ` +
     `Each cell: ${ROUNDS} rounds (64 rows/request: ${ROUNDS_64}) of one ${SECONDS} s slice per mode, back to back; median items/s over the rounds, pooled latencies (ms); server ÷ raw = median over the rounds of the ratio of the slices. Server: gpu-backend/server/main.ts in a child process (session.run on its own thread), ` +
     `client: a minimal keep-alive HTTP/1.1 load generator (one connection per caller) in the bench process, OIP with the binary tensor data extension both ways; client and server share the machine. ` +
@@ -383,10 +415,10 @@ export async function runBench(log: (s: string) => void = (s) => console.error(s
     const ratioOn = find('server, batching on', 64, 16).ratioToRaw!;
     const ratioOff = find('server, batching off', 64, 16).ratioToRaw!;
     const gain = find('server, batching on', 1, 16).itemsPerSec / find('server, batching off', 1, 16).itemsPerSec;
-    targets.push({ model: r.key, ratioOn, ratioOff, gain });
+    targets.push({ model: r.key, provider: r.provider, ratioOn, ratioOff, gain });
     const ok = (x: boolean) => (x ? '✓' : '✗');
     lines.push('');
-    lines.push(`### ${r.key === 'tiny' ? 'Tiny model' : 'Compute-bound model'}: ${r.label}, ${mb(r.bytes)}`);
+    lines.push(`### ${r.key === 'tiny' ? 'Tiny model' : 'Compute-bound model'}${PINNED ? ` on ${r.provider}` : ''}: ${r.label}, ${mb(r.bytes)}`);
     lines.push('');
     if (r.key === 'compute') {
       const params = trunkParameterCount(TRUNK);
@@ -426,7 +458,7 @@ export async function runBench(log: (s: string) => void = (s) => console.error(s
     lines.push(`> The machine was shared (load average ${loadBefore.toFixed(1)} → ${loadAfter.toFixed(1)} on ${cpus().length} CPUs): absolute numbers are noisy; the modes of a cell ran interleaved, so compare within a cell.`);
   }
   const markdown = `## GPU backend: inference server\n\n\`node --experimental-strip-types gpu-backend/bench.ts\` (or \`npm run bench -- gpu\`)\n\n${lines.join('\n')}\n`;
-  const data = { provider: runs[0]?.provider, threads: THREADS, trunk: TRUNK, seconds: SECONDS, rounds: ROUNDS, loadBefore, loadAfter, totalSeconds: seconds, targets, models: runs.map(({ cells, json, ...r }) => ({ ...r, cells: [...cells, ...json] })) };
+  const data = { provider: runs[0]?.provider, unavailable, threads: THREADS, trunk: TRUNK, seconds: SECONDS, rounds: ROUNDS, loadBefore, loadAfter, totalSeconds: seconds, targets, models: runs.map(({ cells, json, ...r }) => ({ ...r, cells: [...cells, ...json] })) };
   return { markdown, data, targets };
 }
 
@@ -446,6 +478,8 @@ export function writeSection(markdown: string, file = join(ROOT, 'BENCHMARKS.md'
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const r = await runBench();
   console.log(r.markdown);
+  // A GPU check where no listed provider loaded has measured nothing: say so in the exit code.
+  if (PINNED && !(r.data as { models: unknown[] }).models.length) process.exitCode = 1;
   const jsonOut = opt('json', '');
   if (jsonOut) writeFileSync(jsonOut, JSON.stringify(r.data, null, 2));
   const mdOut = opt('md', '');

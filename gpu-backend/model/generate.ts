@@ -2,6 +2,9 @@
 //   gpu-backend/model_repository/avlm/1/model.onnx   (the weights of spec.ts, byte-for-byte reproducible)
 //   gpu-backend/model_repository/avlm/config.pbtxt   (NVIDIA Triton config)
 //   gpu-backend/model_repository/avlm/labels.txt     (the policy of each score column, POLICY_CODES order)
+//   gpu-backend/model_repository/avlm_ort_trt/…      (the same ONNX on ONNX Runtime's TensorRT accelerator, FP16)
+//   gpu-backend/model_repository/avlm_trt/…          (config + labels of the TensorRT plan; the plan itself is
+//                                                      built on the GPU host by model/build-plan.sh)
 //
 // Usage (Node 22):
 //   node --experimental-strip-types gpu-backend/model/generate.ts           # write both files
@@ -12,9 +15,9 @@
 //       width H per modality; ~25 MB at 1024 × 2, so never into the committed repository)
 
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { buildModel, labelsFile, tritonConfig } from './onnx.ts';
+import { buildModel, labelsFile, tritonConfig, TRITON_VARIANTS, type TritonVariant } from './onnx.ts';
 import { configPath, DEFAULT_REPOSITORY, labelsPath, modelPath } from './repository.ts';
 import { weights, type ModelWeights } from './spec.ts';
 import { buildTrunk, type TrunkSpec } from './trunk.ts';
@@ -27,26 +30,40 @@ export function renderRepository(w: ModelWeights = weights(), trunk?: TrunkSpec)
   return { model: buildModel(w, t), config: tritonConfig(w, undefined, undefined, trunk), labels: labelsFile(w) };
 }
 
+/**
+ * Every generated file of the repository, by path relative to it: each Triton variant's
+ * config.pbtxt and labels.txt, and model.onnx where the variant serves the ONNX graph (the
+ * plan is built on the GPU host, see build-plan.sh).
+ */
+export function repositoryFiles(w: ModelWeights = weights(), trunk?: TrunkSpec): Map<string, Uint8Array | string> {
+  const { model, labels } = renderRepository(w, trunk);
+  const files = new Map<string, Uint8Array | string>();
+  for (const variant of Object.keys(TRITON_VARIANTS) as TritonVariant[]) {
+    const v = TRITON_VARIANTS[variant];
+    if (v.file === 'model.onnx') files.set(join(v.name, '1', 'model.onnx'), model);
+    files.set(join(v.name, 'config.pbtxt'), tritonConfig(w, undefined, undefined, trunk, variant));
+    files.set(join(v.name, 'labels.txt'), labels);
+  }
+  return files;
+}
+
 /** Writes the model repository; returns the paths and the model's size in bytes. */
 export function generate(repository = DEFAULT_REPOSITORY, w: ModelWeights = weights(), trunk?: TrunkSpec) {
-  const { model, config, labels } = renderRepository(w, trunk);
-  const mp = modelPath(repository);
-  const cp = configPath(repository);
-  mkdirSync(dirname(mp), { recursive: true });
-  writeFileSync(mp, model);
-  writeFileSync(cp, config);
-  writeFileSync(labelsPath(repository), labels);
-  return { modelPath: mp, configPath: cp, bytes: model.byteLength };
+  const files = repositoryFiles(w, trunk);
+  for (const [rel, content] of files) {
+    const path = join(repository, rel);
+    mkdirSync(dirname(path), { recursive: true });
+    writeFileSync(path, content);
+  }
+  return { modelPath: modelPath(repository), configPath: configPath(repository), bytes: readFileSync(modelPath(repository)).byteLength, files: [...files.keys()] };
 }
 
 /** Names of the repository files that differ from what the generator would write now. */
 export function staleFiles(repository = DEFAULT_REPOSITORY, w: ModelWeights = weights(), trunk?: TrunkSpec): string[] {
-  const { model, config, labels } = renderRepository(w, trunk);
   const stale: string[] = [];
-  const mp = modelPath(repository);
-  if (!existsSync(mp) || !Buffer.from(model).equals(readFileSync(mp))) stale.push(mp);
-  for (const [path, text] of [[configPath(repository), config], [labelsPath(repository), labels]]) {
-    if (!existsSync(path) || readFileSync(path, 'utf8') !== text) stale.push(path);
+  for (const [rel, content] of repositoryFiles(w, trunk)) {
+    const path = join(repository, rel);
+    if (!existsSync(path) || !readFileSync(path).equals(Buffer.from(content))) stale.push(path);
   }
   return stale;
 }
@@ -76,6 +93,6 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`model repository up to date: ${repository}`);
   } else {
     const r = generate(repository, undefined, trunk);
-    console.log(`wrote ${r.modelPath} (${r.bytes} bytes${trunk ? `, compute-bound variant: ${trunk.layers} × ${trunk.hidden}` : ''}), ${r.configPath} and labels.txt`);
+    console.log(`wrote ${r.modelPath} (${r.bytes} bytes${trunk ? `, compute-bound variant: ${trunk.layers} × ${trunk.hidden}` : ''}) and ${r.files.length - 1} more files: ${r.files.join(', ')}`);
   }
 }

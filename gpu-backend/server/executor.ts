@@ -10,7 +10,8 @@
 
 import { Worker } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { loadSession } from './session.ts';
+import type { SkippedProvider } from './providers.ts';
+import { loadSession, type TrtSettings } from './session.ts';
 
 export type ExecutorKind = 'worker' | 'inline';
 
@@ -24,6 +25,8 @@ export interface TensorMeta {
 export interface Executor {
   kind: ExecutorKind;
   provider: string;
+  /** Providers tried before `provider`, each with why it failed to load. */
+  skipped: SkippedProvider[];
   fallbackReason?: string;
   inputs: TensorMeta[];
   outputs: TensorMeta[];
@@ -37,12 +40,15 @@ export interface ExecutorOptions {
   providers: string[];
   threads?: number;
   kind?: ExecutorKind;
+  /** TensorRT options (used when 'tensorrt' is among the providers). */
+  trt?: TrtSettings;
 }
 
 /** What the worker reports once its session is loaded. */
 export interface LoadedMessage {
   type: 'loaded';
   provider: string;
+  skipped: SkippedProvider[];
   fallbackReason?: string;
   inputs: TensorMeta[];
   outputs: TensorMeta[];
@@ -78,12 +84,13 @@ export async function createExecutor(opts: ExecutorOptions): Promise<Executor> {
 }
 
 async function inlineExecutor(opts: ExecutorOptions): Promise<Executor> {
-  const loaded = await loadSession(opts.modelPath, opts.providers, opts.threads);
+  const loaded = await loadSession(opts.modelPath, opts.providers, opts.threads, opts.trt);
   const inputs = metaOf(loaded.session.inputMetadata);
   const widths = inputWidths(inputs);
   return {
     kind: 'inline',
     provider: loaded.provider,
+    skipped: loaded.skipped,
     fallbackReason: loaded.fallbackReason,
     inputs,
     outputs: metaOf(loaded.session.outputMetadata),
@@ -94,7 +101,7 @@ async function inlineExecutor(opts: ExecutorOptions): Promise<Executor> {
 
 async function workerExecutor(opts: ExecutorOptions): Promise<Executor> {
   const worker = new Worker(new URL('./session-worker.ts', import.meta.url), {
-    workerData: { modelPath: opts.modelPath, providers: opts.providers, threads: opts.threads },
+    workerData: { modelPath: opts.modelPath, providers: opts.providers, threads: opts.threads, trt: opts.trt },
     // Type stripping: inherited from the parent's flags (Node ≥ 22.18 has it on by default).
     execArgv: process.execArgv,
   });
@@ -141,6 +148,7 @@ async function workerExecutor(opts: ExecutorOptions): Promise<Executor> {
   return {
     kind: 'worker',
     provider: loaded.provider,
+    skipped: loaded.skipped,
     fallbackReason: loaded.fallbackReason,
     inputs: loaded.inputs,
     outputs: loaded.outputs,

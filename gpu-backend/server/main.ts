@@ -8,12 +8,15 @@
 //   INFERENCE_MODEL_PATH      ONNX file (default gpu-backend/model_repository/avlm/1/model.onnx)
 //   INFERENCE_MAX_BATCH       most rows merged into one execution (default 256; 1 disables batching)
 //   INFERENCE_QUEUE_DELAY_MS  batching window in ms (default 2; 0 disables batching)
-//   INFERENCE_PROVIDERS       execution providers in order (default "cuda,cpu")
+//   INFERENCE_PROVIDERS       execution providers in order (default "tensorrt,cuda,cpu"; each failure falls to the next)
+//   INFERENCE_TRT_FP16        TensorRT FP16 (default 1; 0 = FP32)
+//   INFERENCE_TRT_CACHE_DIR   TensorRT engine cache (default <tmp>/avlm-trt-cache; mount a volume to keep engines across restarts)
+//   INFERENCE_TRT_OPT_BATCH   batch size TensorRT tunes for (default 64; the profile spans 1 … INFERENCE_MAX_BATCH)
 //   INFERENCE_THREADS         onnxruntime intra-op threads (default: onnxruntime's choice)
 //   INFERENCE_EXECUTOR        'worker' (default: session.run on its own thread) or 'inline' (main thread)
 
 import { startServer } from './server.ts';
-import { parseProviders } from './session.ts';
+import { parseProviders, trtSettingsFromEnv } from './session.ts';
 import { parseExecutor, type ExecutorKind } from './executor.ts';
 
 function numberEnv(name: string, fallback: number | undefined): number | undefined {
@@ -28,8 +31,12 @@ function numberEnv(name: string, fallback: number | undefined): number | undefin
 }
 
 let executor: ExecutorKind;
+let providers: string[];
+let trt: ReturnType<typeof trtSettingsFromEnv>;
 try {
   executor = parseExecutor(process.env.INFERENCE_EXECUTOR);
+  providers = parseProviders(process.env.INFERENCE_PROVIDERS);
+  trt = trtSettingsFromEnv();
 } catch (err) {
   console.error((err as Error).message);
   process.exit(2);
@@ -41,12 +48,14 @@ const server = await startServer({
   modelPath: process.env.INFERENCE_MODEL_PATH || undefined,
   maxBatchSize: numberEnv('INFERENCE_MAX_BATCH', undefined),
   queueDelayMs: numberEnv('INFERENCE_QUEUE_DELAY_MS', undefined),
-  providers: parseProviders(process.env.INFERENCE_PROVIDERS),
+  providers: providers!,
+  trt: trt!,
   threads: numberEnv('INFERENCE_THREADS', undefined),
   executor: executor!,
   log: (line) => console.error(line),
 });
-console.log(`inference server ready on ${server.url} (provider: ${server.provider})`);
+// Which provider runs and why each one before it did not (bench.ts and the tests read this line).
+console.log(`inference server ready on ${server.url} (${server.providerSummary})`);
 
 let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -21,6 +21,8 @@ import { dirname, join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { DynamicBatcher, type BatchStats } from './batcher.ts';
 import { createExecutor, type ExecutorKind, type TensorMeta } from './executor.ts';
+import { DEFAULT_PROVIDERS, describeProviders, type SkippedProvider } from './providers.ts';
+import type { TrtSettings } from './session.ts';
 import { decodeHfRequest, decodeInferRequest, encodeInferResponse, HEADER_LENGTH, TensorError, type TensorSpec } from './tensors.ts';
 import { MAX_BATCH_SIZE, MAX_QUEUE_DELAY_US, modelPath as defaultModelPath } from '../model/repository.ts';
 import { MODEL_NAME, MODEL_VERSION } from '../interface.ts';
@@ -42,8 +44,10 @@ export interface ServerOptions {
   maxBatchSize?: number;
   /** How long a request may wait for others to join its batch (default 2 ms; 0 disables batching). */
   queueDelayMs?: number;
-  /** Execution providers in order of preference (default ['cuda', 'cpu']). */
+  /** Execution providers in order of preference (default ['tensorrt', 'cuda', 'cpu']). */
   providers?: string[];
+  /** TensorRT options (FP16, engine cache dir, opt batch); its profile's max batch is maxBatchSize. */
+  trt?: Omit<TrtSettings, 'maxBatch'>;
   /** onnxruntime intra-op threads (default: onnxruntime's choice). */
   threads?: number;
   /**
@@ -57,10 +61,14 @@ export interface ServerOptions {
 export interface RunningServer {
   url: string;
   port: number;
-  /** Execution provider the model runs on: 'cuda' or 'cpu'. */
+  /** Execution provider the model runs on: 'tensorrt', 'cuda' or 'cpu'. */
   provider: string;
-  /** Why CUDA (or another preferred provider) was skipped, if it was. */
+  /** Providers tried before it, each with why it failed to load. */
+  skipped: SkippedProvider[];
+  /** The same in one line, if any was skipped. */
   fallbackReason?: string;
+  /** "provider: cpu; tensorrt skipped: …; cuda skipped: …" (the start-up line's tail). */
+  providerSummary: string;
   /** Where session.run executes. */
   executor: ExecutorKind;
   /** Batching statistics (runs = session.run calls). */
@@ -86,7 +94,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const log = opts.log ?? (() => {});
   const host = opts.host ?? '127.0.0.1';
   const modelPath = opts.modelPath ?? defaultModelPath();
-  const loaded = await createExecutor({ modelPath, providers: opts.providers ?? ['cuda', 'cpu'], threads: opts.threads, kind: opts.executor });
+  const maxBatchSize = opts.maxBatchSize ?? MAX_BATCH_SIZE;
+  const loaded = await createExecutor({
+    modelPath, providers: opts.providers ?? [...DEFAULT_PROVIDERS], threads: opts.threads, kind: opts.executor,
+    trt: { ...opts.trt, maxBatch: Math.max(1, maxBatchSize) },
+  });
   if (loaded.fallbackReason) log(`execution provider fallback to ${loaded.provider} (${loaded.fallbackReason})`);
 
   let model: ModelInfo;
@@ -111,7 +123,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const outputNames = model.outputs.map((o) => o.name);
 
   const batcher = new DynamicBatcher({
-    maxBatchSize: opts.maxBatchSize ?? MAX_BATCH_SIZE,
+    maxBatchSize,
     queueDelayMs: opts.queueDelayMs ?? MAX_QUEUE_DELAY_US / 1000,
     inputWidths: Object.fromEntries(model.inputs.map((i) => [i.name, i.width])),
     outputWidths: Object.fromEntries(model.outputs.map((o) => [o.name, o.width])),
@@ -127,6 +139,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     inputs: model.inputs.map(tensorMeta),
     outputs: model.outputs.map(tensorMeta),
     execution_provider: loaded.provider,
+    execution_providers_skipped: loaded.skipped,
     max_batch_size: batcher.maxBatchSize,
     // The policy of each score column (labels.txt), so a client can check the order.
     ...(labels ? { labels } : {}),
@@ -166,7 +179,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     }
     if (path === '/v2') {
       return get(req, res, () =>
-        send(res, 200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS, execution_provider: loaded.provider }));
+        send(res, 200, { name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS, execution_provider: loaded.provider, execution_providers_skipped: loaded.skipped }));
     }
     const m = /^\/v2\/models\/([^/]+)(?:\/versions\/([^/]+))?(?:\/(ready|infer|stats))?$/.exec(path);
     if (!m) return send(res, 404, { error: `no route for ${method} ${path}` });
@@ -258,7 +271,9 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     url,
     port,
     provider: loaded.provider,
+    skipped: loaded.skipped,
     fallbackReason: loaded.fallbackReason,
+    providerSummary: describeProviders(loaded.provider, loaded.skipped),
     executor: loaded.kind,
     stats: () => batcher.stats(),
     close: async () => {

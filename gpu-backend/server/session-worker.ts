@@ -7,13 +7,13 @@
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { inputWidths, metaOf, runSession, type LoadedMessage } from './executor.ts';
-import { loadSession } from './session.ts';
+import { loadSession, type TrtSettings } from './session.ts';
 
 const port = parentPort!;
-const { modelPath, providers, threads } = workerData as { modelPath: string; providers: string[]; threads?: number };
+const { modelPath, providers, threads, trt } = workerData as { modelPath: string; providers: string[]; threads?: number; trt?: TrtSettings };
 
 try {
-  const loaded = await loadSession(modelPath, providers, threads);
+  const loaded = await loadSession(modelPath, providers, threads, trt);
   const inputs = metaOf(loaded.session.inputMetadata);
   const widths = inputWidths(inputs);
   port.on('message', async (m: { type: 'run'; id: number; rows: number; inputs: Record<string, Float32Array> } | { type: 'release' }) => {
@@ -31,7 +31,7 @@ try {
       port.postMessage({ type: 'error', id: m.id, message: err instanceof Error ? err.message : String(err) });
     }
   });
-  const msg: LoadedMessage = { type: 'loaded', provider: loaded.provider, fallbackReason: loaded.fallbackReason, inputs, outputs: metaOf(loaded.session.outputMetadata) };
+  const msg: LoadedMessage = { type: 'loaded', provider: loaded.provider, skipped: loaded.skipped, fallbackReason: loaded.fallbackReason, inputs, outputs: metaOf(loaded.session.outputMetadata) };
   port.postMessage(msg);
 } catch (err) {
   port.postMessage({ type: 'load-error', message: err instanceof Error ? err.message : String(err) });

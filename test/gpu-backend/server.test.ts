@@ -62,7 +62,7 @@ describe('health and metadata routes', () => {
       expect(r.json).toMatchObject({ name: 'avlm-diag-inference', extensions: expect.arrayContaining(['binary_tensor_data']) });
       expect(r.json.execution_provider).toBe(server.provider);
     }
-    expect(['cuda', 'cpu']).toContain(server.provider);
+    expect(['tensorrt', 'cuda', 'cpu']).toContain(server.provider);
   });
 
   it('GET /v2/models/avlm (and /versions/1) describes the SPEC §7 tensors', async () => {
@@ -267,7 +267,7 @@ describe('entry point', () => {
       const line = await new Promise<string>((resolve, reject) => {
         child.stdout.on('data', (c: Buffer) => {
           out += c.toString();
-          const m = /inference server ready on (http:\/\/127\.0\.0\.1:\d+) \(provider: (cuda|cpu)\)/.exec(out);
+          const m = /inference server ready on (http:\/\/127\.0\.0\.1:\d+) \(provider: (tensorrt|cuda|cpu)(; (tensorrt|cuda) skipped: [^;)]+)*\)/.exec(out);
           if (m) resolve(m[1]);
         });
         child.on('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
