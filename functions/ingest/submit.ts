@@ -64,7 +64,8 @@ export async function currentSummary(d1: D1Database, row: SliceRow): Promise<Sli
   ).bind(row.pk).all<{ metric: string; n: number }>();
   const unprobeable = results.find((r) => r.metric === 'unprobeable')?.n ?? 0;
   const sigs = results.filter((r) => r.metric !== 'unprobeable');
-  return { ...summaryBody(row, Object.fromEntries(sigs.map((r) => [r.metric.slice(4), r.n]))), unprobeable };
+  // Only when there are any: a slice without them answers exactly as its POST did.
+  return { ...summaryBody(row, Object.fromEntries(sigs.map((r) => [r.metric.slice(4), r.n]))), ...(unprobeable ? { unprobeable } : {}) };
 }
 
 async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: string): Promise<Uint8Array> {
@@ -138,14 +139,15 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
     throw new ApiError(413, 'payload_too_large', `body: ${length} bytes is larger than the ${lim.maxBytes}-byte limit`, { field: 'body' });
   }
   if (!req.body) throw badRequest('body: required', { field: 'body' });
+  // Before any claim or body read: every path validates feature lengths against these.
+  const dims = await featureDims(env);
   if (format === 'ndjson' && (length === null || length > lim.asyncBytes)) {
-    const viaQueue = (source: ByteSource) => submitAsync(env, region, source, lim.maxBytes, lim.streamLeaseMs);
-    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, lim, viaQueue);
+    const viaQueue = (source: ByteSource) => submitAsync(env, region, source, lim.maxBytes, lim.streamLeaseMs, dims);
+    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, { ...lim, dims }, viaQueue);
     return viaQueue(req.body);
   }
   const cap = format === 'json' ? Math.min(lim.maxJsonBytes, lim.maxBytes) : lim.asyncBytes;
   const bytes = await readCapped(req.body, cap, format === 'json' ? ' for a JSON slice: send large slices as NDJSON' : '');
-  const dims = await featureDims(env);
   const parsed = format === 'json' ? parseJsonBody(new TextDecoder().decode(bytes), dims) : await parseNdjsonBody(bytes, dims);
   const hash = await sha256Hex(bytes);
   const claim = await claimSlice(env.DB, { region, header: parsed.header, hash, buckets: bucketCount(bytes.byteLength) });
@@ -174,7 +176,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
 /** R2 multipart parts must be ≥ 5 MiB (but the last). */
 const PART_SIZE = 8 * 1024 * 1024;
 
-async function submitAsync(env: Bindings, region: string, body: ByteSource, maxBytes: number, streamLeaseMs: number): Promise<SubmitResult> {
+async function submitAsync(env: Bindings, region: string, body: ByteSource, maxBytes: number, streamLeaseMs: number, dims: FeatureDims): Promise<SubmitResult> {
   const key = `incoming/${region}/${crypto.randomUUID()}.ndjson`;
   const upload = await env.SLICES.createMultipartUpload(key, { httpMetadata: { contentType: 'application/x-ndjson' } });
   const digest = new crypto.DigestStream('SHA-256');
@@ -196,7 +198,7 @@ async function submitAsync(env: Bindings, region: string, body: ByteSource, maxB
     uploaded.push(await upload.uploadPart(uploaded.length + 1, size === all.byteLength ? all : all.subarray(0, size)));
   };
   let header: SliceHeader | undefined;
-  const v = new ItemValidator(await featureDims(env));
+  const v = new ItemValidator(dims);
   try {
     for await (const batch of readLineBatches(body, async (chunk) => {
       total += chunk.byteLength;

@@ -8,6 +8,7 @@ import { featuresFor } from '../../gpu-backend/model/spec.ts';
 import { DIMS, InferenceError, type InferenceBackend, type InferenceBatch } from '../../gpu-backend/client/index.ts';
 import { POLICY_CODES, policyIndex } from '../../taxonomy/policies.ts';
 import { probeIsolating } from '../../functions/probes/isolate.ts';
+import { dimsFromMetadata, featureDims } from '../../functions/probes/dims.ts';
 import { getSlice } from '../../functions/ingest/claim.ts';
 import { api, chunked, item, ndjson, submit } from './helpers.ts';
 import { expectCountersMatchStore } from './webhooks-helpers.ts';
@@ -25,6 +26,15 @@ const unscored = (id: string, features: () => unknown = feats) =>
   item(id, { label: { violating: true, evidence: ['audio'] }, prediction: undefined, features: features() });
 
 describe('feature lengths at ingest', () => {
+  it('takes the dims from the backend metadata (OIP inputs[].shape), else none', async () => {
+    const meta = (a: unknown) => ({ inputs: [{ name: 'audio', shape: [-1, a] }, { name: 'visual', shape: [-1, 24] }, { name: 'text', shape: [-1, 40] }, { name: 'modality_mask', shape: [-1, 3] }] });
+    expect(dimsFromMetadata(meta(20))).toEqual({ audio: 20, visual: 24, text: 40 });
+    expect(dimsFromMetadata(meta('x'))).toBeNull();
+    expect(dimsFromMetadata({ inputs: meta(20).inputs.slice(1) })).toBeNull();
+    // The test backend (the local OIP server) declares the reference model's dims.
+    expect(await featureDims(env)).toEqual(DIMS);
+  });
+
   it('a JSON slice with a short features.audio is refused, naming the item and field, and nothing is stored', async () => {
     const items = [unscored('a0'), unscored('a1'), unscored('a2'), unscored('a3', shortAudio)];
     const r = await submit('KE', { slice_id: 'len-json', model: MODEL, items });
