@@ -18,6 +18,7 @@ import { SliceProcessor } from './processor.ts';
 import { commitSlice } from './commit.ts';
 import { bucketCount } from './item-store.ts';
 import { enqueueProbeJobs } from '../probes/enqueue.ts';
+import type { FeatureDims } from '../../gpu-backend/client/index.ts';
 import { loadPendingLabels } from '../labels/pending.ts';
 import { applyStrandedLabels } from './stranded.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
@@ -25,7 +26,7 @@ import type { SubmitResult } from './submit.ts';
 
 export async function submitStreamed(
   env: Bindings, region: string, body: ReadableStream<Uint8Array>, length: number,
-  lim: { maxBytes: number; streamLeaseMs: number },
+  lim: { maxBytes: number; streamLeaseMs: number; dims: FeatureDims },
   hashed: (source: ChunkReader) => Promise<SubmitResult>,
 ): Promise<SubmitResult> {
   const { maxBytes, streamLeaseMs } = lim;
@@ -52,7 +53,7 @@ export async function submitStreamed(
   try {
     const pendingLabels = await loadPendingLabels(env.DB, region, header.slice_id); // [labels]
     proc = new SliceProcessor(env.DB, pk, claim.buckets, { pendingLabels, owner });
-    const v = new ItemValidator();
+    const v = new ItemValidator(lim.dims);
     let renewAt = Date.now() + renewMs;
     let isHeader = true;
     for await (const batch of readLineBatches(resumeBody(first.chunks, reader), async (chunk) => {

@@ -15,6 +15,8 @@ import { SliceProcessor } from './processor.ts';
 import { AlreadyCommitted, commitSlice, type SliceSummary } from './commit.ts';
 import { bucketCount } from './item-store.ts';
 import { enqueueProbeJobs } from '../probes/enqueue.ts';
+import { featureDims } from '../probes/dims.ts';
+import type { FeatureDims } from '../../gpu-backend/client/index.ts';
 import { loadPendingLabels } from '../labels/pending.ts';
 import { applyStrandedLabels } from './stranded.ts';
 import type { SliceHeader } from '../schemas/item.ts';
@@ -24,7 +26,7 @@ export type SubmitResult =
   | { status: 201 | 200; body: SliceSummaryBody }
   | { status: 202; body: { slice_id: string; status: string } };
 
-export interface SliceSummaryBody extends SliceSummary { slice_id: string; status: string; error?: string | null }
+export interface SliceSummaryBody extends SliceSummary { slice_id: string; status: string; error?: string | null; unprobeable?: number }
 
 type Format = 'json' | 'ndjson';
 
@@ -53,12 +55,17 @@ export function summaryBody(row: SliceRow, bySignature?: Record<string, number>)
 }
 
 /** The summary with `by_signature` read from the slice's counters, which label changes and
- *  probes keep current (the JSON column is the value at commit). */
+ *  probes keep current (the JSON column is the value at commit), and `unprobeable`: items the
+ *  GPU backend can never score (each says why in its `probe_error`). */
 export async function currentSummary(d1: D1Database, row: SliceRow): Promise<SliceSummaryBody> {
   const { results } = await d1.prepare(
-    `SELECT metric, SUM(value) AS n FROM slice_aggregates WHERE slice_pk = ? AND metric >= 'sig:' AND metric < 'sig;' GROUP BY metric HAVING n != 0 ORDER BY metric`,
+    `SELECT metric, SUM(value) AS n FROM slice_aggregates WHERE slice_pk = ? AND ((metric >= 'sig:' AND metric < 'sig;') OR metric = 'unprobeable')
+     GROUP BY metric HAVING n != 0 ORDER BY metric`,
   ).bind(row.pk).all<{ metric: string; n: number }>();
-  return summaryBody(row, Object.fromEntries(results.map((r) => [r.metric.slice(4), r.n])));
+  const unprobeable = results.find((r) => r.metric === 'unprobeable')?.n ?? 0;
+  const sigs = results.filter((r) => r.metric !== 'unprobeable');
+  // Only when there are any: a slice without them answers exactly as its POST did.
+  return { ...summaryBody(row, Object.fromEntries(sigs.map((r) => [r.metric.slice(4), r.n]))), ...(unprobeable ? { unprobeable } : {}) };
 }
 
 async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: string): Promise<Uint8Array> {
@@ -83,7 +90,7 @@ async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: s
 
 interface Parsed { header: SliceHeader; items: Array<{ item: EvalItem; json: string }> }
 
-function parseJsonBody(text: string): Parsed {
+function parseJsonBody(text: string, dims: FeatureDims): Parsed {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -94,14 +101,14 @@ function parseJsonBody(text: string): Parsed {
   const header = validateHeader(doc);
   const raw = (doc as { items?: unknown }).items;
   if (!Array.isArray(raw)) throw new ApiError(400, 'invalid_slice', 'items: required (an array of eval items)', { field: 'items' });
-  const v = new ItemValidator();
+  const v = new ItemValidator(dims);
   const items = raw.map((r, i) => ({ item: v.accept(r, { prefix: `items[${i}]` }), json: JSON.stringify(r) }));
   return { header, items };
 }
 
-async function parseNdjsonBody(bytes: Uint8Array): Promise<Parsed> {
+async function parseNdjsonBody(bytes: Uint8Array, dims: FeatureDims): Promise<Parsed> {
   let header: SliceHeader | undefined;
-  const v = new ItemValidator();
+  const v = new ItemValidator(dims);
   const items: Parsed['items'] = [];
   for await (const line of readLines(new Blob([bytes]).stream())) {
     const value = parseJsonLine(line.text, line.no);
@@ -132,14 +139,16 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
     throw new ApiError(413, 'payload_too_large', `body: ${length} bytes is larger than the ${lim.maxBytes}-byte limit`, { field: 'body' });
   }
   if (!req.body) throw badRequest('body: required', { field: 'body' });
+  // Before any claim or body read: every path validates feature lengths against these.
+  const dims = await featureDims(env);
   if (format === 'ndjson' && (length === null || length > lim.asyncBytes)) {
-    const viaQueue = (source: ByteSource) => submitAsync(env, region, source, lim.maxBytes, lim.streamLeaseMs);
-    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, lim, viaQueue);
+    const viaQueue = (source: ByteSource) => submitAsync(env, region, source, lim.maxBytes, lim.streamLeaseMs, dims);
+    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, { ...lim, dims }, viaQueue);
     return viaQueue(req.body);
   }
   const cap = format === 'json' ? Math.min(lim.maxJsonBytes, lim.maxBytes) : lim.asyncBytes;
   const bytes = await readCapped(req.body, cap, format === 'json' ? ' for a JSON slice: send large slices as NDJSON' : '');
-  const parsed = format === 'json' ? parseJsonBody(new TextDecoder().decode(bytes)) : await parseNdjsonBody(bytes);
+  const parsed = format === 'json' ? parseJsonBody(new TextDecoder().decode(bytes), dims) : await parseNdjsonBody(bytes, dims);
   const hash = await sha256Hex(bytes);
   const claim = await claimSlice(env.DB, { region, header: parsed.header, hash, buckets: bucketCount(bytes.byteLength) });
   if (claim.kind !== 'owned') return claimResponse(claim);
@@ -167,7 +176,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
 /** R2 multipart parts must be ≥ 5 MiB (but the last). */
 const PART_SIZE = 8 * 1024 * 1024;
 
-async function submitAsync(env: Bindings, region: string, body: ByteSource, maxBytes: number, streamLeaseMs: number): Promise<SubmitResult> {
+async function submitAsync(env: Bindings, region: string, body: ByteSource, maxBytes: number, streamLeaseMs: number, dims: FeatureDims): Promise<SubmitResult> {
   const key = `incoming/${region}/${crypto.randomUUID()}.ndjson`;
   const upload = await env.SLICES.createMultipartUpload(key, { httpMetadata: { contentType: 'application/x-ndjson' } });
   const digest = new crypto.DigestStream('SHA-256');
@@ -189,7 +198,7 @@ async function submitAsync(env: Bindings, region: string, body: ByteSource, maxB
     uploaded.push(await upload.uploadPart(uploaded.length + 1, size === all.byteLength ? all : all.subarray(0, size)));
   };
   let header: SliceHeader | undefined;
-  const v = new ItemValidator();
+  const v = new ItemValidator(dims);
   try {
     for await (const batch of readLineBatches(body, async (chunk) => {
       total += chunk.byteLength;

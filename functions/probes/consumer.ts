@@ -1,14 +1,19 @@
 // Queue consumer for GPU backend jobs: one backend call fills in the prediction and the
 // seven probes of up to 32 items, which are re-diagnosed and their counters moved — in one
 // D1 batch with the job's own `done`, so a job counts exactly once whatever the retries.
+// Items the backend can never score (isolate.ts) are marked unprobeable in the same batch, so
+// the job still ends `done` and the slice `complete`.
 import type { Bindings, ProbeMessage } from '../env.ts';
-import { InferenceError, runProbes } from '../../gpu-backend/client/index.ts';
+import { InferenceError } from '../../gpu-backend/client/index.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import { isConcurrentUpdate, readItems, rediagnose, type Editor } from '../labels/store.ts';
 import { planSliceEdit } from '../labels/slice-edit.ts';
 import type { StoredItem } from '../ingest/item-store.ts';
 import type { SliceRow } from '../ingest/claim.ts';
+import { PROBE_ERROR_FIELD } from '../ingest/validate.ts';
 import { backendFromEnv } from './backend.ts';
+import { featureDims } from './dims.ts';
+import { probeIsolating } from './isolate.ts';
 
 /** After this many failed attempts a job goes to the dead letters (an admin can replay it). */
 export const MAX_PROBE_ATTEMPTS = 4;
@@ -24,13 +29,17 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
   for (let attempt = 0; ; attempt++) {
     // The items as stored now (a label may have changed since ingest), then one backend call.
     const list: EvalItem[] = [...(await readItems(env.DB, slice, wanted)).values()].map((rec) => rec.i);
-    const results = await runProbes(backendFromEnv(env), list);
-    const editors = new Map<string, Editor>(list.map((item, i) => [item.item_id, (rec: StoredItem) => rediagnose(rec, {
-      ...rec.i,
-      // A submitted prediction is kept; the backend's fills in only what is missing.
-      prediction: rec.i.prediction ?? { score: results[i].score, source: 'gpu-backend' },
-      probes: { ...results[i].probes, ...(rec.i.probes ?? {}) },
-    }, rec.c)]));
+    // A malformed item is marked unprobeable (with the reason) instead of failing the job.
+    const results = await probeIsolating(backendFromEnv(env), list, await featureDims(env));
+    const editors = new Map<string, Editor>(list.map((item, i) => {
+      const r = results[i];
+      return [item.item_id, (rec: StoredItem) => rediagnose(rec, 'error' in r ? { ...rec.i, [PROBE_ERROR_FIELD]: r.error } : {
+        ...rec.i,
+        // A submitted prediction is kept; the backend's fills in only what is missing.
+        prediction: rec.i.prediction ?? { score: r.ok.score, source: 'gpu-backend' },
+        probes: { ...r.ok.probes, ...(rec.i.probes ?? {}) },
+      }, rec.c)];
+    }));
     // Shared with the consensus run: rev-guarded writes (overlay rows or parts) and every counter the change moves.
     const plan = await planSliceEdit(env.DB, slice, editors);
     const now = new Date().toISOString();
@@ -65,7 +74,8 @@ export async function handleProbeMessage(env: Bindings, m: Message<ProbeMessage>
     const reason = `${err.name}: ${err.message}`;
     console.error(`probe job ${m.body.slicePk}/${m.body.batch} failed (attempt ${m.attempts}): ${reason}`);
     if (permanent || m.attempts >= MAX_PROBE_ATTEMPTS) {
-      // Items stay UNPROBED (or pending); the slice stays `probing` until a replay succeeds.
+      // Transient or deployment failures (malformed items were isolated above): items stay
+      // UNPROBED (or pending); the slice stays `probing` until a replay succeeds.
       const now = new Date().toISOString();
       await env.DB.batch([
         env.DB.prepare(`UPDATE probe_jobs SET status = 'dead', attempts = ?, error = ?, updated_at = ? WHERE slice_pk = ? AND batch = ? AND status = 'queued'`)

@@ -32,6 +32,9 @@ declare module 'vitest' {
 
 /** A feature value only the fault tests use; see probes.test.ts. */
 export const FAULT_MARK = '0.0314159';
+/** A feature value the proxy always refuses with a 400 naming the input, whatever the mode
+ *  (like Triton refusing a bad tensor): see probes-isolate.test.ts. */
+export const REFUSE_MARK = '0.0271828';
 
 export default async function setup(project: TestProject) {
   const backend = await startInferenceServer();
@@ -53,6 +56,10 @@ export default async function setup(project: TestProject) {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = Buffer.concat(chunks);
+      if (body.includes(REFUSE_MARK)) {
+        res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: "unexpected value in input 'audio' for model 'avlm'" }));
+        return;
+      }
       const faulty = mode !== 'ok' && body.includes(FAULT_MARK);
       if (faulty && mode === 'down') { req.socket.destroy(); return; }
       if (faulty && (mode === '500' || mode === '503')) { res.writeHead(Number(mode), { 'content-type': 'application/json' }).end('{"error":"injected"}'); return; }

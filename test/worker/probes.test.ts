@@ -8,6 +8,9 @@ import { env } from 'cloudflare:workers';
 import { featuresFor, referenceForward } from '../../gpu-backend/model/spec.ts';
 import { policyIndex } from '../../taxonomy/policies.ts';
 import { api, item, submit } from './helpers.ts';
+import { expectCountersMatchStore } from './webhooks-helpers.ts';
+import { parseRecords, partText } from '../../functions/ingest/records.ts';
+import { getSlice } from '../../functions/ingest/claim.ts';
 
 const fault = (mode: string) => fetch(`${env.INFERENCE_URL}/__fault`, { method: 'POST', body: JSON.stringify({ mode }) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -117,6 +120,43 @@ describe('GPU backend: predictions and probes', () => {
     expect((await api('/v1/admin/dead-letters')).data.dead_letters.find((d: any) => d.id === letter.id)).toBeUndefined();
     // A non-admin cannot see or replay dead letters.
     expect((await api('/v1/admin/dead-letters', { token: 'nope' })).status).toBe(401);
+  });
+
+  it('a stored item of the wrong length no longer strands its batch: the replay probes the rest and marks it unprobeable', async () => {
+    // The defect: an item the model cannot take (stored before ingest checked lengths, or under
+    // other dims) dead-lettered its job on every replay, leaving its batch-mates pending forever.
+    // Here job 0 dead-letters (503 on the marked item), the item's audio is cut short in D1,
+    // and the replay must finish the slice.
+    await fault('503');
+    const ids = Array.from({ length: 60 }, (_, k) => `w${String(k).padStart(2, '0')}`);
+    const items = ids.map((id, k) => item(id, { label: { violating: true, evidence: ['audio'] }, prediction: undefined, features: k === 17 ? marked() : drowned() }));
+    const r = await submit('UG', { slice_id: 'gpu-badlen', model: { id: 'gpu-badlen', version: '1', stage: 'sft' }, items });
+    expect(r.data).toMatchObject({ status: 'probing', items: 60, pending: 60 });
+    const pk = (await getSlice(env.DB, 'UG', 'gpu-badlen'))!.pk;
+    const dead = await waitFor(() => api('/v1/admin/dead-letters'), (x) => x.data.dead_letters.some((d: any) => d.body.slicePk === pk && d.error.includes('503')), 45_000);
+    const letter = dead.data.dead_letters.find((d: any) => d.body.slicePk === pk && d.error.includes('503'));
+    expect(letter).toBeDefined();
+    // Job 1 (w32…w59) finished; job 0 (w00…w31) waits: 32 pending.
+    expect((await api('/v1/regions/UG/slices/gpu-badlen')).data).toMatchObject({ status: 'probing', pending: 32 });
+
+    const short = drowned().audio.slice(1);
+    const chunks = await env.DB.prepare('SELECT bucket, part, data FROM item_chunks WHERE slice_pk = ?').bind(pk).all<{ bucket: number; part: number; data: string }>();
+    for (const c of chunks.results) {
+      const recs = parseRecords(c.data);
+      const rec = recs.find((x) => x.i.item_id === 'w17');
+      if (!rec) continue;
+      rec.i.features!.audio = short;
+      await env.DB.prepare('UPDATE item_chunks SET data = ?, rev = rev + 1 WHERE slice_pk = ? AND bucket = ? AND part = ?').bind(partText(recs), pk, c.bucket, c.part).run();
+    }
+    await fault('ok');
+    expect((await api(`/v1/admin/dead-letters/${letter.id}/replay`, { method: 'POST' })).data).toEqual({ id: letter.id, replayed: true });
+    const done = await waitFor(() => api('/v1/regions/UG/slices/gpu-badlen'), (x) => x.data.status === 'complete');
+    expect(done.data).toMatchObject({ status: 'complete', items: 60, pending: 0, unprobeable: 1 });
+    const bad = (await api('/v1/regions/UG/slices/gpu-badlen/items/w17')).data;
+    expect(bad.probe_error).toBe(`features.audio has ${short.length} values, the model takes ${short.length + 1}`);
+    expect(bad.item.prediction).toBeUndefined();
+    for (const id of ['w00', 'w16', 'w18', 'w31']) expect((await api(`/v1/regions/UG/slices/gpu-badlen/items/${id}`)).data.item.prediction.source, id).toBe('gpu-backend');
+    await expectCountersMatchStore(pk);
   });
 
   it('treats a refused connection like any other outage', async () => {

@@ -5,6 +5,7 @@ import { notFound } from '../../lib/errors.ts';
 import { currentSummary, submitSlice as submit } from '../../ingest/submit.ts';
 import { getSlice } from '../../ingest/claim.ts';
 import { findCurrentItem } from '../../labels/store.ts';
+import { isUnprobeable } from '../../ingest/metrics.ts';
 import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
 
 export const submitSliceHandler: RouteHandler<typeof submitSlice, AppEnv> = async (c) => {
@@ -38,5 +39,6 @@ export const getItemHandler: RouteHandler<typeof getItemRoute, AppEnv> = async (
   return c.json({
     slice_id, item_id, outcome: d.outcome, failure: d.failure, excluded: d.excluded, threshold: t,
     primary: d.primary, secondary: d.secondary, item: i as unknown as Record<string, unknown>,
+    ...(isUnprobeable(i) ? { probe_error: i.probe_error as string } : {}),
   }, 200);
 };

@@ -6,6 +6,7 @@ export const SliceSummarySchema = z.object({
   status: z.enum(['processing', 'probing', 'complete', 'failed']),
   items: z.number().int(), failures: z.number().int(), excluded: z.number().int(), pending: z.number().int(),
   by_signature: z.record(z.string(), z.number().int()),
+  unprobeable: z.number().int().optional().openapi({ description: 'Items the GPU backend can never score (malformed features), when there are any: not pending; each item says why in `probe_error`' }),
   error: z.string().optional(),
 }).openapi('SliceSummary');
 
@@ -61,6 +62,7 @@ export const ItemDiagnosisSchema = z.object({
   primary: z.string().nullable(),
   secondary: z.array(z.object({ code: z.string(), evidence: z.record(z.string(), z.unknown()) })),
   item: z.record(z.string(), z.unknown()),
+  probe_error: z.string().optional().openapi({ description: 'Why the GPU backend cannot score this item (also kept in `item.probe_error`)' }),
 }).openapi('ItemDiagnosis');
 
 export const getItemRoute = createRoute({
