@@ -2708,6 +2708,8 @@ export interface components {
             by_signature: {
                 [key: string]: number;
             };
+            /** @description Items the GPU backend can never score (malformed features), when there are any; each item says why in `probe_error`. Those without a prediction have no outcome and stay in `pending` */
+            unprobeable?: number;
             error?: string;
         };
         ItemDiagnosis: {
@@ -2728,6 +2730,8 @@ export interface components {
             item: {
                 [key: string]: unknown;
             };
+            /** @description Why the GPU backend cannot score this item (also kept in `item.probe_error`) */
+            probe_error?: string;
         };
         Scorecard: {
             region: string;

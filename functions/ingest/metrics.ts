@@ -10,7 +10,8 @@ export function languageKey(tag: string | undefined): string {
 }
 
 /** The GPU backend cannot score the item (it carries the reason, `probe_error`): counted in
- *  `unprobeable`, and no longer `pending` — nothing it waits for will come. */
+ *  `unprobeable`. Without a prediction it has no outcome and stays `pending` too, so it never
+ *  enters a rate's n (SPEC §9: n = items − excluded − pending). */
 export const isUnprobeable = (item: EvalItem) => typeof item.probe_error === 'string';
 
 /** Counter increments as [metric, delta] pairs. */
@@ -18,10 +19,9 @@ export function itemMetrics(item: EvalItem, d: Diagnosis): Array<[string, number
   const m: Array<[string, number]> = [['items', 1], [`surface:${item.surface}`, 1], [`lang:${languageKey(item.language)}`, 1]];
   const score = item.prediction?.score;
   if (typeof score === 'number') m.push([`score:${scoreBin(score)}`, 1]);
-  const unprobeable = isUnprobeable(item);
-  if (unprobeable) m.push(['unprobeable', 1]);
+  if (isUnprobeable(item)) m.push(['unprobeable', 1]);
   if (d.outcome === 'pending') {
-    if (!unprobeable) m.push(['pending', 1]);
+    m.push(['pending', 1]);
     return m;
   }
   m.push([d.outcome.toLowerCase(), 1]);
@@ -85,10 +85,9 @@ export class AggregateDelta {
     const scored = typeof score === 'number';
     const bin = scored ? scoreBin(score) : 0;
     if (scored) bump(cell, SCORE_KEYS[bin], sign);
-    const unprobeable = isUnprobeable(item);
-    if (unprobeable) bump(cell, 'unprobeable', sign);
+    if (isUnprobeable(item)) bump(cell, 'unprobeable', sign);
     if (d.outcome === 'pending') {
-      if (!unprobeable) bump(cell, 'pending', sign);
+      bump(cell, 'pending', sign);
       return;
     }
     bump(cell, outcomeKey(d.outcome), sign);

@@ -6,7 +6,7 @@ export const SliceSummarySchema = z.object({
   status: z.enum(['processing', 'probing', 'complete', 'failed']),
   items: z.number().int(), failures: z.number().int(), excluded: z.number().int(), pending: z.number().int(),
   by_signature: z.record(z.string(), z.number().int()),
-  unprobeable: z.number().int().optional().openapi({ description: 'Items the GPU backend can never score (malformed features), when there are any: not pending; each item says why in `probe_error`' }),
+  unprobeable: z.number().int().optional().openapi({ description: 'Items the GPU backend can never score (malformed features), when there are any; each item says why in `probe_error`. Those without a prediction have no outcome and stay in `pending`' }),
   error: z.string().optional(),
 }).openapi('SliceSummary');
 
