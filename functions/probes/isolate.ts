@@ -36,6 +36,13 @@ export async function probeIsolating(backend: InferenceBackend, items: readonly 
     else fit.push(i);
   });
   await bisect(backend, items, fit, dims, out);
+  // A backend that refuses every one of several items is misconfigured (input names, dims), not
+  // fed bad items: marking them all unprobeable could not be undone, so the job fails instead
+  // (dead letter; a replay after the fix probes them).
+  const refused = fit.filter((i) => 'error' in out[i]);
+  if (fit.length >= 2 && refused.length === fit.length) {
+    throw new InferenceError('http', `the backend refused each of the ${fit.length} items of this job alone (${(out[refused[0]] as { error: string }).error}): a deployment problem, not the items`, { retryable: false, status: 400 });
+  }
   return out;
 }
 

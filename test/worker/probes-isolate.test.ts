@@ -119,5 +119,8 @@ describe('isolating items the backend refuses', () => {
     // A 503 is not the items' fault: it propagates (retry → dead letter → replay).
     const down: InferenceBackend = { ...backend, infer: async () => { throw new InferenceError('http', 'inference server answered 503: busy', { retryable: true, status: 503 }); } };
     await expect(probeIsolating(down, [unscored('y0')] as never[], DIMS)).rejects.toThrow('503');
+    // Refusing every item alone is the deployment's fault: the job fails (replayable), nothing is marked.
+    await expect(probeIsolating(backend, [unscored('z0', poison), unscored('z1', poison), unscored('z2', shortAudio)] as never[], DIMS))
+      .rejects.toThrow('refused each of the 2 items of this job alone');
   });
 });
