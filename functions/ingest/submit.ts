@@ -7,7 +7,8 @@
 import type { Bindings } from '../env.ts';
 import { ApiError, badRequest } from '../lib/errors.ts';
 import { sha256Hex, toHex } from '../lib/crypto.ts';
-import { readLineBatches, readLines, type ByteSource } from './lines.ts';
+import { drainChunks } from '../lib/drain.ts';
+import { chunkReader, readLineBatches, readLines, type ByteSource } from './lines.ts';
 import { submitStreamed } from './stream.ts';
 import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
 import { claimSlice, failSlice, STREAM_LEASE_MS, type Claim, type SliceRow } from './claim.ts';
@@ -70,7 +71,7 @@ async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: s
     if (done) break;
     n += value.byteLength;
     if (n > cap) {
-      await reader.cancel();
+      await drainChunks(async () => (await reader.read()).value, () => reader.cancel()); // lib/drain.ts
       throw new ApiError(413, 'payload_too_large', `body: larger than ${cap} bytes${what}`, { field: 'body' });
     }
     chunks.push(value);
@@ -190,8 +191,9 @@ async function submitAsync(env: Bindings, region: string, body: ByteSource, maxB
   };
   let header: SliceHeader | undefined;
   const v = new ItemValidator();
+  const next = body instanceof ReadableStream ? chunkReader(body) : body;
   try {
-    for await (const batch of readLineBatches(body, async (chunk) => {
+    for await (const batch of readLineBatches(next, async (chunk) => {
       total += chunk.byteLength;
       if (total > maxBytes) throw new ApiError(413, 'payload_too_large', `body: larger than ${maxBytes} bytes`, { field: 'body' });
       await digestWriter.write(chunk);
@@ -209,6 +211,7 @@ async function submitAsync(env: Bindings, region: string, body: ByteSource, maxB
     await flushPart();
     await digestWriter.close();
   } catch (e) {
+    await drainChunks(next); // the answer must reach a client still sending (lib/drain.ts)
     await upload.abort().catch(() => undefined);
     throw e;
   }
