@@ -84,6 +84,15 @@ async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: s
 
 interface Parsed { header: SliceHeader; items: Array<{ item: EvalItem; json: string }> }
 
+/** Strict, as NDJSON lines are (lines.ts): a lenient decoder would store U+FFFD for bad bytes. */
+function decodeJson(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new ApiError(400, 'invalid_encoding', 'body: not valid UTF-8', { field: 'body' });
+  }
+}
+
 function parseJsonBody(text: string): Parsed {
   let doc: unknown;
   try {
@@ -140,7 +149,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
   }
   const cap = format === 'json' ? Math.min(lim.maxJsonBytes, lim.maxBytes) : lim.asyncBytes;
   const bytes = await readCapped(req.body, cap, format === 'json' ? ' for a JSON slice: send large slices as NDJSON' : '');
-  const parsed = format === 'json' ? parseJsonBody(new TextDecoder().decode(bytes)) : await parseNdjsonBody(bytes);
+  const parsed = format === 'json' ? parseJsonBody(decodeJson(bytes)) : await parseNdjsonBody(bytes);
   const hash = await sha256Hex(bytes);
   const claim = await claimSlice(env.DB, { region, header: parsed.header, hash, buckets: bucketCount(bytes.byteLength) });
   if (claim.kind !== 'owned') return claimResponse(claim);
