@@ -87,7 +87,7 @@ interface Parsed { header: SliceHeader; items: Array<{ item: EvalItem; json: str
 /** Strict, as NDJSON lines are (lines.ts): a lenient decoder would store U+FFFD for bad bytes. */
 function decodeJson(bytes: Uint8Array): string {
   try {
-    return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
   } catch {
     throw new ApiError(400, 'invalid_encoding', 'body: not valid UTF-8', { field: 'body' });
   }
