@@ -5,6 +5,7 @@ import type { OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv } from './env.ts';
 import { createRouter } from './lib/openapi.ts';
 import { ApiError, errorBody } from './lib/errors.ts';
+import { drainBody } from './lib/drain.ts';
 import { authenticate } from './middleware/auth.ts';
 import { jsonBodyLimit } from './middleware/body-limit.ts';
 import { adminRouter } from './routes/admin/index.ts';
@@ -33,6 +34,12 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', description: 'ADMIN_TOKEN or a region key' });
   app.openAPIRegistry.register('SliceSubmission', SliceJsonSchema);
 
+  // Any answer given before the request body was read (401, 404, 415, …): read it first, so
+  // the answer reaches a client still sending (lib/drain.ts).
+  app.use('*', async (c, next) => {
+    await next();
+    if (!c.req.raw.bodyUsed) await drainBody(c.req.raw.body);
+  });
   // Vendor webhooks are authenticated by their signature (routes/webhooks), not a bearer key.
   app.use('/v1/*', except('/v1/webhooks/*', authenticate));
   // Small JSON bodies only (slices and webhooks have their own limits).

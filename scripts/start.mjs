@@ -14,18 +14,32 @@ function run(cmd, args) {
   if (r.status !== 0) process.exit(r.status ?? 1);
 }
 
+// Each child leads its own process group (detached), so stopping it stops what it spawned too
+// (wrangler runs workerd). Ctrl-C reaches only this process then: it stops the groups itself.
 function start(name, cmd, args, env = {}) {
-  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env } });
-  child.on('exit', (code) => {
-    console.error(`[start] ${name} exited (${code}); stopping`);
-    shutdown(code ?? 1);
+  const child = spawn(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...process.env, ...env }, detached: true });
+  child.on('exit', (code, signal) => {
+    if (stopping) return;
+    console.error(`[start] ${name} exited (${signal ?? code}); stopping`);
+    shutdown(code || 1); // a child ending on its own is a failure, whatever its code
   });
   children.push(child);
   return child;
 }
 
-function shutdown(code = 0) {
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
+const alive = (pid) => { try { process.kill(-pid, 0); return true; } catch { return false; } };
+const signalGroup = (pid, sig) => { try { process.kill(-pid, sig); } catch { /* gone */ } };
+
+let stopping = false;
+async function shutdown(code = 0) {
+  if (stopping) return;
+  stopping = true;
+  const pids = children.map((c) => c.pid).filter(Boolean);
+  for (const pid of pids) signalGroup(pid, 'SIGTERM');
+  // Up to 5 s to stop cleanly, then SIGKILL whatever is left of each group.
+  const until = Date.now() + 5_000;
+  while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
+  for (const pid of pids) if (alive(pid)) signalGroup(pid, 'SIGKILL');
   process.exit(code);
 }
 process.on('SIGINT', () => shutdown(0));
@@ -57,7 +71,12 @@ if (existsSync('gpu-backend/server/main.ts')) {
 }
 start('wrangler dev', 'npx', ['wrangler', 'dev', '--port', PORT, '--ip', '127.0.0.1', '--var', `INFERENCE_URL:http://127.0.0.1:${INFERENCE_PORT}`]);
 
-await waitFor(`http://127.0.0.1:${PORT}/healthz`);
+try {
+  await waitFor(`http://127.0.0.1:${PORT}/healthz`);
+} catch (e) {
+  console.error(`[start] ${e.message}; stopping`);
+  await shutdown(1);
+}
 if (DEMO && existsSync('scripts/demo.ts')) {
   console.log('[start] writing the demo platform through the API (DEMO=0 skips)…');
   const r = spawnSync(process.execPath, ['--experimental-strip-types', '--no-warnings', 'scripts/demo.ts', '--url', `http://127.0.0.1:${PORT}`, '--if-empty'], {

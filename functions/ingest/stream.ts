@@ -11,6 +11,7 @@
 import type { Bindings } from '../env.ts';
 import { ApiError, badRequest } from '../lib/errors.ts';
 import { toHex } from '../lib/crypto.ts';
+import { drainChunks } from '../lib/drain.ts';
 import { chunkReader, readFirstLine, readLineBatches, resumeBody, type ChunkReader } from './lines.ts';
 import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
 import { claimUnhashed, releaseUnhashed, renewLease } from './claim.ts';
@@ -33,13 +34,16 @@ export async function submitStreamed(
   // The claim is renewed three times per lease while the body flows (see STREAM_LEASE_MS).
   const renewMs = streamLeaseMs / 3;
   const reader = chunkReader(body);
-  const first = await readFirstLine(reader);
+  // Every failure reads the rest of the body before its answer (lib/drain.ts).
+  const drain = () => drainChunks(reader, reader.cancel);
+  let first;
   let header;
   try {
+    first = await readFirstLine(reader);
     if (first.line === null) throw badRequest('line 1: expected the slice header {slice_id, model}', { line: 1, field: 'slice_id' });
     header = validateHeader(parseJsonLine(first.line, first.no), first.no);
   } catch (e) {
-    await reader.cancel().catch(() => undefined);
+    await drain();
     throw e;
   }
   const claim = await claimUnhashed(env.DB, { region, header, buckets: bucketCount(length), streamLeaseMs });
@@ -86,7 +90,7 @@ export async function submitStreamed(
     await applyStrandedLabels(env.DB, region, header.slice_id);
     return { status: 201, body: { slice_id: header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };
   } catch (e) {
-    await reader.cancel().catch(() => undefined);
+    await drain();
     await proc?.settle();
     await releaseUnhashed(env.DB, pk, owner).catch((err) => console.error(`slice ${pk}: could not undo a failed streamed submission: ${(err as Error).message}`));
     throw e;

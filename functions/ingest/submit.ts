@@ -7,7 +7,8 @@
 import type { Bindings } from '../env.ts';
 import { ApiError, badRequest } from '../lib/errors.ts';
 import { sha256Hex, toHex } from '../lib/crypto.ts';
-import { readLineBatches, readLines, type ByteSource } from './lines.ts';
+import { drainChunks } from '../lib/drain.ts';
+import { chunkReader, readLineBatches, readLines, type ByteSource } from './lines.ts';
 import { submitStreamed } from './stream.ts';
 import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
 import { claimSlice, failSlice, STREAM_LEASE_MS, type Claim, type SliceRow } from './claim.ts';
@@ -77,7 +78,7 @@ async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: s
     if (done) break;
     n += value.byteLength;
     if (n > cap) {
-      await reader.cancel();
+      await drainChunks(async () => (await reader.read()).value, () => reader.cancel()); // lib/drain.ts
       throw new ApiError(413, 'payload_too_large', `body: larger than ${cap} bytes${what}`, { field: 'body' });
     }
     chunks.push(value);
@@ -89,6 +90,15 @@ async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: s
 }
 
 interface Parsed { header: SliceHeader; items: Array<{ item: EvalItem; json: string }> }
+
+/** Strict, as NDJSON lines are (lines.ts): a lenient decoder would store U+FFFD for bad bytes. */
+function decodeJson(bytes: Uint8Array): string {
+  try {
+    return new TextDecoder('utf-8', { fatal: true, ignoreBOM: false }).decode(bytes);
+  } catch {
+    throw new ApiError(400, 'invalid_encoding', 'body: not valid UTF-8', { field: 'body' });
+  }
+}
 
 function parseJsonBody(text: string, dims: FeatureDims): Parsed {
   let doc: unknown;
@@ -148,7 +158,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
   }
   const cap = format === 'json' ? Math.min(lim.maxJsonBytes, lim.maxBytes) : lim.asyncBytes;
   const bytes = await readCapped(req.body, cap, format === 'json' ? ' for a JSON slice: send large slices as NDJSON' : '');
-  const parsed = format === 'json' ? parseJsonBody(new TextDecoder().decode(bytes), dims) : await parseNdjsonBody(bytes, dims);
+  const parsed = format === 'json' ? parseJsonBody(decodeJson(bytes), dims) : await parseNdjsonBody(bytes, dims);
   const hash = await sha256Hex(bytes);
   const claim = await claimSlice(env.DB, { region, header: parsed.header, hash, buckets: bucketCount(bytes.byteLength) });
   if (claim.kind !== 'owned') return claimResponse(claim);
@@ -199,8 +209,9 @@ async function submitAsync(env: Bindings, region: string, body: ByteSource, maxB
   };
   let header: SliceHeader | undefined;
   const v = new ItemValidator(dims);
+  const next = body instanceof ReadableStream ? chunkReader(body) : body;
   try {
-    for await (const batch of readLineBatches(body, async (chunk) => {
+    for await (const batch of readLineBatches(next, async (chunk) => {
       total += chunk.byteLength;
       if (total > maxBytes) throw new ApiError(413, 'payload_too_large', `body: larger than ${maxBytes} bytes`, { field: 'body' });
       await digestWriter.write(chunk);
@@ -218,6 +229,7 @@ async function submitAsync(env: Bindings, region: string, body: ByteSource, maxB
     await flushPart();
     await digestWriter.close();
   } catch (e) {
+    await drainChunks(next); // the answer must reach a client still sending (lib/drain.ts)
     await upload.abort().catch(() => undefined);
     throw e;
   }

@@ -161,6 +161,12 @@ const CASES: Case[] = [
     send: () => postRaw(new Uint8Array([...new TextEncoder().encode(`${header('bad-utf8')}\n{"item_id": "`), 0xff, 0xfe, ...new TextEncoder().encode('"}\n')]), 'application/x-ndjson'),
   },
   {
+    // The same bytes as JSON were once decoded leniently (U+FFFD) and stored.
+    name: 'invalid UTF-8 in a JSON slice', sliceId: 'bad-utf8-json', status: 400, code: 'invalid_encoding', says: ['body', 'UTF-8'],
+    send: () => postRaw(new Uint8Array([...new TextEncoder().encode(`{"slice_id":"bad-utf8-json","model":${JSON.stringify(MODEL)},"items":[{"item_id":"`), 0xff, 0xfe,
+      ...new TextEncoder().encode(`","surface":"vod","policy":"hate.slur","label":{"violating":true},"prediction":{"score":0.9}}]}`)]), 'application/json'),
+  },
+  {
     name: 'text/plain', sliceId: 'bad-ct', status: 415, code: 'unsupported_media_type', says: ['content-type', 'text/plain'],
     send: () => postRaw(JSON.stringify({ slice_id: 'bad-ct', model: MODEL, items: [good('a')] }), 'text/plain'),
   },
