@@ -48,6 +48,9 @@ export default defineConfig({
                 INFERENCE_TIMEOUT_MS: '3000',
                 PROBE_RETRY_SECONDS: '0',
                 INFERENCE_RETRIES: '0',
+                // The fuzz suite's run count and seed (test/worker/fuzz.test.ts).
+                FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
+                FUZZ_SEED: process.env.FUZZ_SEED ?? '',
               },
               queueConsumers: { 'avlm-diag-ingest': { maxBatchTimeout: 0.05, maxBatchSize: 1, maxRetries: 5, deadLetterQueue: 'avlm-diag-ingest-dlq' } },
             },
