@@ -22,6 +22,19 @@ describe('fuzz findings', () => {
     expect(await fingerprint()).toBe(before);
   });
 
+  it('the same through the streamed path (a body above ASYNC_INGEST_BYTES, header read first)', async () => {
+    const pad = JSON.stringify({ item_id: 'pad', surface: 'vod', policy: 'hate.slur', x_pad: 'p'.repeat(250_000) });
+    const body = bytes(
+      '{"slice_id":"u8s","model":{"id":"fz","version":"1","stage":"sft"}}\n',
+      '{"item_id":"b', [0xff], '","surface":"vod","policy":"hate.slur"}\n',
+      `${pad}\n`,
+    );
+    const before = await fingerprint();
+    const r = await api('/v1/regions/BR/slices', { method: 'POST', body, headers: { 'content-type': 'application/x-ndjson', 'content-length': String(body.length) } });
+    expectRefusal(r, 'streamed bad UTF-8 on line 2', ['line 2'], 400);
+    expect(await fingerprint()).toBe(before);
+  });
+
   it('a webhook body that is not valid UTF-8, signed correctly, is 400 naming the body; nothing parked', async () => {
     const secret = await createVendor('fz-found', 'hmac-sha256-hex');
     const body = bytes('{"events":[{"region":"BR","slice_id":"s","item_id":"a', [0xff, 0xfe], '","violating":true,"labelled_at":"2026-11-01T00:00:00Z"}]}');
