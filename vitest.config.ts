@@ -59,6 +59,9 @@ export default defineConfig({
                 INFERENCE_RETRIES: '0',
                 // Small enough for webhooks-limits.test.ts to reach it with two deliveries.
                 MAX_PARKED_PER_VENDOR: '1500',
+                // The fuzz suite's run count and seed (test/worker/fuzz.test.ts).
+                FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
+                FUZZ_SEED: process.env.FUZZ_SEED ?? '',
               },
               queueConsumers: { 'avlm-diag-ingest': { maxBatchTimeout: 0.05, maxBatchSize: 1, maxRetries: 5, deadLetterQueue: 'avlm-diag-ingest-dlq' } },
             },

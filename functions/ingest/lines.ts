@@ -58,7 +58,9 @@ export async function* readLineBatches(body: ByteSource, onBytes?: (chunk: Uint8
     try {
       return chunk ? decoder.decode(chunk, { stream: true }) : decoder.decode();
     } catch {
-      throw new ApiError(400, 'invalid_encoding', `line ${no + 1}: body is not valid UTF-8`);
+      // The chunk may hold many lines: name the one with the bad byte.
+      const line = no + 1 + (chunk ? newlinesBeforeInvalid(chunk) : 0);
+      throw new ApiError(400, 'invalid_encoding', `line ${line}: body is not valid UTF-8`, { line, field: 'body' });
     }
   };
   const next = body instanceof ReadableStream ? chunkReader(body) : body;
@@ -117,7 +119,37 @@ export async function readFirstLine(next: ChunkReader): Promise<{ chunks: Uint8A
     text += decoder.decode();
   } catch (e) {
     if (e instanceof ApiError) throw e;
-    throw new ApiError(400, 'invalid_encoding', `line ${no}: body is not valid UTF-8`);
+    const line = no + (chunks.length ? newlinesBeforeInvalid(chunks[chunks.length - 1]) : 0);
+    throw new ApiError(400, 'invalid_encoding', `line ${line}: body is not valid UTF-8`, { line, field: 'body' });
   }
   return { chunks, line: found() ?? (text.trim() || null), no };
+}
+
+/**
+ * How many newlines precede the first byte of `chunk` that cannot be UTF-8 (a newline is never
+ * part of a multi-byte sequence, so they count lines). A sequence cut at the chunk's end is not
+ * an error here; continuation bytes at its start (a sequence begun in the previous chunk) are
+ * taken as valid.
+ */
+export function newlinesBeforeInvalid(chunk: Uint8Array): number {
+  let lines = 0;
+  let i = 0;
+  while (i < chunk.length && (chunk[i] & 0xc0) === 0x80) i++;
+  while (i < chunk.length) {
+    const b = chunk[i];
+    if (b === 0x0a) { lines++; i++; continue; }
+    if (b < 0x80) { i++; continue; }
+    const len = b >= 0xc2 && b <= 0xdf ? 2 : b >= 0xe0 && b <= 0xef ? 3 : b >= 0xf0 && b <= 0xf4 ? 4 : 0;
+    if (!len) return lines;
+    for (let k = 1; k < len; k++) {
+      if (i + k >= chunk.length) return lines;
+      const c = chunk[i + k];
+      // Second-byte ranges that rule out overlong forms, surrogates and code points past U+10FFFF.
+      const lo = k === 1 && b === 0xe0 ? 0xa0 : k === 1 && b === 0xf0 ? 0x90 : 0x80;
+      const hi = k === 1 && b === 0xed ? 0x9f : k === 1 && b === 0xf4 ? 0x8f : 0xbf;
+      if (c < lo || c > hi) return lines;
+    }
+    i += len;
+  }
+  return lines;
 }

@@ -9,7 +9,8 @@ export function createRouter() {
     defaultHook: (result) => {
       if (!result.success) {
         const issue = result.error.issues[0];
-        const field = issue.path.map(String).join('.') || result.target;
+        // An issue with the whole JSON body (not an object) has no path: name it "body".
+        const field = issue.path.map(String).join('.') || (result.target === 'json' ? 'body' : result.target);
         const message = /received undefined/.test(issue.message) ? 'required' : issue.message;
         throw new ApiError(400, 'invalid_request', `${field}: ${message}`, { field, target: result.target });
       }

@@ -55,13 +55,20 @@ export function fastEvents(doc: unknown): DeliveryEvent[] | null {
   return out;
 }
 
-const utf8 = new TextDecoder();
+// Fatal: a body that is not UTF-8 is malformed (RFC 8259), not text to patch with U+FFFD.
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 const JSON_HEADERS = { 'content-type': 'application/json' } as const;
 
 export function parseDelivery(raw: Uint8Array): DeliveryEvent[] {
+  let text: string;
+  try {
+    text = utf8.decode(raw);
+  } catch {
+    throw new ApiError(400, 'invalid_encoding', 'body: not valid UTF-8', { field: 'body' });
+  }
   let doc: unknown;
   try {
-    doc = JSON.parse(utf8.decode(raw));
+    doc = JSON.parse(text);
   } catch (e) {
     throw new ApiError(400, 'malformed_json', `body: malformed JSON (${(e as Error).message})`, { field: 'body' });
   }
