@@ -1,15 +1,16 @@
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 
-// Three projects: pure taxonomy and the GPU backend run in Node (fast, no runtime);
-// the Worker runs inside workerd via miniflare with real D1, R2 and Queues.
+// Four projects: pure taxonomy (and the layering rules of functions/), the GPU backend and the
+// pages' browser tests run in Node; the Worker runs inside workerd via miniflare with real D1,
+// R2 and Queues.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'taxonomy',
-          include: ['test/taxonomy/**/*.test.ts'],
+          include: ['test/taxonomy/**/*.test.ts', 'test/architecture/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -20,7 +20,8 @@
 // its own context, and the vitest pool does not deliver such cross-request settlements at all.
 import { ApiError } from '../lib/errors.ts';
 import { chunk } from '../lib/db.ts';
-import { applyDelivery, duplicateResult, isDuplicateDelivery, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
+import { applyDelivery, duplicateResult, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
+import { abortOf } from '../store/guards.ts';
 
 /** At most this many deliveries / events in one group (one D1 batch). Not more deliveries: a
  *  group that empties the queue leaves the next leader alone, and it writes a group of one or
@@ -192,7 +193,7 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
       todo = [];
     } catch (err) {
       plan.failed();
-      if (!isDuplicateDelivery(err) || round > 0) break;
+      if (abortOf(err) !== 'duplicate-delivery' || round > 0) break;
       // Some ids were applied elsewhere (another isolate): answer those, write the rest again.
       const known = await ledgerHas(d1, todo.map((e) => e.delivery));
       for (const e of todo) if (known.has(idKey(e.delivery))) { remember(e.delivery); outcome.set(e, duplicateResult(e.delivery)); }

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { api, item, submit } from './helpers.ts';
 import { createVendor, deliverStandard, ev, expectCountersMatchStore, slicePk, snapshot, storedRecords } from './webhooks-helpers.ts';
 import { rows } from './reference.ts';
-import { parseRecords } from '../../functions/ingest/records.ts';
+import { parseRecords } from '../../functions/store/items/format.ts';
 
 const R = 'SK';
 const MODEL = { id: 'avlm-consensus-live', version: '1', stage: 'production' } as const;

@@ -8,9 +8,9 @@ import { ItemValidator, itemPassesFast } from '../../functions/ingest/validate.t
 import { ApiError } from '../../functions/lib/errors.ts';
 import { POLICY_CODES, policyByCode } from '../../taxonomy/policies.ts';
 import { diagnoseItem, effectiveThreshold } from '../../taxonomy/diagnose.ts';
-import { AggregateDelta, itemMetrics } from '../../functions/ingest/metrics.ts';
-import { recordText } from '../../functions/ingest/item-store.ts';
-import { parseRecords } from '../../functions/ingest/records.ts';
+import { AggregateDelta, itemMetrics } from '../../functions/store/counters.ts';
+import { recordText } from '../../functions/store/items/writer.ts';
+import { parseRecords } from '../../functions/store/items/format.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 
 import { mulberry32 as rng } from '../../gpu-backend/model/spec.ts'; // deterministic: failures reproduce
@@ -210,7 +210,7 @@ describe('item validation fast path', () => {
   });
 });
 
-// The consumer's fast paths (functions/ingest/metrics.ts addItem, item-store.ts recordText)
+// The consumer's fast paths (functions/store/counters.ts addItem, item-store.ts recordText)
 // against what they replace: itemMetrics pairs, JSON.stringify of the diagnosis.
 describe('ingest consumer fast paths', () => {
   it('AggregateDelta.addItem counts as add(policy, itemMetrics(item, d)), rows in the same order; recordText reads back (parseRecords) as the record, plain diagnoses stored as their outcome', () => {

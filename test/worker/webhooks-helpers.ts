@@ -4,9 +4,9 @@
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { api } from './helpers.ts';
-import { itemMetrics } from '../../functions/ingest/metrics.ts';
-import type { StoredItem } from '../../functions/ingest/item-store.ts';
-import { parseRecords } from '../../functions/ingest/records.ts';
+import { itemMetrics } from '../../functions/store/counters.ts';
+import type { StoredItem } from '../../functions/store/items/writer.ts';
+import { parseRecords } from '../../functions/store/items/format.ts';
 
 export async function createVendor(vendor: string, scheme = 'standard-webhooks', extra: Record<string, unknown> = {}) {
   const r = await api('/v1/admin/vendors', { method: 'POST', json: { vendor, scheme, ...extra } });

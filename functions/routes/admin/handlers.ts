@@ -4,7 +4,7 @@ import { forgetKey, requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
 import { randomToken, sha256Hex } from '../../lib/crypto.ts';
 import { nowIso } from '../../lib/db.ts';
-import { sendProbeMessages } from '../../probes/enqueue.ts';
+import { sendProbeMessages } from '../../store/probe-jobs.ts';
 import type { ProbeMessage } from '../../env.ts';
 import type { createKey, listDeadLetters, replayDeadLetter, revokeKey } from './routes.ts';
 

@@ -2,15 +2,16 @@ import type { RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../../env.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { notFound } from '../../lib/errors.ts';
-import { currentSummary, submitSlice as submit } from '../../ingest/submit.ts';
-import { getSlice } from '../../ingest/claim.ts';
-import { findCurrentItem } from '../../labels/store.ts';
+import { submitSlice as submit } from '../../ingest/submit.ts';
+import { applyStrandedLabels } from '../../labels/stranded.ts';
+import { currentSummary, getSlice } from '../../store/slices.ts';
+import { findCurrentItem } from '../../store/items/editor.ts';
 import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
 
 export const submitSliceHandler: RouteHandler<typeof submitSlice, AppEnv> = async (c) => {
   const { region } = c.req.valid('param');
   requireAccess(c.get('principal'), 'submit', region);
-  const r = await submit(c.env, region, c.req.raw);
+  const r = await submit(c.env, region, c.req.raw, applyStrandedLabels);
   return c.json(r.body as never, r.status);
 };
 

@@ -1,13 +1,14 @@
 // Bulk edits of one slice's stored items (the consensus run, the GPU backend's results), and of
-// the live neighbours whose TMP.FLIP an edit changes. Apart from store.ts so that it can use
-// neighbours.ts, which reads through store.ts.
-import type { StoredItem } from '../ingest/item-store.ts';
-import { AggregateDelta } from '../ingest/metrics.ts';
+// the live neighbours whose TMP.FLIP an edit changes. Apart from editor.ts so that it can use
+// neighbours.ts, which reads through editor.ts.
+import type { StoredItem } from './format.ts';
+import { AggregateDelta, countersStatements } from '../counters.ts';
 import { baseRecord, propagateToNeighbours, stateKey, type ItemState } from './neighbours.ts';
+import { cacheEvict } from './cache.ts';
 import {
-  addChange, cacheEvict, countersStatements, noOverlayGuards, overlayStatements, readRecords, rediagnose, rewritePartsStatements,
+  addChange, noOverlayGuards, overlayStatements, readRecords, rediagnose, rewritePartsStatements,
   type Editor, type ItemLoc, type OverlayWrite, type PartRow, type SliceRef,
-} from './store.ts';
+} from './editor.ts';
 
 export interface SliceEdit {
   statements: D1PreparedStatement[];

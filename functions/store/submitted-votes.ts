@@ -1,10 +1,10 @@
-// [labels] Votes that come inside submitted items (`label.votes`) are kept at the slice's commit,
+// Votes that come inside submitted items (`label.votes`) are kept at the slice's commit,
 // packed in submitted_votes (a few ~1 MB rows per slice: a row per vote in `votes` cost ~4.5 ms
 // per 1,000 votes of ingest time), so label consensus (Dawid–Skene) and annotator quality see
 // them beside the vendors' votes (SPEC §6: votes feed consensus and quality; labels/consensus.ts
 // loadVotes). Their vendor is SUBMITTED_VENDOR (no registered vendor can have that name); a
 // vendor's vote of the same annotator on the same item wins.
-import { jsonRows } from '../labels/store.ts';
+import { jsonRows } from '../lib/db.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 import type { StoredVote } from '../../taxonomy/labels.ts';
 

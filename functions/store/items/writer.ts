@@ -1,26 +1,12 @@
 // The item store. Items are packed, per slice, into hash buckets of their item_id, and each
 // bucket into parts of ~16 KB of JSON: one D1 row holds dozens of items, so a 100k-item slice
 // is a few thousand rows, not 100k — and an item lookup reads one bucket, not the slice.
-import { fnv1a } from '../lib/crypto.ts';
-import { parseRecords, partText, swapQuoteBytes } from './records.ts';
-import { claimGuard, lostClaimOr } from './claim.ts';
-import type { Diagnosis, EvalItem, SegmentFacts } from '../../taxonomy/types.ts';
+import { fnv1a } from '../../lib/crypto.ts';
+import { parseRecords, partText, swapQuoteBytes, type NeighbourIds, type StoredItem } from './format.ts';
+import { claimGuard, guardSql, lostClaimOr } from '../guards.ts';
+import type { Diagnosis } from '../../../taxonomy/types.ts';
 
-/** A stored record: the diagnosis, the effective threshold, the item as submitted (labels and
- *  probes updated in place later), and for live items the neighbouring segments' facts seen at
- *  ingest, so a re-diagnosis can evaluate TMP.FLIP without reading the stream again.
- *  `c` (labels): P(violating) from the last label-consensus run (Dawid–Skene), absent before one
- *  and dropped when the item's votes change; a re-diagnosis passes the posterior of the item's
- *  current label as ctx.consensusPosterior (see functions/labels/store.ts rediagnose).
- *  `s` (live items): the item ids claiming segment n−1 (`p`) and n+1 (`x`) of the stream, as
- *  seen when the item was stored, so a label change of one can re-evaluate the other's
- *  TMP.FLIP (functions/labels/neighbours.ts). */
-export interface StoredItem {
-  d: Diagnosis; t: number; i: EvalItem; n?: { prev?: SegmentFacts; next?: SegmentFacts }; c?: number;
-  s?: NeighbourIds;
-}
-
-export interface NeighbourIds { p?: string[]; x?: string[] }
+export type { NeighbourIds, StoredItem } from './format.ts';
 
 const TARGET_BUCKET_BYTES = 64 * 1024;
 export const PART_BYTES = 16 * 1024;
@@ -35,7 +21,7 @@ export function bucketCount(bytes: number): number {
 export const bucketOf = (itemId: string, buckets: number) => fnv1a(itemId) % buckets;
 
 // The common diagnosis — not a failure: primary null, no signatures — is stored as its outcome
-// alone (records.ts parseRecords expands it); anything else as JSON.stringify(d).
+// alone (format.ts parseRecords expands it); anything else as JSON.stringify(d).
 const PLAIN_DIAGNOSIS = new Map<string, string>(
   (['TP', 'TN', 'FP', 'FN', 'pending'] as const).map((outcome) => [outcome, JSON.stringify(outcome)]),
 );
@@ -128,7 +114,7 @@ export class ItemStoreWriter {
   private seal(bucket: number, buf: BucketBuffer): void {
     const part = this.nextPart.get(bucket) ?? 0;
     this.nextPart.set(bucket, part + 1);
-    swapQuoteBytes(buf.bytes, buf.len); // the stored form (records.ts)
+    swapQuoteBytes(buf.bytes, buf.len); // the stored form (format.ts)
     const data = `[${utf8Out.decode(buf.bytes.subarray(0, buf.len))}]`;
     this.pending.push({ bucket, part, n: buf.n, data });
     this.pendingBytes += data.length;
@@ -153,8 +139,7 @@ export class ItemStoreWriter {
     }
     await this.inflight;
     this.rowsWritten += parts.length;
-    const { d1, slicePk, owner } = this;
-    this.inflight = d1.batch(stmts).catch(async (e) => { throw owner === undefined ? e : await lostClaimOr(d1, slicePk, owner, e); });
+    this.inflight = this.d1.batch(stmts).catch((e: unknown) => { throw lostClaimOr(e); });
   }
 }
 
@@ -174,12 +159,12 @@ export async function findItem(d1: D1Database, slicePk: number, buckets: number,
 }
 
 /** Statements that rewrite one part if nobody else rewrote it since it was read: the second
- *  statement raises (malformed JSON) when the UPDATE matched no row, which aborts the whole
- *  D1 batch it is in — the caller re-reads and retries. */
+ *  statement raises ('stale-item', guards.ts) when the UPDATE matched no row, which aborts the
+ *  whole D1 batch it is in — the caller re-reads and retries. */
 export function rewritePartStatements(d1: D1Database, slicePk: number, loc: Pick<ItemLocation, 'bucket' | 'part' | 'rev' | 'parts'>): D1PreparedStatement[] {
   return [
     d1.prepare('UPDATE item_chunks SET data = ?, n = ?, rev = rev + 1 WHERE slice_pk = ? AND bucket = ? AND part = ? AND rev = ?')
       .bind(partText(loc.parts), loc.parts.length, slicePk, loc.bucket, loc.part, loc.rev),
-    d1.prepare(`SELECT json(CASE WHEN changes() = 1 THEN '1' ELSE 'concurrent update of an item part' END) AS guard`),
+    d1.prepare(guardSql('changes() = 1', 'stale-item')),
   ];
 }

@@ -4,13 +4,15 @@
 // revision-guarded) and move every counter the items touch — aggregates, slice_aggregates and
 // the slice's summary — by (new − old). The caller runs them in ONE D1 batch; a concurrent
 // rewrite aborts the batch (nothing applied) and the caller re-reads and retries.
-import { diagnoseItem } from '../../taxonomy/diagnose.ts';
-import { posteriorOfLabel } from '../../taxonomy/labels.ts';
-import type { EvalItem } from '../../taxonomy/types.ts';
-import { bucketOf, rewritePartStatements, type StoredItem } from '../ingest/item-store.ts';
-import { parseRecords, partNeedles, partText } from '../ingest/records.ts';
-import { AggregateDelta } from '../ingest/metrics.ts';
-import { chunk, nowIso } from '../lib/db.ts';
+import { diagnoseItem } from '../../../taxonomy/diagnose.ts';
+import { posteriorOfLabel } from '../../../taxonomy/labels.ts';
+import type { EvalItem } from '../../../taxonomy/types.ts';
+import { bucketOf, rewritePartStatements } from './writer.ts';
+import { parseRecords, partNeedles, partText, type StoredItem } from './format.ts';
+import { cachePut, itemCache, itemKey, type ItemLoc } from './cache.ts';
+import type { AggregateDelta } from '../counters.ts';
+import { guardSql, raiseSql } from '../guards.ts';
+import { chunk, jsonRows } from '../../lib/db.ts';
 
 export interface SliceRef {
   pk: number; region: string; slice_id: string; model_id: string; model_version: string; status: string; buckets: number;
@@ -72,58 +74,13 @@ export type Editor = (rec: StoredItem) => StoredItem | null;
 // - a part rewrite (planSliceEdit, slice-edit.ts): the part's rev, and no overlay row for the items it edits.
 // A failed guard aborts the whole D1 batch; the caller re-reads and retries.
 
-export interface ItemLoc {
-  rec: StoredItem;
-  /** The overlay row's rev when `rec` is the item's overlay; 0 when `rec` is its copy in a part. */
-  orev: number;
-  bucket: number;
-  /** orev 0: the part holding the record and the part's rev when it was read (−1 otherwise). */
-  part: number;
-  prev: number;
-}
+export type { ItemLoc } from './cache.ts';
 
 export interface ReadResult {
   /** item_id → where its current record is (items not stored are absent). */
   locs: Map<string, ItemLoc>;
   /** The parts read from D1 (records as stored in the part, not merged with overlays). */
   rows: PartRow[];
-}
-
-// A per-isolate cache of item locations, so a label event on an item seen before needs no D1
-// read. It never decides anything on its own: every write carries the revs its content came
-// from and the guards abort the batch if anything moved on (another isolate, the consensus run,
-// the GPU backend); the caller then evicts, re-reads and retries. Records of complete/probing
-// slices only. Bounded by the JSON size of the records held; records are never mutated.
-const ITEM_CACHE_BYTES = 24 * 1024 * 1024;
-const itemCache = new Map<string, { loc: ItemLoc; bytes: number }>(); // insertion order = LRU order
-let itemCacheBytes = 0;
-const itemKey = (slicePk: number, itemId: string) => `${slicePk}\u0000${itemId}`;
-
-export function cacheEvict(slicePk: number, itemId: string): void {
-  const k = itemKey(slicePk, itemId);
-  const c = itemCache.get(k);
-  if (!c) return;
-  itemCache.delete(k);
-  itemCacheBytes -= c.bytes;
-}
-
-/** Caches a location; `speculative` (a neighbour in a part read for another item) never
- *  replaces what is held: the part's copy may be shadowed by an overlay this isolate wrote. */
-export function cachePut(slicePk: number, itemId: string, loc: ItemLoc, bytes: number, speculative = false): void {
-  const k = itemKey(slicePk, itemId);
-  const held = itemCache.get(k);
-  if (held) {
-    if (speculative) return;
-    itemCache.delete(k);
-    itemCacheBytes -= held.bytes;
-  }
-  itemCache.set(k, { loc, bytes });
-  itemCacheBytes += bytes;
-  while (itemCacheBytes > ITEM_CACHE_BYTES && itemCache.size > 1) {
-    const [oldest, c] = itemCache.entries().next().value!;
-    itemCache.delete(oldest);
-    itemCacheBytes -= c.bytes;
-  }
 }
 
 /** An id is looked up by `instr` over the part text (no JSON parsing in SQL) up to this many
@@ -228,23 +185,21 @@ export async function findCurrentItem(d1: D1Database, slice: Pick<SliceRef, 'pk'
   return (await readItems(d1, slice, [itemId])).get(itemId) ?? null;
 }
 
-const GUARD_FAIL = 'concurrent update of an item part';
-const guard = (cond: string) => `SELECT json(CASE WHEN ${cond} THEN '1' ELSE '${GUARD_FAIL}' END) AS guard`;
 
 // One statement, guards included: a row read from a part (part and prev given) is written only
 // if that part still has the rev read; an existing row only if it still has the rev read (a
 // row expected absent has rev 0 read). Otherwise json() of a non-JSON text raises, which aborts
-// the batch. (A row expected present but gone would be inserted: overlay rows are never deleted.)
+// the batch ('stale-item', guards.ts). (A row expected present but gone would be inserted: overlay rows are never deleted.)
 // The record is embedded in the row as a JSON value, not a string (no second escaping pass on
 // either side of the binding); `->` returns its JSON text exactly as JSON.stringify wrote it
 // (SQLite keeps the original text of a JSON subvalue).
 const OVERLAYS_UPSERT = `INSERT INTO item_overlays (slice_pk, bucket, item_id, rev, data)
   SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2,
     CASE WHEN j.value ->> 4 IS NULL OR (SELECT rev FROM item_chunks WHERE slice_pk = ?1 AND bucket = j.value ->> 0 AND part = j.value ->> 4) = j.value ->> 5
-      THEN j.value -> 3 ELSE json('${GUARD_FAIL}') END
+      THEN j.value -> 3 ELSE ${raiseSql('stale-item')} END
   FROM json_each(?2) AS j WHERE true
   ON CONFLICT (slice_pk, bucket, item_id) DO UPDATE SET rev = excluded.rev,
-    data = CASE WHEN item_overlays.rev = excluded.rev - 1 THEN excluded.data ELSE json('${GUARD_FAIL}') END`;
+    data = CASE WHEN item_overlays.rev = excluded.rev - 1 THEN excluded.data ELSE ${raiseSql('stale-item')} END`;
 
 export interface OverlayWrite {
   bucket: number; itemId: string;
@@ -261,8 +216,8 @@ export function overlayStatements(d1: D1Database, slicePk: number, writes: reado
     .map((json) => d1.prepare(OVERLAYS_UPSERT).bind(slicePk, json));
 }
 
-const NO_OVERLAYS_GUARD = guard(`NOT EXISTS (SELECT 1 FROM json_each(?2) AS j JOIN item_overlays AS o
-  ON o.slice_pk = ?1 AND o.bucket = j.value ->> 0 AND o.item_id = j.value ->> 1)`);
+const NO_OVERLAYS_GUARD = guardSql(`NOT EXISTS (SELECT 1 FROM json_each(?2) AS j JOIN item_overlays AS o
+  ON o.slice_pk = ?1 AND o.bucket = j.value ->> 0 AND o.item_id = j.value ->> 1)`, 'stale-item');
 
 /** Raises if any of the given items has an overlay row (one appeared since the read). */
 export function noOverlayGuards(d1: D1Database, slicePk: number, items: readonly { bucket: number; itemId: string }[]): D1PreparedStatement[] {
@@ -276,7 +231,7 @@ export function addChange(delta: AggregateDelta, prev: StoredItem, next: StoredI
 }
 
 /**
- * rewritePartStatements (item-store.ts) for several parts at once: one UPDATE per ≤ 19 parts
+ * rewritePartStatements (writer.ts) for several parts at once: one UPDATE per ≤ 19 parts
  * (CASE on bucket/part, numbered parameters) and one guard per UPDATE that raises unless every
  * part still had the revision read. Same semantics, two statements instead of two per part
  * (per-statement cost dominates small deliveries on D1).
@@ -293,71 +248,7 @@ export function rewritePartsStatements(d1: D1Database, slicePk: number, rows: re
          n = CASE ${group.map((_, i) => `WHEN ${at(i)} THEN ${p(i, 4)}`).join(' ')} END, rev = rev + 1
        WHERE ${group.map((_, i) => `(slice_pk = ?${last} AND ${at(i)} AND rev = ${p(i, 2)})`).join(' OR ')}`,
     ).bind(...group.flatMap((r) => [r.bucket, r.part, r.rev, partText(r.parts), r.parts.length]), slicePk));
-    out.push(d1.prepare(`SELECT json(CASE WHEN changes() = ? THEN '1' ELSE 'concurrent update of an item part' END) AS guard`).bind(group.length));
+    out.push(d1.prepare(guardSql('changes() = ?', 'stale-item')).bind(group.length));
   }
   return out;
 }
-
-// Writes whose row count varies use ONE fixed SQL text each, the rows passed as one JSON array
-// parameter (json_each): D1 (SQLite) prepares each text once and reuses it, where multi-row
-// VALUES lists of every length were each a new statement to compile; and no 100-parameter cap.
-// JSON numbers come out of `->>` as INTEGER or REAL like the values they were.
-
-/** JSON parameters are kept well under D1's 2 MB per value. */
-const JSON_PARAM_CHARS = 1_000_000;
-
-/** `rows` as JSON arrays, split so that no parameter grows past JSON_PARAM_CHARS; `sizes` gets
- *  each row's JSON length. */
-export function jsonRows(rows: readonly unknown[][], sizes?: number[]): string[] {
-  const out: string[] = [];
-  let cur: string[] = [];
-  let chars = 2;
-  for (const r of rows) {
-    const t = JSON.stringify(r);
-    sizes?.push(t.length);
-    if (cur.length && chars + t.length + 1 > JSON_PARAM_CHARS) { out.push(`[${cur.join(',')}]`); cur = []; chars = 2; }
-    cur.push(t);
-    chars += t.length + 1;
-  }
-  if (cur.length) out.push(`[${cur.join(',')}]`);
-  return out;
-}
-
-const AGGREGATES_UPSERT = `INSERT INTO aggregates (region, model_id, model_version, policy, metric, value)
-  SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?4) AS j WHERE true
-  ON CONFLICT (region, model_id, model_version, policy, metric) DO UPDATE SET value = value + excluded.value`;
-const SLICE_AGGREGATES_UPSERT = `INSERT INTO slice_aggregates (slice_pk, policy, metric, value)
-  SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?2) AS j WHERE true
-  ON CONFLICT (slice_pk, policy, metric) DO UPDATE SET value = value + excluded.value`;
-// The summary: counters by arithmetic in SQL and by_signature merged with the delta in SQL
-// (never read-modify-write in JS: concurrent writers touch the same row). Zero entries are
-// dropped and keys kept sorted, as at ingest.
-const SLICE_SUMMARY_UPDATE = `UPDATE slices SET items = items + CAST(?1 AS INTEGER), failures = failures + CAST(?2 AS INTEGER),
-    excluded = excluded + CAST(?3 AS INTEGER), pending = pending + CAST(?4 AS INTEGER), updated_at = ?5,
-    by_signature = (SELECT coalesce(json_group_object(key, total), '{}') FROM
-      (SELECT key, SUM(value) AS total FROM (SELECT key, value FROM json_each(slices.by_signature) UNION ALL SELECT key, value FROM json_each(?6))
-       GROUP BY key HAVING total <> 0 ORDER BY key))
-  WHERE pk = ?7`;
-
-/** aggregates, slice_aggregates and the slices row's summary, moved by `delta`. */
-export function countersStatements(d1: D1Database, slice: SliceRef, delta: AggregateDelta): D1PreparedStatement[] {
-  const rows = delta.rows();
-  if (rows.length === 0) return [];
-  const out: D1PreparedStatement[] = [];
-  for (const json of jsonRows(rows.map((r) => [r.policy, r.metric, r.value]))) {
-    out.push(
-      d1.prepare(AGGREGATES_UPSERT).bind(slice.region, slice.model_id, slice.model_version, json),
-      d1.prepare(SLICE_AGGREGATES_UPSERT).bind(slice.pk, json),
-    );
-  }
-  out.push(d1.prepare(SLICE_SUMMARY_UPDATE).bind(delta.sum('items'), delta.sum('failures'), delta.sum('excluded'), delta.sum('pending'),
-    nowIso(), JSON.stringify(delta.totals('sig:')), slice.pk));
-  return out;
-}
-
-/** True for the error a rev guard raises when another writer rewrote the part first. */
-export function isConcurrentUpdate(e: unknown): boolean {
-  return /concurrent update of an item part|malformed JSON/i.test(String((e as Error)?.message ?? e));
-}
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -9,8 +9,24 @@
 // JSON has ~40 `"` per record, each escaped and unescaped on every write — a third of D1's cost
 // per byte of a part. With the two characters exchanged a part has almost none. The exchange
 // is its own inverse; parts written before it (plain JSON: `[{"d":…`) are read as they are.
-import type { Diagnosis } from '../../taxonomy/types.ts';
-import type { StoredItem } from './item-store.ts';
+import type { Diagnosis, EvalItem, SegmentFacts } from '../../../taxonomy/types.ts';
+
+/** A stored record: the diagnosis, the effective threshold, the item as submitted (labels and
+ *  probes updated in place later), and for live items the neighbouring segments' facts seen at
+ *  ingest, so a re-diagnosis can evaluate TMP.FLIP without reading the stream again.
+ *  `c` (labels): P(violating) from the last label-consensus run (Dawid–Skene), absent before one
+ *  and dropped when the item's votes change; a re-diagnosis passes the posterior of the item's
+ *  current label as ctx.consensusPosterior (see editor.ts rediagnose).
+ *  `s` (live items): the item ids claiming segment n−1 (`p`) and n+1 (`x`) of the stream, as
+ *  seen when the item was stored, so a label change of one can re-evaluate the other's
+ *  TMP.FLIP (neighbours.ts). */
+export interface StoredItem {
+  d: Diagnosis; t: number; i: EvalItem; n?: { prev?: SegmentFacts; next?: SegmentFacts }; c?: number;
+  s?: NeighbourIds;
+}
+
+export interface NeighbourIds { p?: string[]; x?: string[] }
+
 
 export const plainDiagnosis = (outcome: Diagnosis['outcome']): Diagnosis =>
   ({ outcome, failure: false, primary: null, secondary: [], excluded: false });
@@ -31,7 +47,7 @@ export function swapQuoteBytes(b: Uint8Array, len: number): void {
   }
 }
 
-/** A part's stored text from its records' JSON texts (the writer's path works on bytes: item-store.ts). */
+/** A part's stored text from its records' JSON texts (the writer's path works on bytes: writer.ts). */
 export const partText = (records: readonly unknown[]): string => swapQuotes(JSON.stringify(records));
 
 /** What `instr` looks for to find the part holding `itemId`: its JSON string, as stored now and

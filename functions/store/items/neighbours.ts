@@ -3,10 +3,10 @@
 // item's segment says, the items claiming the neighbouring segments see other facts: they are
 // diagnosed again. The neighbours' ids are in the records (`s`, written at ingest); a segment's
 // facts are merged from every item claiming it (taxonomy/live.ts segmentFacts), as they are now.
-import { decisionFacts, sameFacts, segmentFacts } from '../../taxonomy/live.ts';
-import type { EvalItem, SegmentFacts } from '../../taxonomy/types.ts';
-import type { StoredItem } from '../ingest/item-store.ts';
-import { readRecords, sliceKey, type ItemLoc, type PartRow, type SliceRef } from './store.ts';
+import { decisionFacts, sameFacts, segmentFacts } from '../../../taxonomy/live.ts';
+import type { EvalItem, SegmentFacts } from '../../../taxonomy/types.ts';
+import type { StoredItem } from './format.ts';
+import { readRecords, sliceKey, type ItemLoc, type PartRow, type SliceRef } from './editor.ts';
 
 /** An item a label plan or bulk edit touches: its location, its current item, consensus posterior, and —
  *  when a neighbouring segment's facts changed — its new neighbour facts `n`. */
