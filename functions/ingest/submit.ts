@@ -15,6 +15,7 @@ import { AlreadyCommitted } from './commit.ts';
 import { publishSlice, type OnPublished } from './publish.ts';
 import { bucketCount } from '../store/items/writer.ts';
 import { sliceByPk, summaryBody, type SliceSummaryBody } from '../store/slices.ts';
+import { assertRegion } from '../store/regions.ts';
 import type { SliceHeader } from '../schemas/item.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 
@@ -91,11 +92,6 @@ async function parseNdjsonBody(bytes: Uint8Array): Promise<Parsed> {
   return { header, items };
 }
 
-async function regionExists(d1: D1Database, region: string): Promise<void> {
-  const r = await d1.prepare('SELECT 1 AS ok FROM regions WHERE code = ?').bind(region).first();
-  if (!r) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
-}
-
 function claimResponse(claim: Exclude<Claim, { kind: 'owned' }>): SubmitResult {
   if (claim.kind === 'done') return { status: 200, body: summaryBody(claim.row) }; // as committed: a retry sees the original answer
   return { status: 202, body: { slice_id: claim.row.slice_id, status: claim.row.status } };
@@ -104,7 +100,7 @@ function claimResponse(claim: Exclude<Claim, { kind: 'owned' }>): SubmitResult {
 /** `onPublished`: runs once the slice is committed (see publish.ts). */
 export async function submitSlice(env: Bindings, region: string, req: Request, onPublished?: OnPublished): Promise<SubmitResult> {
   const format = formatOf(req.headers.get('content-type') ?? undefined);
-  await regionExists(env.DB, region);
+  await assertRegion(env.DB, region);
   const lim = limits(env);
   const declared = req.headers.get('content-length');
   const length = declared === null ? null : Number(declared);

@@ -1,12 +1,11 @@
-import { drizzle } from 'drizzle-orm/d1';
-import * as schema from '../../db/schema.ts';
+// Helpers for raw D1 statements. The schema (db/schema.ts, Drizzle) types the rows: raw SQL
+// returns its snake_case column names, so Row<> renames the keys of Drizzle's $inferSelect.
 
-export const getDb = (d1: D1Database) => drizzle(d1, { schema });
-export type Db = ReturnType<typeof getDb>;
-export { schema };
+type Snake<S extends string> = S extends `${infer H}${infer T}`
+  ? `${H extends Lowercase<H> ? H : `_${Lowercase<H>}`}${Snake<T>}` : S;
 
-/** D1 binds at most 100 parameters per statement: rows per multi-row INSERT. */
-export const rowsPerInsert = (columns: number) => Math.max(1, Math.floor(100 / columns));
+/** A table's row as `SELECT *` returns it: `Row<typeof schema.slices>`. */
+export type Row<T extends { $inferSelect: object }> = { [K in keyof T['$inferSelect'] as Snake<K & string>]: T['$inferSelect'][K] };
 
 export function chunk<T>(xs: readonly T[], size: number): T[][] {
   const out: T[][] = [];

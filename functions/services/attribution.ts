@@ -1,8 +1,8 @@
 // Closing the loop (SPEC §5, §9): did a recorded intervention move its targeted cells
 // between the predecessor version and the version it was applied in, and what else moved?
-import { familyOf } from '../../taxonomy/signatures/index.ts';
-import { ALL_ITEM_SIGNATURE_CODES } from '../../taxonomy/signatures/index.ts';
-import { testCells, Q_LEVEL } from './compare.ts';
+import { bySignatureOrder, familyOf } from '../../taxonomy/signatures/index.ts';
+import { COUNT, COUNTS_SQL, KEY, prefixRange, rateDenominator } from '../store/counters.ts';
+import { testCells, Q_LEVEL, type Tested } from './compare.ts';
 import { predecessor } from './versions.ts';
 
 export interface Targets { signatures: string[]; regions: string[]; policies?: string[] }
@@ -19,7 +19,7 @@ async function readPooled(d1: D1Database, modelId: string, versions: string[], p
   const { results } = await d1.prepare(
     `SELECT model_version, region, metric, SUM(value) AS value FROM aggregates
      WHERE model_id = ? AND model_version IN (${versions.map(() => '?').join(',')})${pol}
-     AND (metric IN ('items', 'failures', 'excluded', 'pending') OR (metric >= 'sig:' AND metric < 'sig;'))
+     AND (metric IN (${COUNTS_SQL}) OR ${prefixRange(KEY.sig)})
      GROUP BY model_version, region, metric`,
   ).bind(modelId, ...versions, ...(policies ?? [])).all<{ model_version: string; region: string; metric: string; value: number }>();
   const out: Counts = new Map();
@@ -34,21 +34,27 @@ async function readPooled(d1: D1Database, modelId: string, versions: string[], p
 }
 
 const get = (m: Map<string, number> | undefined, k: string) => m?.get(k) ?? 0;
-const nOf = (m: Map<string, number> | undefined) => get(m, 'items') - get(m, 'excluded') - get(m, 'pending');
+const nOf = (m: Map<string, number> | undefined) => rateDenominator({ items: get(m, COUNT.items), excluded: get(m, COUNT.excluded), pending: get(m, COUNT.pending) });
 
 export function isTargeted(t: Targets, region: string, signature: string): boolean {
   const regionOk = t.regions.includes('*') || t.regions.includes(region);
   return regionOk && (t.signatures.includes(signature) || t.signatures.includes(familyOf(signature)));
 }
 
-const sigOrder = (c: string) => { const i = ALL_ITEM_SIGNATURE_CODES.indexOf(c); return i < 0 ? 999 : i; };
+type Cell = { region: string; signature: string; before: Tested['from']; after: Tested['to']; diff: Tested['diff']; z: number | null; p: number | null; q: number | null };
+export interface AttributionReport {
+  intervention: InterventionRecord; before: string | null; after: string;
+  targeted: Array<Cell & { verdict: 'effective' | 'no_effect' | 'harmful' | 'too_few'; recovered: number; shared_with: string[] }>;
+  collateral: Array<Cell & { verdict: 'improved' | 'regressed' }>;
+  summary: { recovered: number | null; overall_gain: number | null; attributable_share: number | null; weakly_attributable: boolean | null; note?: string };
+}
 
 /**
  * The attribution report of one intervention. `siblings` are all interventions recorded for
  * the same version (this one included): where k of them target the same cell, each is
  * credited 1/k of that cell's recovery (an even split — the data cannot tell them apart).
  */
-export async function attribution(d1: D1Database, rec: InterventionRecord, siblings: InterventionRecord[]) {
+export async function attribution(d1: D1Database, rec: InterventionRecord, siblings: InterventionRecord[]): Promise<AttributionReport> {
   const before = await predecessor(d1, rec.model.id, rec.model.version);
   if (!before) {
     return {
@@ -62,21 +68,21 @@ export async function attribution(d1: D1Database, rec: InterventionRecord, sibli
   ]);
   const b = scoped.get(before.version) ?? new Map();
   const a = scoped.get(rec.model.version) ?? new Map();
-  const regions = [...new Set([...b.keys(), ...a.keys()])].filter((r) => get(b.get(r), 'items') + get(a.get(r), 'items') > 0).sort();
+  const regions = [...new Set([...b.keys(), ...a.keys()])].filter((r) => get(b.get(r), COUNT.items) + get(a.get(r), COUNT.items) > 0).sort();
   const keys: Array<{ region: string; signature: string }> = [];
   const pairs: Array<{ from: [number, number]; to: [number, number] }> = [];
   for (const region of regions) {
     const rb = b.get(region), ra = a.get(region);
     const sigs = new Set<string>();
-    for (const m of [rb, ra]) for (const [k, v] of m ?? []) if (k.startsWith('sig:') && v > 0 && k !== 'sig:LBL.AMBIG') sigs.add(k.slice(4));
-    for (const s of [...sigs].sort((x, y) => sigOrder(x) - sigOrder(y) || x.localeCompare(y))) {
+    for (const m of [rb, ra]) for (const [k, v] of m ?? []) if (k.startsWith(KEY.sig) && v > 0 && k !== `${KEY.sig}LBL.AMBIG`) sigs.add(k.slice(KEY.sig.length));
+    for (const s of [...sigs].sort(bySignatureOrder)) {
       keys.push({ region, signature: s });
-      pairs.push({ from: [get(rb, `sig:${s}`), nOf(rb)], to: [get(ra, `sig:${s}`), nOf(ra)] });
+      pairs.push({ from: [get(rb, KEY.sig + s), nOf(rb)], to: [get(ra, KEY.sig + s), nOf(ra)] });
     }
   }
   const tested = testCells(pairs);
-  const targeted = [];
-  const collateral = [];
+  const targeted: AttributionReport['targeted'] = [];
+  const collateral: AttributionReport['collateral'] = [];
   let recovered = 0;
   for (let i = 0; i < keys.length; i++) {
     const { region, signature } = keys[i];
@@ -98,7 +104,7 @@ export async function attribution(d1: D1Database, rec: InterventionRecord, sibli
   const overall = all ?? scoped;
   const tot = (v: string) => {
     let k = 0, n = 0;
-    for (const m of (overall.get(v) ?? new Map()).values()) { k += get(m, 'failures') - get(m, 'excluded'); n += nOf(m); }
+    for (const m of (overall.get(v) ?? new Map()).values()) { k += get(m, COUNT.failures) - get(m, COUNT.excluded); n += nOf(m); }
     return { k, n };
   };
   const ob = tot(before.version), oa = tot(rec.model.version);

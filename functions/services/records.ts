@@ -1,9 +1,11 @@
 // Intervention records in D1 (SPEC §5 "Closing the loop"): reads shared by the JSON API
 // (routes/records) and the pages for people (routes/pages).
 import type { Principal } from '../env.ts';
+import type { Row } from '../lib/db.ts';
+import type { interventionRecords } from '../../db/schema.ts';
 import type { InterventionRecord } from './attribution.ts';
 
-export type RecordRow = { id: string; intervention: string; model_id: string; version: string; targets: string; note: string | null; applied_at: string; created_by: string; created_at: string };
+export type RecordRow = Row<typeof interventionRecords>;
 
 export const toRecord = (r: RecordRow): InterventionRecord => ({
   id: r.id, intervention: r.intervention, model: { id: r.model_id, version: r.version }, targets: JSON.parse(r.targets),
@@ -30,6 +32,12 @@ export async function listRecords(d1: D1Database, q: { model?: string; version?:
   if (q.version) { where.push('version = ?'); args.push(q.version); }
   const { results } = await d1.prepare(`SELECT * FROM intervention_records${where.length ? ` WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`).bind(...args).all<RecordRow>();
   return results.map(toRecord);
+}
+
+export async function insertRecord(d1: D1Database, rec: InterventionRecord): Promise<void> {
+  await d1.prepare(
+    'INSERT INTO intervention_records (id, intervention, model_id, version, targets, note, applied_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ).bind(rec.id, rec.intervention, rec.model.id, rec.model.version, JSON.stringify(rec.targets), rec.note, rec.applied_at, rec.created_by, rec.created_at).run();
 }
 
 export async function readRecord(d1: D1Database, id: string): Promise<InterventionRecord | null> {

@@ -1,14 +1,13 @@
 // The slices table as the layers read it: a slice's row by (region, slice_id) or by pk.
 // Claiming and committing a slice are ingest's (ingest/claim.ts, ingest/commit.ts).
+import type { slices } from '../../db/schema.ts';
+import type { Row } from '../lib/db.ts';
 import { KEY, prefixRange } from './counters.ts';
 
+export type SliceStatus = 'processing' | 'probing' | 'complete' | 'failed';
+
 /** A slices row as SQL returns it (snake_case columns). */
-export interface SliceRow {
-  pk: number; region: string; slice_id: string; model_id: string; model_version: string; model_stage: string;
-  content_hash: string | null; status: string; owner: string | null; error: string | null; buckets: number;
-  items: number; failures: number; excluded: number; pending: number; by_signature: string;
-  r2_key: string | null; created_at: string; updated_at: string;
-}
+export type SliceRow = Omit<Row<typeof slices>, 'status'> & { status: SliceStatus };
 
 export async function getSlice(d1: D1Database, region: string, sliceId: string): Promise<SliceRow | null> {
   return d1.prepare('SELECT * FROM slices WHERE region = ? AND slice_id = ?').bind(region, sliceId).first<SliceRow>();
@@ -21,7 +20,7 @@ export async function sliceByPk(d1: D1Database, pk: number): Promise<SliceRow | 
 /** A slice's counts as its summary shows them. */
 export interface SliceSummary { items: number; failures: number; excluded: number; pending: number; by_signature: Record<string, number> }
 
-export interface SliceSummaryBody extends SliceSummary { slice_id: string; status: string; error?: string | null }
+export interface SliceSummaryBody extends SliceSummary { slice_id: string; status: SliceStatus; error?: string }
 
 export function summaryBody(row: SliceRow, bySignature?: Record<string, number>): SliceSummaryBody {
   return {

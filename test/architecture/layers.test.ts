@@ -1,6 +1,6 @@
 // The layering rules of ARCHITECTURE.md, checked over the import graph of functions/: ingest,
 // labels and probes depend on store/ and taxonomy/, never on each other; store/ depends on no
-// layer above it; and no import cycle anywhere.
+// layer above it; route files hold no SQL (services do); and no import cycle anywhere.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -74,6 +74,14 @@ describe('layers of functions/', () => {
     const above = ['ingest', 'labels', 'probes', 'routes', 'services', 'pages', 'middleware'];
     const up = [...graph].flatMap(([f, deps]) => layerOf(f) === 'store' ? deps.filter((d) => above.includes(layerOf(d))).map((d) => `${f} → ${d}`) : []);
     expect(up).toEqual([]);
+  });
+
+  it('route files hold no SQL and switch off no response typing', () => {
+    const offending = [...graph.keys()].filter((f) => f.startsWith('functions/routes/')).flatMap((f) => {
+      const text = readFileSync(join(ROOT, f), 'utf8');
+      return [/\.prepare\(/, /\.batch\(/, /\bas never\b/].filter((re) => re.test(text)).map((re) => `${f}: ${re.source}`);
+    });
+    expect(offending).toEqual([]);
   });
 
   it('no import cycle', () => {

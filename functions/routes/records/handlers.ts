@@ -1,5 +1,5 @@
-import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv, Principal } from '../../env.ts';
+import type { Principal } from '../../env.ts';
+import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { ApiError, forbidden, notFound } from '../../lib/errors.ts';
 import { nowIso } from '../../lib/db.ts';
@@ -8,15 +8,16 @@ import { isInterventionCode } from '../../../taxonomy/interventions.ts';
 import { isItemSignatureCode } from '../../../taxonomy/signatures/index.ts';
 import { POLICY_CODES } from '../../../taxonomy/policies.ts';
 import { getVersion } from '../../services/versions.ts';
-import { attribution, type InterventionRecord } from '../../services/attribution.ts';
-import { canReadRecord, listRecords, readRecord, versionRecords } from '../../services/records.ts';
+import { attribution, type AttributionReport, type InterventionRecord } from '../../services/attribution.ts';
+import { assertRegions } from '../../store/regions.ts';
+import { canReadRecord, insertRecord, listRecords, readRecord, versionRecords } from '../../services/records.ts';
 import type { createRecord, getAttribution, getRecord, getVersionAttribution, listRecords as listRecordsRoute } from './routes.ts';
 
 const bad = (field: string, message: string) => new ApiError(400, 'invalid_request', `${field}: ${message}`, { field });
 
 const canRead = canReadRecord;
 
-export const createRecordHandler: RouteHandler<typeof createRecord, AppEnv> = async (c) => {
+export const createRecordHandler: AppRouteHandler<typeof createRecord> = async (c) => {
   const p = c.get('principal');
   const body = c.req.valid('json');
   requireAccess(p, 'intervene');
@@ -25,12 +26,7 @@ export const createRecordHandler: RouteHandler<typeof createRecord, AppEnv> = as
   body.targets.policies?.forEach((s, i) => { if (!POLICY_CODES.includes(s)) throw bad(`targets.policies[${i}]`, `unknown policy '${s}'`); });
   const regions = [...new Set(body.targets.regions)].sort();
   if (regions.includes('*') && regions.length > 1) throw bad('targets.regions', "'*' stands alone");
-  if (!regions.includes('*')) {
-    const { results } = await c.env.DB.prepare(`SELECT code FROM regions WHERE code IN (${regions.map(() => '?').join(',')})`).bind(...regions).all<{ code: string }>();
-    const known = new Set(results.map((r) => r.code));
-    const unknown = regions.filter((r) => !known.has(r));
-    if (unknown.length) throw bad('targets.regions', `unknown region(s) ${unknown.join(', ')}`);
-  }
+  if (!regions.includes('*')) await assertRegions(c.env.DB, regions, 'targets.regions');
   if (p.kind === 'key' && !p.regions.includes('*') && (regions.includes('*') || regions.some((r) => !p.regions.includes(r)))) {
     throw forbidden('targets.regions: this key may record interventions only for its own regions');
   }
@@ -44,13 +40,11 @@ export const createRecordHandler: RouteHandler<typeof createRecord, AppEnv> = as
     targets: { signatures: [...new Set(body.targets.signatures)], regions, ...(body.targets.policies ? { policies: [...new Set(body.targets.policies)] } : {}) },
     note: body.note ?? null, applied_at: new Date(body.applied_at).toISOString(), created_by: p.id, created_at: nowIso(),
   };
-  await c.env.DB.prepare(
-    'INSERT INTO intervention_records (id, intervention, model_id, version, targets, note, applied_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
-  ).bind(rec.id, rec.intervention, rec.model.id, rec.model.version, JSON.stringify(rec.targets), rec.note, rec.applied_at, rec.created_by, rec.created_at).run();
+  await insertRecord(c.env.DB, rec);
   return c.json(rec, 201);
 };
 
-export const listRecordsHandler: RouteHandler<typeof listRecordsRoute, AppEnv> = async (c) => {
+export const listRecordsHandler: AppRouteHandler<typeof listRecordsRoute> = async (c) => {
   const p = c.get('principal');
   requireAccess(p, 'read');
   const q = c.req.valid('query');
@@ -64,27 +58,27 @@ async function recordOr404(d1: D1Database, p: Principal, id: string): Promise<In
   return rec;
 }
 
-export const getRecordHandler: RouteHandler<typeof getRecord, AppEnv> = async (c) => {
+export const getRecordHandler: AppRouteHandler<typeof getRecord> = async (c) => {
   const p = c.get('principal');
   requireAccess(p, 'read');
   return c.json(await recordOr404(c.env.DB, p, c.req.valid('param').id), 200);
 };
 
-export const getAttributionHandler: RouteHandler<typeof getAttribution, AppEnv> = async (c) => {
+export const getAttributionHandler: AppRouteHandler<typeof getAttribution> = async (c) => {
   const p = c.get('principal');
   requireAccess(p, 'read');
   const rec = await recordOr404(c.env.DB, p, c.req.valid('param').id);
   const report = await attribution(c.env.DB, rec, await versionRecords(c.env.DB, rec.model.id, rec.model.version));
-  return c.json(report as never, 200);
+  return c.json(report, 200);
 };
 
-export const getVersionAttributionHandler: RouteHandler<typeof getVersionAttribution, AppEnv> = async (c) => {
+export const getVersionAttributionHandler: AppRouteHandler<typeof getVersionAttribution> = async (c) => {
   const p = c.get('principal');
   requireAccess(p, 'read');
   const { model, version } = c.req.valid('param');
   await getVersion(c.env.DB, model, version);
   const recs = await versionRecords(c.env.DB, model, version);
-  const reports = [];
+  const reports: AttributionReport[] = [];
   for (const r of recs.filter((r) => canRead(p, r))) reports.push(await attribution(c.env.DB, r, recs));
-  return c.json({ model, version, reports } as never, 200);
+  return c.json({ model, version, reports }, 200);
 };

@@ -1,5 +1,4 @@
-import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../env.ts';
+import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { notFound } from '../../lib/errors.ts';
 import { submitSlice as submit } from '../../ingest/submit.ts';
@@ -8,11 +7,11 @@ import { currentSummary, getSlice } from '../../store/slices.ts';
 import { findCurrentItem } from '../../store/items/editor.ts';
 import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
 
-export const submitSliceHandler: RouteHandler<typeof submitSlice, AppEnv> = async (c) => {
+export const submitSliceHandler: AppRouteHandler<typeof submitSlice> = async (c) => {
   const { region } = c.req.valid('param');
   requireAccess(c.get('principal'), 'submit', region);
   const r = await submit(c.env, region, c.req.raw, applyStrandedLabels);
-  return c.json(r.body as never, r.status);
+  return r.status === 202 ? c.json(r.body, 202) : c.json(r.body, r.status);
 };
 
 async function sliceOr404(d1: D1Database, region: string, sliceId: string) {
@@ -21,14 +20,14 @@ async function sliceOr404(d1: D1Database, region: string, sliceId: string) {
   return row;
 }
 
-export const getSliceHandler: RouteHandler<typeof getSliceRoute, AppEnv> = async (c) => {
+export const getSliceHandler: AppRouteHandler<typeof getSliceRoute> = async (c) => {
   const { region, slice_id } = c.req.valid('param');
   requireAccess(c.get('principal'), 'read', region);
   const row = await sliceOr404(c.env.DB, region, slice_id);
-  return c.json(await currentSummary(c.env.DB, row) as never, 200);
+  return c.json(await currentSummary(c.env.DB, row), 200);
 };
 
-export const getItemHandler: RouteHandler<typeof getItemRoute, AppEnv> = async (c) => {
+export const getItemHandler: AppRouteHandler<typeof getItemRoute> = async (c) => {
   const { region, slice_id, item_id } = c.req.valid('param');
   requireAccess(c.get('principal'), 'read', region);
   const row = await sliceOr404(c.env.DB, region, slice_id);
