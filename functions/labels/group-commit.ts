@@ -141,17 +141,8 @@ async function writeGroup(self: Entry): Promise<void> {
   }
   const at = queue.indexOf(self);
   if (at >= 0) queue.splice(at, 1);
-  self.state = 'taken';
-  const group: Entry[] = [self];
-  let events = self.delivery.events.length;
-  while (queue.length && group.length < GROUP_LIMITS.deliveries) {
-    const n = queue[0].delivery.events.length;
-    if (group.length && events + n > GROUP_LIMITS.events) break;
-    const e = queue.shift()!;
-    e.state = 'taken';
-    group.push(e);
-    events += n;
-  }
+  const group = takeGroup(self, queue);
+  for (const e of group) e.state = 'taken';
   writingSince = Date.now();
   try {
     await commitGroup(self.d1, group);

@@ -1,7 +1,7 @@
 // Versions across the lifecycle: compare, lifecycle and slice-level signatures, checked
 // against numbers computed here by textbook formulas (not the service's own statistics).
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, createKey, item, submit } from './helpers.ts';
+import { api, createKey, item, submit } from '../helpers.ts';
 
 const Z = 1.959964;
 function wilson(k: number, n: number) {

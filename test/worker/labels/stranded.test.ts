@@ -3,11 +3,11 @@
 // call), and the cron applies any that are left.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { api, item, postHeldBack, submit } from './helpers.ts';
-import { bigSliceBody } from './big-slice.ts';
+import { api, item, postHeldBack, submit } from '../helpers.ts';
+import { bigSliceBody } from '../big-slice.ts';
 import { createVendor, deliverStandard, ev, expectCountersMatchStore, slicePk } from './webhooks-helpers.ts';
-import { rows } from './reference.ts';
-import worker from '../../functions/index.ts';
+import { rows } from '../reference.ts';
+import worker from '../../../functions/index.ts';
 
 const R = 'PL';
 const MODEL = { id: 'avlm-stranded', version: '1', stage: 'production' } as const;

@@ -1,10 +1,10 @@
 // Catalogue routes (SPEC §2, §4, §5, §8): regions, policies, taxonomy, signatures (with a
 // region's rate, recomputed here by hand).
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, item, submit } from './helpers.ts';
-import { expectError, expectRate, wilsonRef } from './reference.ts';
-import { POLICIES } from '../../taxonomy/policies.ts';
-import { SIGNATURE_INTERVENTIONS } from '../../taxonomy/mappings.ts';
+import { api, item, submit } from '../helpers.ts';
+import { expectError, expectRate, wilsonRef } from '../reference.ts';
+import { POLICIES } from '../../../taxonomy/policies.ts';
+import { SIGNATURE_INTERVENTIONS } from '../../../taxonomy/mappings.ts';
 
 describe('GET /v1/regions', () => {
   it('lists at least 120 seeded regions with names and languages', async () => {

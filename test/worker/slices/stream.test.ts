@@ -5,10 +5,10 @@
 // content; a stream that died before its commit is taken over, or swept by the cron.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { api, chunked, postHeldBack } from './helpers.ts';
-import { bigItem, bigSliceBody, BIG_EXPECTED as EXPECTED } from './big-slice.ts';
-import { expectError, expectRate, r2Keys, rows, sha256Hex, storedFor, uid, waitForSlice } from './reference.ts';
-import { LEASE_MS, sweepAbandonedStreams } from '../../functions/ingest/claim.ts';
+import { api, chunked, postHeldBack } from '../helpers.ts';
+import { bigItem, bigSliceBody, BIG_EXPECTED as EXPECTED } from '../big-slice.ts';
+import { expectError, expectRate, r2Keys, rows, sha256Hex, storedFor, uid, waitForSlice } from '../reference.ts';
+import { LEASE_MS, sweepAbandonedStreams } from '../../../functions/ingest/claim.ts';
 
 /** STREAM_LEASE_SECONDS in the tests' config: a streamed claim not renewed for 2 s is dead. */
 const STREAM_LEASE_MS = 2_000;

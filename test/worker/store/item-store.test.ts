@@ -1,10 +1,10 @@
 // The item store's concurrency guard: a stale rewrite aborts its whole D1 batch.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { ItemStoreWriter, PART_BYTES, bucketCount, bucketOf, findItem, rewritePartStatements } from '../../functions/store/items/writer.ts';
-import { parseRecords, partText, swapQuoteBytes, swapQuotes } from '../../functions/store/items/format.ts';
-import { readItems } from '../../functions/store/items/editor.ts';
-import { submit, item, MODEL } from './helpers.ts';
+import { ItemStoreWriter, PART_BYTES, bucketCount, bucketOf, findItem, rewritePartStatements } from '../../../functions/store/items/writer.ts';
+import { parseRecords, partText, swapQuoteBytes, swapQuotes } from '../../../functions/store/items/format.ts';
+import { readItems } from '../../../functions/store/items/editor.ts';
+import { submit, item, MODEL } from '../helpers.ts';
 
 describe('item store', () => {
   it('sizes buckets from the body and spreads ids over them', () => {

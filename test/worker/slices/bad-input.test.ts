@@ -2,8 +2,8 @@
 // line for NDJSON, the items[i] path for JSON), and nothing of the slice is stored: GET slice
 // is 404, the scorecard and every stored table are unchanged, and no R2 object is left over.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, submit } from './helpers.ts';
-import { expectError, r2Keys, storedFor } from './reference.ts';
+import { api, submit } from '../helpers.ts';
+import { expectError, r2Keys, storedFor } from '../reference.ts';
 
 const REGION = 'CA';
 const MODEL = { id: 'avlm-bad', version: '1', stage: 'sft' } as const;

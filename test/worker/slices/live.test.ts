@@ -2,8 +2,8 @@
 // neighbouring segments of the same stream in the same slice, whose labels equal its own.
 // Items arrive in any order; the processor holds a live item until its neighbours are seen.
 import { describe, it, expect } from 'vitest';
-import { api } from './helpers.ts';
-import { uid } from './reference.ts';
+import { api } from '../helpers.ts';
+import { uid } from '../reference.ts';
 
 const MODEL = { id: 'avlm-live', version: '1', stage: 'production' } as const;
 const REGION = 'MX';

@@ -5,9 +5,9 @@
 // UNPROBED, dead-letters the job, and a replay finishes the slice.
 import { describe, it, expect, afterEach } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { featuresFor, referenceForward } from '../../gpu-backend/model/spec.ts';
-import { policyIndex } from '../../taxonomy/policies.ts';
-import { api, item, submit } from './helpers.ts';
+import { featuresFor, referenceForward } from '../../../gpu-backend/model/spec.ts';
+import { policyIndex } from '../../../taxonomy/policies.ts';
+import { api, item, submit } from '../helpers.ts';
 
 const fault = (mode: string) => fetch(`${env.INFERENCE_URL}/__fault`, { method: 'POST', body: JSON.stringify({ mode }) });
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

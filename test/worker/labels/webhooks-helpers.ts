@@ -3,10 +3,10 @@
 // invariant check that every counter equals a recount from the item store.
 import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
-import { api } from './helpers.ts';
-import { itemMetrics } from '../../functions/store/counters.ts';
-import type { StoredItem } from '../../functions/store/items/writer.ts';
-import { parseRecords } from '../../functions/store/items/format.ts';
+import { api } from '../helpers.ts';
+import { itemMetrics } from '../../../functions/store/counters.ts';
+import type { StoredItem } from '../../../functions/store/items/writer.ts';
+import { parseRecords } from '../../../functions/store/items/format.ts';
 
 export async function createVendor(vendor: string, scheme = 'standard-webhooks', extra: Record<string, unknown> = {}) {
   const r = await api('/v1/admin/vendors', { method: 'POST', json: { vendor, scheme, ...extra } });

@@ -1,6 +1,6 @@
 // Reading server-rendered pages in tests: elements' attributes and texts via HTMLRewriter
 // (the Workers runtime's own HTML parser), and a page request that keeps redirects visible.
-import { ADMIN, api } from './helpers.ts';
+import { ADMIN, api } from '../helpers.ts';
 
 export type Attrs = Record<string, string>;
 

@@ -3,17 +3,17 @@
 // field (wrong type, out of range, missing, extra, boundaries) — both accept and reject the
 // same values, and ItemValidator.accept answers exactly as a zod-only validator would.
 import { describe, it, expect } from 'vitest';
-import { ItemSchema } from '../../functions/schemas/item.ts';
-import { ItemValidator, itemPassesFast } from '../../functions/ingest/validate.ts';
-import { ApiError } from '../../functions/lib/errors.ts';
-import { POLICY_CODES, policyByCode } from '../../taxonomy/policies.ts';
-import { diagnoseItem, effectiveThreshold } from '../../taxonomy/diagnose.ts';
-import { AggregateDelta, itemMetrics } from '../../functions/store/counters.ts';
-import { recordText } from '../../functions/store/items/writer.ts';
-import { parseRecords } from '../../functions/store/items/format.ts';
-import type { EvalItem } from '../../taxonomy/types.ts';
+import { ItemSchema } from '../../../functions/schemas/item.ts';
+import { ItemValidator, itemPassesFast } from '../../../functions/ingest/validate.ts';
+import { ApiError } from '../../../functions/lib/errors.ts';
+import { POLICY_CODES, policyByCode } from '../../../taxonomy/policies.ts';
+import { diagnoseItem, effectiveThreshold } from '../../../taxonomy/diagnose.ts';
+import { AggregateDelta, itemMetrics } from '../../../functions/store/counters.ts';
+import { recordText } from '../../../functions/store/items/writer.ts';
+import { parseRecords } from '../../../functions/store/items/format.ts';
+import type { EvalItem } from '../../../taxonomy/types.ts';
 
-import { mulberry32 as rng } from '../../gpu-backend/model/spec.ts'; // deterministic: failures reproduce
+import { mulberry32 as rng } from '../../../gpu-backend/model/spec.ts'; // deterministic: failures reproduce
 
 type Obj = Record<string, unknown>;
 const clone = <T>(x: T): T => JSON.parse(JSON.stringify(x)) as T;

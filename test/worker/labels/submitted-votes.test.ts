@@ -2,10 +2,10 @@
 // and counted by consensus and annotator quality as vendor "(submitted)"; a vendor's vote of the
 // same annotator on the same item wins; nothing is written for a refused or repeated slice.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, item, submit } from './helpers.ts';
-import { bigSliceBody } from './big-slice.ts';
+import { api, item, submit } from '../helpers.ts';
+import { bigSliceBody } from '../big-slice.ts';
 import { createVendor, deliverStandard, ev } from './webhooks-helpers.ts';
-import { expectError, rows } from './reference.ts';
+import { expectError, rows } from '../reference.ts';
 
 const R = 'HU';
 const MODEL = { id: 'avlm-votes', version: '1', stage: 'production' } as const;

@@ -1,6 +1,6 @@
 // Region overrides of intervention mappings: ranking arithmetic, audit trail, bad input.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, createKey, item, submit } from './helpers.ts';
+import { api, createKey, item, submit } from '../helpers.ts';
 
 const MODEL = { id: 'avlm', version: '7', stage: 'sft' };
 const scorecard = () => api(`/v1/regions/DE/scorecard?model=avlm&version=7`).then((r) => r.data);

@@ -3,11 +3,11 @@
 // "Interventions in this version" — auth (401/403/200/404) and numbers, read from data-
 // attributes with HTMLRewriter, equal to GET /v1/interventions/{id}/attribution.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, createKey } from './helpers.ts';
-import { seedAttributionWorld } from './attribution-world.ts';
+import { api, createKey } from '../helpers.ts';
+import { seedAttributionWorld } from '../attribution-world.ts';
 import { elements, num, page, texts, type Attrs } from './html.ts';
-import { fmtNum, fmtPct, fmtPp } from '../../functions/pages/format.ts';
-import { VERDICT_TEXT } from '../../functions/pages/interventions.tsx';
+import { fmtNum, fmtPct, fmtPp } from '../../../functions/pages/format.ts';
+import { VERDICT_TEXT } from '../../../functions/pages/interventions.tsx';
 
 const M = 'pgi';
 

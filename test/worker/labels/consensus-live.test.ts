@@ -2,10 +2,10 @@
 // segments, as a label event does (labels-live.test.ts): their stored neighbour facts, their
 // diagnoses and every counter (slice summary, slice_aggregates, aggregates) follow.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, item, submit } from './helpers.ts';
+import { api, item, submit } from '../helpers.ts';
 import { createVendor, deliverStandard, ev, expectCountersMatchStore, slicePk, snapshot, storedRecords } from './webhooks-helpers.ts';
-import { rows } from './reference.ts';
-import { parseRecords } from '../../functions/store/items/format.ts';
+import { rows } from '../reference.ts';
+import { parseRecords } from '../../../functions/store/items/format.ts';
 
 const R = 'SK';
 const MODEL = { id: 'avlm-consensus-live', version: '1', stage: 'production' } as const;

@@ -3,10 +3,10 @@
 // slice once; a model version keeps the stage it was first seen with (409 naming model.stage).
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { api, submit } from './helpers.ts';
-import { submitSlice } from '../../functions/ingest/submit.ts';
-import { ApiError } from '../../functions/lib/errors.ts';
-import { expectError, rows, uid } from './reference.ts';
+import { api, submit } from '../helpers.ts';
+import { submitSlice } from '../../../functions/ingest/submit.ts';
+import { ApiError } from '../../../functions/lib/errors.ts';
+import { expectError, rows, uid } from '../reference.ts';
 
 const REGION = 'CO';
 

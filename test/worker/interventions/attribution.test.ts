@@ -1,7 +1,7 @@
 // Closing the loop: intervention records and attribution, against hand-computed verdicts.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, createKey } from './helpers.ts';
-import { recordIn, seedAttributionWorld } from './attribution-world.ts';
+import { api, createKey } from '../helpers.ts';
+import { recordIn, seedAttributionWorld } from '../attribution-world.ts';
 
 // Numerical Recipes' erfcc (fractional error < 1.2e-7 everywhere) and the pooled
 // two-proportion z-test, written out here independently of the service's statistics.

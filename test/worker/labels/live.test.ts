@@ -1,7 +1,7 @@
 // A label change on a live segment re-evaluates TMP.FLIP of the neighbouring segments (SPEC §4:
 // a flip needs neighbours whose labels equal the item's own), and every counter follows.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, item, submit } from './helpers.ts';
+import { api, item, submit } from '../helpers.ts';
 import { createVendor, deliverStandard, ev, expectCountersMatchStore, slicePk } from './webhooks-helpers.ts';
 
 const R = 'CZ';

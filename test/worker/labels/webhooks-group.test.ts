@@ -4,11 +4,11 @@
 // applied first, an overlay rewritten by another writer — and every counter follows.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { api, item, submit } from './helpers.ts';
+import { api, item, submit } from '../helpers.ts';
 import { createVendor, deliver, deliverStandard, ev, expectCountersMatchStore, nowS, signStandard, slicePk, storedRecords } from './webhooks-helpers.ts';
-import { GROUP_LIMITS, groupCommitStats, takeGroup } from '../../functions/labels/group-commit.ts';
-import { fastEvents } from '../../functions/routes/webhooks/handlers.ts';
-import { LabelDeliverySchema } from '../../functions/routes/webhooks/routes.ts';
+import { GROUP_LIMITS, groupCommitStats, takeGroup } from '../../../functions/labels/group-commit.ts';
+import { fastEvents } from '../../../functions/routes/webhooks/handlers.ts';
+import { LabelDeliverySchema } from '../../../functions/routes/webhooks/routes.ts';
 
 const R = 'FR';
 const S = 'g-main';

@@ -2,8 +2,8 @@
 // here with an independent formula), per-policy cells, too_few, and the recommendations'
 // arithmetic (failures × weight × severity / cost), re-checked term by term.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, submit } from './helpers.ts';
-import { expectError, expectRate, wilsonRef } from './reference.ts';
+import { api, submit } from '../helpers.ts';
+import { expectError, expectRate, wilsonRef } from '../reference.ts';
 
 const REGION = 'DE';
 const MODEL = { id: 'avlm-sc', version: '2', stage: 'alignment' } as const;

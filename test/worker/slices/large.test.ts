@@ -2,7 +2,7 @@
 // one size, or R2 refuses to complete the upload.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { api } from './helpers.ts';
+import { api } from '../helpers.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -4,9 +4,9 @@
 // deleted afterwards; a resubmission is 200. (Bodies of known length up to STREAM_INGEST_BYTES
 // are stored within the request instead: slices-stream.test.ts.)
 import { describe, it, expect } from 'vitest';
-import { api, chunked } from './helpers.ts';
-import { bigItem, bigSliceBody, BIG_EXPECTED as EXPECTED, BIG_N as N } from './big-slice.ts';
-import { expectError, expectRate, r2Keys, rows, uid, waitForSlice } from './reference.ts';
+import { api, chunked } from '../helpers.ts';
+import { bigItem, bigSliceBody, BIG_EXPECTED as EXPECTED, BIG_N as N } from '../big-slice.ts';
+import { expectError, expectRate, r2Keys, rows, uid, waitForSlice } from '../reference.ts';
 
 const REGION = 'FR';
 const MODEL = { id: 'avlm-async', version: '4', stage: 'production' } as const;

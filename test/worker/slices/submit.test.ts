@@ -1,8 +1,8 @@
 // Submitting a slice as JSON and as NDJSON (SPEC §3, §4, §8): the summary numbers are
 // derived by hand from a crafted slice; GET slice and GET item show what was stored.
 import { describe, it, expect } from 'vitest';
-import { api, ndjson, submit } from './helpers.ts';
-import { expectError, rows } from './reference.ts';
+import { api, ndjson, submit } from '../helpers.ts';
+import { expectError, rows } from '../reference.ts';
 
 const MODEL = { id: 'avlm-submit', version: '3', stage: 'sft' } as const;
 

@@ -2,8 +2,8 @@
 // modality tie-break and "missing evidence never fires", read back with GET item; and item
 // lookup across a slice spread over several item-store buckets.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, submit } from './helpers.ts';
-import { expectError } from './reference.ts';
+import { api, submit } from '../helpers.ts';
+import { expectError } from '../reference.ts';
 
 const REGION = 'IT';
 const MODEL = { id: 'avlm-items', version: '1', stage: 'sft' } as const;

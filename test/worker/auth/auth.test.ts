@@ -1,8 +1,8 @@
 // Auth (SPEC §8): bearer keys, admin-created region keys stored only as hashes, region and
 // scope limits (403), missing / wrong / revoked keys (401).
 import { describe, it, expect } from 'vitest';
-import { api, createKey, item, submit } from './helpers.ts';
-import { expectError, rows, sha256Hex, uid } from './reference.ts';
+import { api, createKey, item, submit } from '../helpers.ts';
+import { expectError, rows, sha256Hex, uid } from '../reference.ts';
 
 const MODEL = { id: 'avlm-auth', version: '1', stage: 'sft' } as const;
 

@@ -3,14 +3,14 @@
 // that equal the JSON API's exactly.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
-import { ADMIN, api, createKey, item, submit } from './helpers.ts';
+import { ADMIN, api, createKey, item, submit } from '../helpers.ts';
 import { elements, num, page, texts as pageTexts, type Attrs } from './html.ts';
 
 // Texts as the page has them (entities not decoded): these tests compare formatted numbers.
 const texts = (html: string, selector: string) => pageTexts(html, selector, true);
-import { HEATMAP_SQL, heatmapParams } from '../../functions/services/heatmap.ts';
-import { contrast, legend, niceMax, STEPS, stepOf } from '../../functions/pages/palette.ts';
-import { fmtCount, fmtEdge, fmtInterval, fmtNum, fmtP, fmtPct, fmtPp, fmtStat } from '../../functions/pages/format.ts';
+import { HEATMAP_SQL, heatmapParams } from '../../../functions/services/heatmap.ts';
+import { contrast, legend, niceMax, STEPS, stepOf } from '../../../functions/pages/palette.ts';
+import { fmtCount, fmtEdge, fmtInterval, fmtNum, fmtP, fmtPct, fmtPp, fmtStat } from '../../../functions/pages/format.ts';
 
 const M = 'pgm';
 const tn = (id: string, policy = 'hate.slur') => item(id, { policy, label: { violating: false }, prediction: { score: 0.1 } });
