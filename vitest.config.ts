@@ -1,15 +1,16 @@
 import { defineConfig } from 'vitest/config';
 import { cloudflareTest, readD1Migrations } from '@cloudflare/vitest-plugin';
 
-// Projects: pure taxonomy, the GPU backend, the pages and the CLI run in Node;
-// the Worker runs inside workerd via miniflare with real D1, R2 and Queues.
+// Projects: pure taxonomy (and the layering rules of functions/), the GPU backend, the pages'
+// browser and real-HTTP tests and the CLI run in Node; the Worker runs inside workerd via
+// miniflare with real D1, R2 and Queues.
 export default defineConfig({
   test: {
     projects: [
       {
         test: {
           name: 'taxonomy',
-          include: ['test/taxonomy/**/*.test.ts'],
+          include: ['test/taxonomy/**/*.test.ts', 'test/architecture/**/*.test.ts'],
           environment: 'node',
         },
       },

@@ -1,8 +1,8 @@
-// Worker entry: HTTP via Hono, and the queue consumer for large slices.
+// Worker entry: HTTP via Hono, the queue consumer (large slices, GPU backend jobs), the cron.
 import { createApp } from './app.ts';
-import { handleQueue } from './ingest/consumer.ts';
+import { handleQueue } from './queue.ts';
 import type { Bindings, QueueMessage } from './env.ts';
-import { requeueStaleProbeJobs } from './probes/enqueue.ts';
+import { requeueStaleProbeJobs } from './store/probe-jobs.ts';
 import { sweepAbandonedStreams } from './ingest/claim.ts';
 import { drainStranded } from './labels/consensus.ts';
 

@@ -20,6 +20,19 @@ export const CONFIG = {
   minCellItems: 30,
   /** z for Wilson 95 % intervals. */
   z95: 1.959964,
+  /** Benjamini–Hochberg level: a tested cell (compare, attribution, slice signatures) moved when q < qLevel. */
+  qLevel: 0.05,
+  /** Slice-level signatures (slice-signatures.ts). */
+  slice: {
+    /** CAL.MISFIT: ECE over 10 bins above eceLimit with at least eceMinItems items … */
+    eceLimit: 0.05, eceMinItems: 200,
+    /** … or FP:FN beyond fpFnRatio:1 either way with exact binomial p < fpFnP. */
+    fpFnRatio: 3, fpFnP: 0.01,
+    /** REG.DISPARITY: region × policy cells with at least this many items are tested. */
+    disparityMinItems: 100,
+    /** DIST.SHIFT: PSI above this. */
+    psiLimit: 0.2,
+  },
 } as const;
 
 export type CostTier = keyof typeof CONFIG.costTiers;

@@ -5,4 +5,10 @@ export * from './policies.ts';
 export * from './signatures/index.ts';
 export * from './diagnose.ts';
 export * from './live.ts';
-// stats / interventions / ranking / consensus re-exports go here (other owner).
+export * from './slice-signatures.ts';
+export * from './interventions.ts';
+export * from './mappings.ts';
+export * from './ranking.ts';
+export * from './labels.ts';
+export * from './consensus.ts';
+export * from './stats/index.ts';

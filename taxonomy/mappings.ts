@@ -2,16 +2,15 @@
 // each with the share of that family's failures it is expected to recover. Weights are
 // judgement calls written down with their reason, so a region can argue with one and override it.
 import { isInterventionCode } from './interventions.ts';
+import { SLICE_SIGNATURE_CODES, type SliceSignatureCode } from './slice-signatures.ts';
 
 export const ITEM_FAMILY_CODES = [
   'LBL.AMBIG', 'OUT.FORMAT', 'ADV.EVASION', 'LANG.ASR', 'PER.MISS', 'FUS.SUPPRESS',
   'FUS.SHORTCUT', 'POL.GAP', 'GRD.HALLUC', 'TMP.FLIP', 'TMP.LATE', 'THR.MARGIN',
   'UNPROBED', 'UNEXPLAINED',
 ] as const;
-export const SLICE_SIGNATURE_CODES = ['CAL.MISFIT', 'REG.DISPARITY', 'VER.REGRESSION', 'DIST.SHIFT'] as const;
 
 export type ItemFamilyCode = (typeof ITEM_FAMILY_CODES)[number];
-export type SliceSignatureCode = (typeof SLICE_SIGNATURE_CODES)[number];
 export type MappedSignatureCode = ItemFamilyCode | SliceSignatureCode;
 
 export interface MappingEntry {
@@ -98,21 +97,6 @@ export const SIGNATURE_INTERVENTIONS: Readonly<Record<MappedSignatureCode, reado
     { code: 'TRAIN.REGION_ADAPTER', weight: 0.3, rationale: 'An adapter retrained on the new mix absorbs a lasting shift.' },
   ],
 };
-
-export interface SliceSignatureMeta {
-  code: SliceSignatureCode;
-  level: 'slice';
-  description: string;
-  rule: string;
-}
-
-/** SPEC §4 slice-level signatures, computed per region × policy × model version on aggregates. */
-export const SLICE_SIGNATURES: readonly SliceSignatureMeta[] = [
-  { code: 'CAL.MISFIT', level: 'slice', description: 'thresholds/calibration wrong for the region', rule: 'ECE (10 bins) > 0.05 with ≥200 items, or FP:FN ratio beyond 3:1 either way, binomial p < 0.01' },
-  { code: 'REG.DISPARITY', level: 'slice', description: 'the region is worse off', rule: "failure rate above the policy's global rate, two-proportion z-test, Benjamini–Hochberg q < 0.05 over all region×policy cells, ≥100 items" },
-  { code: 'VER.REGRESSION', level: 'slice', description: 'something broke between versions', rule: "a signature's rate rose vs the previous version of the same model id, BH q < 0.05" },
-  { code: 'DIST.SHIFT', level: 'slice', description: 'the traffic changed', rule: "PSI > 0.2 of the score distribution, language mix or surface mix vs the region's previous slice for that policy" },
-];
 
 const MAPPED = new Set<string>([...ITEM_FAMILY_CODES, ...SLICE_SIGNATURE_CODES]);
 

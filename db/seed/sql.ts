@@ -5,7 +5,8 @@
 import { countries } from 'countries-list';
 import { POLICIES } from '../../taxonomy/policies.ts';
 import { SIGNATURE_FAMILIES } from '../../taxonomy/signatures/registry.ts';
-import { SIGNATURE_INTERVENTIONS, SLICE_SIGNATURES } from '../../taxonomy/mappings.ts';
+import { SIGNATURE_INTERVENTIONS } from '../../taxonomy/mappings.ts';
+import { SLICE_SIGNATURES } from '../../taxonomy/slice-signatures.ts';
 import { INTERVENTIONS } from '../../taxonomy/interventions.ts';
 import { TAXONOMY_VERSION } from '../../taxonomy/config.ts';
 

@@ -1,9 +1,10 @@
 // Claims a slice for processing. The unique (region, slice_id) row is the lock: whoever
 // inserts it owns the slice; a retry of the same content gets the stored result, other
 // content gets 409, and a stale or failed claim of the same content can be taken over.
-import { ApiError, conflict } from '../lib/errors.ts';
+import { conflict } from '../lib/errors.ts';
 import { nowIso } from '../lib/db.ts';
 import type { SliceHeader } from '../schemas/item.ts';
+import { getSlice, type SliceRow } from '../store/slices.ts';
 
 export const LEASE_MS = 10 * 60_000;
 /** A streamed submission (no content hash yet) renews its claim every third of this; silent
@@ -11,21 +12,10 @@ export const LEASE_MS = 10 * 60_000;
  *  STREAM_LEASE_SECONDS overrides it. */
 export const STREAM_LEASE_MS = 60_000;
 
-export interface SliceRow {
-  pk: number; region: string; slice_id: string; model_id: string; model_version: string; model_stage: string;
-  content_hash: string | null; status: string; owner: string | null; error: string | null; buckets: number;
-  items: number; failures: number; excluded: number; pending: number; by_signature: string;
-  r2_key: string | null; created_at: string; updated_at: string;
-}
-
 export type Claim =
   | { kind: 'owned'; pk: number; owner: string; buckets: number }
   | { kind: 'done'; row: SliceRow }
   | { kind: 'busy'; row: SliceRow };
-
-export async function getSlice(d1: D1Database, region: string, sliceId: string): Promise<SliceRow | null> {
-  return d1.prepare('SELECT * FROM slices WHERE region = ? AND slice_id = ?').bind(region, sliceId).first<SliceRow>();
-}
 
 async function checkStage(d1: D1Database, m: SliceHeader['model']): Promise<void> {
   const known = await d1.prepare('SELECT stage FROM model_versions WHERE model_id = ? AND version = ?')
@@ -131,22 +121,6 @@ export async function sweepAbandonedStreams(d1: D1Database, idleMs = LEASE_MS): 
     d1.prepare(`DELETE FROM slices WHERE status = 'processing' AND content_hash IS NULL AND updated_at < ?`).bind(before),
   ]);
   return gone.meta.changes;
-}
-
-
-/** A statement for a write batch: aborts the batch unless `owner` still holds the slice's claim
- *  (json() of a non-JSON text raises). Part writes and a streamed slice's commit carry it. */
-export function claimGuard(d1: D1Database, pk: number, owner: string): D1PreparedStatement {
-  return d1.prepare(`SELECT json(CASE WHEN EXISTS (SELECT 1 FROM slices WHERE pk = ? AND owner = ?) THEN '1' ELSE 'lost the claim on the slice' END) AS guard`).bind(pk, owner);
-}
-
-/** The 409 for a batch that claimGuard aborted (D1 reports only "malformed JSON": the claim is
- *  read again to tell); other errors as they are. */
-export async function lostClaimOr(d1: D1Database, pk: number, owner: string, e: unknown): Promise<unknown> {
-  if (!/malformed JSON/.test(String((e as Error)?.message))) return e;
-  const held = await d1.prepare('SELECT 1 AS ok FROM slices WHERE pk = ? AND owner = ?').bind(pk, owner).first().catch(() => ({ ok: 1 }));
-  if (held) return e;
-  return new ApiError(409, 'conflict', 'slice_id: another submission took this slice over while this one was being written; nothing of this one was kept', { field: 'slice_id' });
 }
 
 /** Keeps a long-running claim alive; false when someone else has taken it over. */

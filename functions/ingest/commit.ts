@@ -3,8 +3,9 @@
 // makes a second commit of the same slice fail as a whole, so retries never double count.
 import { nowIso } from '../lib/db.ts';
 import { conflict } from '../lib/errors.ts';
-import { claimGuard, lostClaimOr } from './claim.ts';
-import type { AggregateDelta } from './metrics.ts';
+import { abortOf, claimGuard, guardSql, lostClaim } from '../store/guards.ts';
+import { KEY, type AggregateDelta } from '../store/counters.ts';
+import type { SliceSummary } from '../store/slices.ts';
 
 const AGG_ROWS = 16; // 6 columns × 16 = 96 bound parameters (D1 allows 100)
 const SLICE_AGG_ROWS = 25; // 4 columns
@@ -13,7 +14,6 @@ export class AlreadyCommitted extends Error {
   constructor() { super('slice already committed'); }
 }
 
-export interface SliceSummary { items: number; failures: number; excluded: number; pending: number; by_signature: Record<string, number> }
 
 export function summarize(delta: AggregateDelta): SliceSummary {
   return {
@@ -21,7 +21,7 @@ export function summarize(delta: AggregateDelta): SliceSummary {
     failures: delta.sum('failures'),
     excluded: delta.sum('excluded'),
     pending: delta.sum('pending'),
-    by_signature: Object.fromEntries(Object.entries(delta.totals('sig:')).sort(([a], [b]) => a.localeCompare(b))),
+    by_signature: Object.fromEntries(Object.entries(delta.totals(KEY.sig)).sort(([a], [b]) => a.localeCompare(b))),
   };
 }
 
@@ -47,7 +47,7 @@ export async function commitSlice(
   slice: { pk: number; owner: string; region: string; modelId: string; modelVersion: string; modelStage: string; createdAt: string },
   delta: AggregateDelta,
   probeWork: readonly string[] = [],
-  /** [labels] More statements for the same batch (e.g. deleting the parked labels applied). */
+  /** More statements for the same batch (the parked labels applied, deleted; submitted votes). */
   extraStatements: readonly D1PreparedStatement[] = [],
   /** A streamed slice learns its content hash only now; its commit also requires that it
    *  still holds the claim (a takeover of an unhashed claim deleted the parts it wrote). */
@@ -74,15 +74,15 @@ export async function commitSlice(
       `INSERT OR REPLACE INTO probe_jobs (slice_pk, batch, item_ids, status, attempts, updated_at) VALUES ${part.map(() => "(?, ?, ?, 'queued', 0, ?)").join(',')}`,
     ).bind(...part.flatMap((ids, j) => [slice.pk, i + j, JSON.stringify(ids), now])));
   }
-  stmts.push(...extraStatements); // [labels]
+  stmts.push(...extraStatements);
   if (contentHash !== undefined) stmts.push(claimGuard(d1, slice.pk, slice.owner));
   stmts.push(
     d1.prepare('INSERT INTO model_versions (model_id, version, stage, first_slice_at) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING')
       .bind(slice.modelId, slice.modelVersion, slice.modelStage, slice.createdAt),
     // The stage check at claim time races with a concurrent first slice of the same model
-    // version under another stage: check again inside this transaction. json() of a non-JSON
-    // string raises, which aborts the whole batch.
-    d1.prepare(`SELECT json(CASE WHEN stage = ? THEN '1' ELSE 'model.stage conflict' END) AS guard FROM model_versions WHERE model_id = ? AND version = ?`)
+    // version under another stage: check again inside this transaction (a guard: it aborts the
+    // whole batch).
+    d1.prepare(`${guardSql('stage = ?', 'stage-conflict')} FROM model_versions WHERE model_id = ? AND version = ?`)
       .bind(slice.modelStage, slice.modelId, slice.modelVersion),
     d1.prepare(
       `UPDATE slices SET status = ?, owner = NULL, error = NULL, items = ?, failures = ?, excluded = ?, pending = ?, by_signature = ?, updated_at = ?,
@@ -93,16 +93,16 @@ export async function commitSlice(
   try {
     await d1.batch(stmts);
   } catch (e) {
+    const abort = abortOf(e);
     // Someone committed this slice first (a taken-over lease finishing late): nothing was added.
-    if (/UNIQUE constraint failed: slice_commits/.test(String((e as Error).message))) throw new AlreadyCommitted();
-    if (/malformed JSON/.test(String((e as Error).message))) {
+    if (abort === 'already-committed') throw new AlreadyCommitted();
+    if (abort === 'stage-conflict') {
       const mv = await d1.prepare('SELECT stage FROM model_versions WHERE model_id = ? AND version = ?')
         .bind(slice.modelId, slice.modelVersion).first<{ stage: string }>();
-      if (mv && mv.stage !== slice.modelStage) {
-        throw conflict(`model.stage: model ${slice.modelId} version ${slice.modelVersion} is registered with stage '${mv.stage}', not '${slice.modelStage}'`, { field: 'model.stage' });
-      }
+      throw conflict(`model.stage: model ${slice.modelId} version ${slice.modelVersion} is registered with stage '${mv?.stage}', not '${slice.modelStage}'`, { field: 'model.stage' });
     }
-    throw contentHash === undefined ? e : await lostClaimOr(d1, slice.pk, slice.owner, e);
+    if (abort === 'lost-claim') throw lostClaim();
+    throw e;
   }
   return { ...summary, probe_jobs: jobs.length };
 }

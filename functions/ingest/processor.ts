@@ -5,10 +5,10 @@ import { diagnoseItem, effectiveThreshold } from '../../taxonomy/diagnose.ts';
 import { StreamIndex, decisionFacts } from '../../taxonomy/live.ts';
 import { policyByCode } from '../../taxonomy/policies.ts';
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
-import { AggregateDelta } from './metrics.ts';
-import { ItemStoreWriter, detach, recordText, type NeighbourIds } from './item-store.ts';
-import type { PendingLabels } from '../labels/pending.ts';
-import { SubmittedVotes } from './votes.ts';
+import { AggregateDelta } from '../store/counters.ts';
+import { ItemStoreWriter, detach, recordText, type NeighbourIds } from '../store/items/writer.ts';
+import type { PendingLabels } from '../store/pending-labels.ts';
+import { SubmittedVotes } from '../store/submitted-votes.ts';
 
 interface Held { item: EvalItem; json: string; threshold: number; stream: string }
 
@@ -35,7 +35,7 @@ export class SliceProcessor {
   /** Items the GPU backend must fill in: no prediction yet, or an UNPROBED failure — when
    *  they carry features the model can score. */
   readonly probeWork: string[] = [];
-  /** [labels] Votes inside the submitted items, for the votes table (see votes.ts). */
+  /** Votes inside the submitted items, for the votes table (see store/submitted-votes.ts). */
   readonly votes = new SubmittedVotes();
   private readonly streams = new StreamIndex();
   /** Segments seen, per stream key. */
@@ -46,7 +46,7 @@ export class SliceProcessor {
   /** Items diagnosed TMP.FLIP, kept until the slice's end (see emit). */
   private readonly flips: Held[] = [];
   private readonly store: ItemStoreWriter;
-  /** [labels] Vendor label events parked before this slice arrived (SPEC §6). */
+  /** Vendor label events parked before this slice arrived (SPEC §6). */
   private readonly pendingLabels?: PendingLabels;
 
   /** `opts.owner`: the claim the slice is written under (see ItemStoreWriter). */
@@ -59,7 +59,7 @@ export class SliceProcessor {
    *  only when the item store has a batch to write (await it before the next add). The hot
    *  path stays synchronous: no promise per item and per emit. */
   add(item: EvalItem, json: string): Promise<void> | void {
-    // [labels] Parked label events apply before anything reads the label.
+    // Parked label events apply before anything reads the label.
     if (this.pendingLabels?.size) ({ item, json } = this.pendingLabels.apply(item, json));
     const threshold = effectiveThreshold(item, policyByCode(item.policy)!.threshold);
     const live = item.live;

@@ -15,21 +15,18 @@ import { drainChunks } from '../lib/drain.ts';
 import { chunkReader, readFirstLine, readLineBatches, resumeBody, type ChunkReader } from './lines.ts';
 import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
 import { claimUnhashed, releaseUnhashed, renewLease } from './claim.ts';
-import { SliceProcessor } from './processor.ts';
-import { commitSlice } from './commit.ts';
-import { bucketCount } from './item-store.ts';
-import { enqueueProbeJobs } from '../probes/enqueue.ts';
+import { publishSlice, type OnPublished } from './publish.ts';
+import type { SliceProcessor } from './processor.ts';
+import type { SliceSummaryBody } from '../store/slices.ts';
+import { bucketCount } from '../store/items/writer.ts';
 import type { FeatureDims } from '../../gpu-backend/client/index.ts';
-import { loadPendingLabels } from '../labels/pending.ts';
-import { applyStrandedLabels } from './stranded.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
-import type { SubmitResult } from './submit.ts';
 
-export async function submitStreamed(
+export async function submitStreamed<R>(
   env: Bindings, region: string, body: ReadableStream<Uint8Array>, length: number,
-  lim: { maxBytes: number; streamLeaseMs: number; dims: FeatureDims },
-  hashed: (source: ChunkReader) => Promise<SubmitResult>,
-): Promise<SubmitResult> {
+  lim: { maxBytes: number; streamLeaseMs: number; dims: FeatureDims; onPublished?: OnPublished },
+  hashed: (source: ChunkReader) => Promise<R>,
+): Promise<R | { status: 201; body: SliceSummaryBody }> {
   const { maxBytes, streamLeaseMs } = lim;
   // The claim is renewed three times per lease while the body flows (see STREAM_LEASE_MS).
   const renewMs = streamLeaseMs / 3;
@@ -53,10 +50,8 @@ export async function submitStreamed(
   const digest = new crypto.DigestStream('SHA-256');
   const digestWriter = digest.getWriter();
   let total = 0;
-  let proc: SliceProcessor | undefined;
-  try {
-    const pendingLabels = await loadPendingLabels(env.DB, region, header.slice_id); // [labels]
-    proc = new SliceProcessor(env.DB, pk, claim.buckets, { pendingLabels, owner });
+  // Each line validated, diagnosed and stored as the body streams; the claim renewed meanwhile.
+  const feed = async (proc: SliceProcessor) => {
     const v = new ItemValidator(lim.dims);
     let renewAt = Date.now() + renewMs;
     let isHeader = true;
@@ -78,20 +73,15 @@ export async function submitStreamed(
         renewAt = Date.now() + renewMs;
       }
     }
-    await proc.finish();
-    await digestWriter.close();
-    const hash = toHex(await digest.digest);
-    const createdAt = (await env.DB.prepare('SELECT created_at FROM slices WHERE pk = ?').bind(pk).first<{ created_at: string }>())!.created_at;
-    const m = header.model;
-    const { probe_jobs, ...summary } = await commitSlice(env.DB, {
-      pk, owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt,
-    }, proc.delta, proc.probeWork, [...pendingLabels.deleteStatements(env.DB), ...proc.votes.statements(env.DB, { region, sliceId: header.slice_id, pk })], hash);
-    if (probe_jobs) await enqueueProbeJobs(env, pk, probe_jobs);
-    await applyStrandedLabels(env.DB, region, header.slice_id);
-    return { status: 201, body: { slice_id: header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };
+  };
+  try {
+    const published = await publishSlice(env, { ...claim, region, sliceId: header.slice_id, model: header.model }, feed, {
+      contentHash: async () => { await digestWriter.close(); return toHex(await digest.digest); },
+      onPublished: lim.onPublished,
+    });
+    return { status: 201, body: published! };
   } catch (e) {
     await drain();
-    await proc?.settle();
     await releaseUnhashed(env.DB, pk, owner).catch((err) => console.error(`slice ${pk}: could not undo a failed streamed submission: ${(err as Error).message}`));
     throw e;
   }

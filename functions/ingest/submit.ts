@@ -11,23 +11,20 @@ import { drainChunks } from '../lib/drain.ts';
 import { chunkReader, readLineBatches, readLines, type ByteSource } from './lines.ts';
 import { submitStreamed } from './stream.ts';
 import { ItemValidator, parseJsonLine, validateHeader } from './validate.ts';
-import { claimSlice, failSlice, STREAM_LEASE_MS, type Claim, type SliceRow } from './claim.ts';
-import { SliceProcessor } from './processor.ts';
-import { AlreadyCommitted, commitSlice, type SliceSummary } from './commit.ts';
-import { bucketCount } from './item-store.ts';
-import { enqueueProbeJobs } from '../probes/enqueue.ts';
-import { featureDims } from '../probes/dims.ts';
+import { claimSlice, failSlice, STREAM_LEASE_MS, type Claim } from './claim.ts';
+import { AlreadyCommitted } from './commit.ts';
+import { publishSlice, type OnPublished } from './publish.ts';
+import { bucketCount } from '../store/items/writer.ts';
+import { sliceByPk, summaryBody, type SliceSummaryBody } from '../store/slices.ts';
+import { assertRegion } from '../store/regions.ts';
+import { featureDims } from '../lib/feature-dims.ts';
 import type { FeatureDims } from '../../gpu-backend/client/index.ts';
-import { loadPendingLabels } from '../labels/pending.ts';
-import { applyStrandedLabels } from './stranded.ts';
 import type { SliceHeader } from '../schemas/item.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
 
 export type SubmitResult =
   | { status: 201 | 200; body: SliceSummaryBody }
   | { status: 202; body: { slice_id: string; status: string } };
-
-export interface SliceSummaryBody extends SliceSummary { slice_id: string; status: string; error?: string | null; unprobeable?: number }
 
 type Format = 'json' | 'ndjson';
 
@@ -46,28 +43,6 @@ const limits = (env: Bindings) => ({
   // A JSON document must be parsed whole: larger slices go as NDJSON.
   maxJsonBytes: 32_000_000,
 });
-
-export function summaryBody(row: SliceRow, bySignature?: Record<string, number>): SliceSummaryBody {
-  return {
-    slice_id: row.slice_id, status: row.status, items: row.items, failures: row.failures,
-    excluded: row.excluded, pending: row.pending, by_signature: bySignature ?? JSON.parse(row.by_signature),
-    ...(row.error ? { error: row.error } : {}),
-  };
-}
-
-/** The summary with `by_signature` read from the slice's counters, which label changes and
- *  probes keep current (the JSON column is the value at commit), and `unprobeable`: items the
- *  GPU backend can never score (each says why in its `probe_error`). */
-export async function currentSummary(d1: D1Database, row: SliceRow): Promise<SliceSummaryBody> {
-  const { results } = await d1.prepare(
-    `SELECT metric, SUM(value) AS n FROM slice_aggregates WHERE slice_pk = ? AND ((metric >= 'sig:' AND metric < 'sig;') OR metric = 'unprobeable')
-     GROUP BY metric HAVING n != 0 ORDER BY metric`,
-  ).bind(row.pk).all<{ metric: string; n: number }>();
-  const unprobeable = results.find((r) => r.metric === 'unprobeable')?.n ?? 0;
-  const sigs = results.filter((r) => r.metric !== 'unprobeable');
-  // Only when there are any: a slice without them answers exactly as its POST did.
-  return { ...summaryBody(row, Object.fromEntries(sigs.map((r) => [r.metric.slice(4), r.n]))), ...(unprobeable ? { unprobeable } : {}) };
-}
 
 async function readCapped(body: ReadableStream<Uint8Array>, cap: number, what: string): Promise<Uint8Array> {
   const reader = body.getReader();
@@ -129,19 +104,15 @@ async function parseNdjsonBody(bytes: Uint8Array, dims: FeatureDims): Promise<Pa
   return { header, items };
 }
 
-async function regionExists(d1: D1Database, region: string): Promise<void> {
-  const r = await d1.prepare('SELECT 1 AS ok FROM regions WHERE code = ?').bind(region).first();
-  if (!r) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
-}
-
 function claimResponse(claim: Exclude<Claim, { kind: 'owned' }>): SubmitResult {
   if (claim.kind === 'done') return { status: 200, body: summaryBody(claim.row) }; // as committed: a retry sees the original answer
   return { status: 202, body: { slice_id: claim.row.slice_id, status: claim.row.status } };
 }
 
-export async function submitSlice(env: Bindings, region: string, req: Request): Promise<SubmitResult> {
+/** `onPublished`: runs once the slice is committed (see publish.ts). */
+export async function submitSlice(env: Bindings, region: string, req: Request, onPublished?: OnPublished): Promise<SubmitResult> {
   const format = formatOf(req.headers.get('content-type') ?? undefined);
-  await regionExists(env.DB, region);
+  await assertRegion(env.DB, region);
   const lim = limits(env);
   const declared = req.headers.get('content-length');
   const length = declared === null ? null : Number(declared);
@@ -153,7 +124,7 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
   const dims = await featureDims(env);
   if (format === 'ndjson' && (length === null || length > lim.asyncBytes)) {
     const viaQueue = (source: ByteSource) => submitAsync(env, region, source, lim.maxBytes, lim.streamLeaseMs, dims);
-    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, { ...lim, dims }, viaQueue);
+    if (length !== null && length <= lim.streamBytes) return submitStreamed(env, region, req.body, length, { ...lim, dims, onPublished }, viaQueue);
     return viaQueue(req.body);
   }
   const cap = format === 'json' ? Math.min(lim.maxJsonBytes, lim.maxBytes) : lim.asyncBytes;
@@ -162,22 +133,13 @@ export async function submitSlice(env: Bindings, region: string, req: Request): 
   const hash = await sha256Hex(bytes);
   const claim = await claimSlice(env.DB, { region, header: parsed.header, hash, buckets: bucketCount(bytes.byteLength) });
   if (claim.kind !== 'owned') return claimResponse(claim);
-  const m = parsed.header.model;
   try {
-    const pendingLabels = await loadPendingLabels(env.DB, region, parsed.header.slice_id); // [labels]
-    const proc = new SliceProcessor(env.DB, claim.pk, claim.buckets, { pendingLabels, owner: claim.owner });
-    for (const { item, json } of parsed.items) await proc.add(item, json);
-    await proc.finish();
-    const createdAt = (await env.DB.prepare('SELECT created_at FROM slices WHERE pk = ?').bind(claim.pk).first<{ created_at: string }>())!.created_at;
-    const { probe_jobs, ...summary } = await commitSlice(env.DB, { pk: claim.pk, owner: claim.owner, region, modelId: m.id, modelVersion: m.version, modelStage: m.stage, createdAt }, proc.delta, proc.probeWork, [...pendingLabels.deleteStatements(env.DB), ...proc.votes.statements(env.DB, { region, sliceId: parsed.header.slice_id, pk: claim.pk })]);
-    if (probe_jobs) await enqueueProbeJobs(env, claim.pk, probe_jobs);
-    await applyStrandedLabels(env.DB, region, parsed.header.slice_id);
-    return { status: 201, body: { slice_id: parsed.header.slice_id, status: probe_jobs ? 'probing' : 'complete', ...summary } };
+    const body = await publishSlice(env, { ...claim, region, sliceId: parsed.header.slice_id, model: parsed.header.model }, async (proc) => {
+      for (const { item, json } of parsed.items) await proc.add(item, json);
+    }, { onPublished });
+    return { status: 201, body: body! };
   } catch (e) {
-    if (e instanceof AlreadyCommitted) {
-      const row = (await env.DB.prepare('SELECT * FROM slices WHERE pk = ?').bind(claim.pk).first<SliceRow>())!;
-      return { status: 200, body: summaryBody(row) };
-    }
+    if (e instanceof AlreadyCommitted) return { status: 200, body: summaryBody((await sliceByPk(env.DB, claim.pk))!) };
     await failSlice(env.DB, claim.pk, claim.owner, `ingest failed: ${(e as Error).message}`);
     throw e;
   }

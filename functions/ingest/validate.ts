@@ -6,7 +6,8 @@ import { ItemSchema, SliceHeaderSchema, type SliceHeader } from '../schemas/item
 import type { EvalItem } from '../../taxonomy/types.ts';
 import { POLICY_CODES } from '../../taxonomy/policies.ts';
 import type { FeatureDims } from '../../gpu-backend/client/index.ts';
-import { MODALITY_ORDER } from '../../gpu-backend/interface.ts';
+import { featureLengthIssue } from '../lib/feature-dims.ts';
+import { PROBE_ERROR_FIELD } from '../store/items/format.ts';
 
 function fieldPath(path: readonly PropertyKey[], prefix: string): string {
   let s = prefix;
@@ -44,27 +45,13 @@ export function validateHeader(value: unknown, line?: number): SliceHeader {
 // Messages (and their prefixes) are built only on error: accept runs once per item.
 const whereOf = (opts: { line?: number }) => (opts.line ? `line ${opts.line}: ` : '');
 
-/** The first feature vector whose length the model does not take, as its field and why; null
- *  when all fit. Ingest answers it with a 400; the probe consumer marks an item stored before
- *  this check (or under other dims) unprobeable with it. */
-export function featureLengthIssue(features: EvalItem['features'], dims: FeatureDims): { field: string; message: string } | null {
-  if (!features) return null;
-  for (const m of MODALITY_ORDER) {
-    const v = features[m];
-    if (Array.isArray(v) && v.length !== dims[m]) return { field: `features.${m}`, message: `has ${v.length} values, the model takes ${dims[m]}` };
-  }
-  return null;
-}
-
-/** Set by the probe consumer on an item the GPU backend cannot score (see functions/probes/isolate.ts). */
-export const PROBE_ERROR_FIELD = 'probe_error';
 
 /** Tracks what a slice must hold across lines: unique item ids. */
 export class ItemValidator {
   private readonly ids = new Set<string>();
   count = 0;
 
-  /** `dims`: the feature lengths the GPU backend takes (functions/probes/dims.ts); without
+  /** `dims`: the feature lengths the GPU backend takes (functions/lib/feature-dims.ts); without
    *  them feature lengths are not checked. */
   constructor(private readonly dims?: FeatureDims) {}
 

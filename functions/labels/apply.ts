@@ -5,16 +5,18 @@
 // the items' new records (item overlays, revision-guarded) and per touched slice every counter
 // they move. Deliveries of a group are planned one after the other against the evolving state,
 // so the outcome is the same as applying them one by one in that order.
-import { baseRecord, propagateToNeighbours, type ItemState } from './neighbours.ts';
+import { baseRecord, propagateToNeighbours, type ItemState } from '../store/items/neighbours.ts';
 import { applyLabelEvents, type LabelEvent } from '../../taxonomy/labels.ts';
 import type { EvalItem, Modality } from '../../taxonomy/types.ts';
-import { AggregateDelta } from '../ingest/metrics.ts';
+import { AggregateDelta, countersStatements } from '../store/counters.ts';
 import { ApiError } from '../lib/errors.ts';
-import { nowIso } from '../lib/db.ts';
+import { jsonRows, nowIso } from '../lib/db.ts';
+import { cacheEvict, cachePut } from '../store/items/cache.ts';
 import {
-  addChange, cacheEvict, cachePut, countersStatements, findSlices, isConcurrentUpdate, jsonRows, overlayStatements, readRecords,
-  rediagnose, sleep, sliceKey, type ItemLoc, type OverlayWrite, type ReadResult, type SliceRef,
-} from './store.ts';
+  addChange, findSlices, overlayStatements, readRecords,
+  rediagnose, sliceKey, type ItemLoc, type OverlayWrite, type ReadResult, type SliceRef,
+} from '../store/items/editor.ts';
+import { abortOf, raiseSql, withRetry } from '../store/guards.ts';
 
 /** One event of a delivery, validated; `labelled_at` normalised to ISO 8601 UTC. */
 export interface DeliveryEvent {
@@ -41,9 +43,6 @@ export interface Delivery { vendor: string; deliveryId: string; events: readonly
 
 export const duplicateResult = (d: Delivery): DeliveryResult =>
   ({ delivery_id: d.deliveryId, duplicate: true, events: d.events.length, applied: 0, parked: 0, items_changed: 0, relabelled: 0 });
-
-/** Attempts when another writer rewrote an item first (each re-reads the items). */
-export const MAX_ATTEMPTS = 16;
 
 /** What one unit (a delivery, or a set of parked events) did; indexes into its events. */
 export interface UnitOutcome { applied: number[]; parked: number[]; itemsChanged: number; relabelled: number }
@@ -144,7 +143,7 @@ export function toLabelEvent(e: DeliveryEvent, vendor: string): LabelEvent {
   return out;
 }
 
-// Fixed SQL texts, rows as one JSON parameter (see store.ts jsonRows).
+// Fixed SQL texts, rows as one JSON parameter (see lib/db.ts jsonRows).
 const VOTES_UPSERT = `INSERT INTO votes (region, slice_id, item_id, annotator, vendor, violating, labelled_at, delivery_id)
   SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7
   FROM json_each(?1) AS j WHERE true
@@ -154,19 +153,17 @@ const VOTES_UPSERT = `INSERT INTO votes (region, slice_id, item_id, annotator, v
 // A plain INSERT: a delivery id already in the ledger fails the whole batch.
 const LEDGER_INSERT = `INSERT INTO webhook_deliveries (vendor, delivery_id, received_at, events, applied, parked)
   SELECT j.value ->> 0, j.value ->> 1, ?1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(?2) AS j`;
-// One vendor's parked events, capped in the same statement: past the cap (?4) the vendor
-// column becomes NULL, and the NOT NULL constraint aborts the whole batch (nothing stored).
+// One vendor's parked events, capped in the same statement: past the cap (?4) it raises the
+// 'parked-cap' abort, and the whole batch is undone (nothing stored).
 const PENDING_INSERT = `INSERT INTO pending_labels (region, slice_id, item_id, vendor, delivery_id, event, received_at)
   SELECT j.value ->> 0, j.value ->> 1, j.value ->> 2,
-    CASE WHEN (SELECT count(*) FROM pending_labels WHERE vendor = ?3) + json_array_length(?2) <= ?4 THEN ?3 END,
+    CASE WHEN (SELECT count(*) FROM pending_labels WHERE vendor = ?3) + json_array_length(?2) <= ?4 THEN ?3 ELSE ${raiseSql('parked-cap')} END,
     j.value ->> 3, j.value ->> 4, ?1 FROM json_each(?2) AS j ORDER BY j.key`;
 
 /** Parked events a vendor may have at once by default (MAX_PARKED_PER_VENDOR overrides). */
 export const DEFAULT_MAX_PARKED = 100_000;
 /** Seconds a vendor refused at its cap is asked to wait (Retry-After). */
 export const PARKED_RETRY_AFTER_S = 300;
-
-export const isParkedCapExceeded = (e: unknown) => /NOT NULL constraint failed: pending_labels\.vendor/i.test(String((e as Error)?.message ?? e));
 
 export const parkedCapError = (cap: number) => new ApiError(429, 'too_many_parked',
   `events: this vendor has ${cap} parked label events (for slices or items not stored yet), the most allowed; nothing was applied, retry later`,
@@ -193,8 +190,6 @@ export function pendingEventJson(e: DeliveryEvent): string {
   const { violating, annotator, evidence, adversarial, labelled_at } = e;
   return JSON.stringify({ violating, annotator, evidence, adversarial, labelled_at });
 }
-
-export const backoff = (attempt: number) => sleep(Math.min(50, 2 ** Math.min(attempt, 5)) * Math.random());
 
 export interface DeliveriesPlan { statements: D1PreparedStatement[]; results: DeliveryResult[]; committed(): void; failed(): void }
 
@@ -225,11 +220,9 @@ export async function planDeliveries(d1: D1Database, deliveries: readonly Delive
   };
 }
 
-export const isDuplicateDelivery = (e: unknown) => /UNIQUE constraint failed: webhook_deliveries/i.test(String((e as Error)?.message ?? e));
-
 /** Applies one delivery exactly once, on its own (see the file comment); retries on a concurrent rewrite. */
 export async function applyDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED): Promise<DeliveryResult> {
-  for (let attempt = 1; ; attempt++) {
+  return withRetry(async () => {
     const plan = await planDeliveries(d1, [delivery], maxParked);
     try {
       await d1.batch(plan.statements);
@@ -237,13 +230,13 @@ export async function applyDelivery(d1: D1Database, delivery: Delivery, maxParke
       return plan.results[0];
     } catch (e) {
       plan.failed();
-      if (isDuplicateDelivery(e)) return duplicateResult(delivery);
-      if (isParkedCapExceeded(e)) throw parkedCapError(maxParked);
-      if (!isConcurrentUpdate(e)) throw e;
-      if (attempt >= MAX_ATTEMPTS) {
-        throw new ApiError(503, 'busy', `items of this delivery were rewritten concurrently ${attempt} times; nothing was applied, retry the delivery`);
-      }
-      await backoff(attempt);
+      const abort = abortOf(e);
+      if (abort === 'duplicate-delivery') return duplicateResult(delivery);
+      if (abort === 'parked-cap') throw parkedCapError(maxParked);
+      throw e;
     }
-  }
+  }, {
+    exhausted: (_e, attempts) =>
+      new ApiError(503, 'busy', `items of this delivery were rewritten concurrently ${attempts} times; nothing was applied, retry the delivery`),
+  });
 }

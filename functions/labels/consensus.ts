@@ -10,20 +10,21 @@
 //   and unchanged records are not rewritten).
 import { dawidSkene, type DawidSkeneResult, type LabelVote } from '../../taxonomy/consensus.ts';
 import { applyConsensusLabel } from '../../taxonomy/labels.ts';
-import { bucketOf } from '../ingest/item-store.ts';
+import { bucketOf } from '../store/items/writer.ts';
 import { chunk } from '../lib/db.ts';
-import { planLabelEdits, backoff, MAX_ATTEMPTS } from './apply.ts';
-import { strandedPending } from './pending.ts';
-import { SUBMITTED_VENDOR } from '../ingest/votes.ts';
-import { planSliceEdit } from './slice-edit.ts';
-import { findSlices, isConcurrentUpdate, rediagnose, sliceKey, type Editor, type SliceRef } from './store.ts';
+import { planLabelEdits } from './apply.ts';
+import { strandedPending } from '../store/pending-labels.ts';
+import { SUBMITTED_VENDOR } from '../store/submitted-votes.ts';
+import { planSliceEdit } from '../store/items/slice-edit.ts';
+import { findSlices, rediagnose, sliceKey, type Editor, type SliceRef } from '../store/items/editor.ts';
+import { withRetry } from '../store/guards.ts';
 
 export interface VoteRow { region: string; slice_id: string; item_id: string; annotator: string; vendor: string; violating: number }
 
 const PAGE = 20_000;
 
 /** Every vote, paged by rowid: the vendors' (votes), then those inside submitted items
- *  (submitted_votes, see ingest/votes.ts) but where a vendor voted on the same item. */
+ *  (submitted_votes, see store/submitted-votes.ts) but where a vendor voted on the same item. */
 export async function loadVotes(d1: D1Database): Promise<VoteRow[]> {
   const out: VoteRow[] = [];
   for (let after = -1; ;) {
@@ -152,7 +153,7 @@ const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 export async function drainStranded(d1: D1Database, slice?: { region: string; slice_id: string }): Promise<{ applied: number; parked: number }> {
   const rows = await strandedPending(d1, CONSENSUS_LIMITS.stranded, slice);
   if (rows.length === 0) return { applied: 0, parked: 0 };
-  for (let attempt = 1; ; attempt++) {
+  return withRetry(async () => {
     // The stranded events as one unit (as if one delivery had brought them all).
     const plan = await planLabelEdits(d1, [rows]);
     const ids = plan.outcomes[0].applied.map((i) => rows[i].id);
@@ -163,10 +164,9 @@ export async function drainStranded(d1: D1Database, slice?: { region: string; sl
       return { applied: ids.length, parked: plan.outcomes[0].parked.length };
     } catch (e) {
       plan.failed();
-      if (!isConcurrentUpdate(e) || attempt >= MAX_ATTEMPTS) throw e;
-      await backoff(attempt);
+      throw e;
     }
-  }
+  });
 }
 
 export async function runConsensus(d1: D1Database, opts: { limit?: number; cursor?: number } = {}) {
@@ -210,7 +210,7 @@ export async function runConsensus(d1: D1Database, opts: { limit?: number; curso
   }
   for (const batch of batches) {
     const slice = batch[0].slice;
-    for (let attempt = 1; ; attempt++) {
+    await withRetry(async () => {
       let rel = 0, became = 0, cleared = 0;
       const editors = new Map<string, Editor>();
       for (const g of batch) {
@@ -235,13 +235,11 @@ export async function runConsensus(d1: D1Database, opts: { limit?: number; curso
         edit.committed();
         unstored += editors.size - edit.found.size; // voted items their slice does not hold (parked)
         changed += edit.changed; rediagnosed += edit.rediagnosed; relabelled += rel; becameAmbiguous += became; clearedAmbiguous += cleared;
-        break;
       } catch (e) {
         edit.failed();
-        if (!isConcurrentUpdate(e) || attempt >= MAX_ATTEMPTS) throw e;
-        await backoff(attempt);
+        throw e;
       }
-    }
+    });
   }
   let remaining = 0;
   for (let i = end; i < groups.length; i++) remaining += groups[i].items.size;

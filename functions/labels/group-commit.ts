@@ -21,7 +21,8 @@
 // its own context, and the vitest pool does not deliver such cross-request settlements at all.
 import { ApiError } from '../lib/errors.ts';
 import { chunk } from '../lib/db.ts';
-import { applyDelivery, DEFAULT_MAX_PARKED, duplicateResult, isDuplicateDelivery, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
+import { applyDelivery, DEFAULT_MAX_PARKED, duplicateResult, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
+import { abortOf } from '../store/guards.ts';
 
 /** At most this many deliveries / events in one group (one D1 batch). Not more deliveries: a
  *  group that empties the queue leaves the next leader alone, and it writes a group of one or
@@ -143,17 +144,8 @@ async function writeGroup(self: Entry): Promise<void> {
   }
   const at = queue.indexOf(self);
   if (at >= 0) queue.splice(at, 1);
-  self.state = 'taken';
-  const group: Entry[] = [self];
-  let events = self.delivery.events.length;
-  while (queue.length && group.length < GROUP_LIMITS.deliveries) {
-    const n = queue[0].delivery.events.length;
-    if (group.length && events + n > GROUP_LIMITS.events) break;
-    const e = queue.shift()!;
-    e.state = 'taken';
-    group.push(e);
-    events += n;
-  }
+  const group = takeGroup(self, queue);
+  for (const e of group) e.state = 'taken';
   writingSince = Date.now();
   try {
     await commitGroup(self.d1, group);
@@ -195,7 +187,7 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
       todo = [];
     } catch (err) {
       plan.failed();
-      if (!isDuplicateDelivery(err) || round > 0) break;
+      if (abortOf(err) !== 'duplicate-delivery' || round > 0) break;
       // Some ids were applied elsewhere (another isolate): answer those, write the rest again.
       const known = await ledgerHas(d1, todo.map((e) => e.delivery));
       for (const e of todo) if (known.has(idKey(e.delivery))) { remember(e.delivery); outcome.set(e, duplicateResult(e.delivery)); }

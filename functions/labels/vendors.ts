@@ -7,7 +7,8 @@ import type { Bindings } from '../env.ts';
 import { ApiError, conflict, notFound, unauthorized } from '../lib/errors.ts';
 import { fromHex, randomToken, sha256Hex, timingSafeEqualStr, toHex } from '../lib/crypto.ts';
 import { base64ToBytes, bytesToBase64, openSecret, sealSecret } from '../lib/secrets.ts';
-import { nowIso } from '../lib/db.ts';
+import { nowIso, type Row } from '../lib/db.ts';
+import type { vendors } from '../../db/schema.ts';
 
 export const SCHEMES = ['standard-webhooks', 'hmac-sha256-hex', 'static-token'] as const;
 export type Scheme = (typeof SCHEMES)[number];
@@ -29,11 +30,7 @@ const RESERVED_HEADERS: ReadonlySet<string> = new Set([
 /** Standard Webhooks: timestamps further than this from now (either way) are refused. */
 export const TOLERANCE_S = 5 * 60;
 
-export interface VendorRow {
-  vendor: string; scheme: Scheme; signature_header: string | null; id_header: string | null;
-  secret: string; previous_secret: string | null; previous_expires_at: string | null;
-  created_at: string; rotated_at: string | null;
-}
+export type VendorRow = Omit<Row<typeof vendors>, 'scheme'> & { scheme: Scheme };
 
 /** What a GET shows: never a secret. */
 export function publicVendor(r: VendorRow) {
@@ -59,6 +56,10 @@ async function storeForm(env: Bindings, vendor: string, scheme: Scheme, secret: 
 
 export async function getVendorRow(d1: D1Database, vendor: string): Promise<VendorRow | null> {
   return d1.prepare('SELECT * FROM vendors WHERE vendor = ?').bind(vendor).first<VendorRow>();
+}
+
+export async function listVendorRows(d1: D1Database): Promise<VendorRow[]> {
+  return (await d1.prepare('SELECT * FROM vendors ORDER BY vendor').all<VendorRow>()).results;
 }
 
 export async function createVendor(

@@ -1,6 +1,7 @@
 // The OpenAPIHono factory every router uses: request validation failures become our 400
-// error shape, naming the field.
-import { OpenAPIHono } from '@hono/zod-openapi';
+// error shape, naming the field. AppRouteHandler: the type of every route's handler, so that
+// its answers are checked against the route's response schemas.
+import { OpenAPIHono, type RouteConfig, type RouteHandler } from '@hono/zod-openapi';
 import type { AppEnv } from '../env.ts';
 import { ApiError } from './errors.ts';
 
@@ -17,3 +18,5 @@ export function createRouter() {
     },
   });
 }
+
+export type AppRouteHandler<R extends RouteConfig> = RouteHandler<R, AppEnv>;

@@ -6,13 +6,14 @@
 import type { Bindings, ProbeMessage } from '../env.ts';
 import { InferenceError } from '../../gpu-backend/client/index.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
-import { isConcurrentUpdate, readItems, rediagnose, type Editor } from '../labels/store.ts';
-import { planSliceEdit } from '../labels/slice-edit.ts';
-import type { StoredItem } from '../ingest/item-store.ts';
-import type { SliceRow } from '../ingest/claim.ts';
-import { PROBE_ERROR_FIELD } from '../ingest/validate.ts';
-import { backendFromEnv } from './backend.ts';
-import { featureDims } from './dims.ts';
+import { readItems, rediagnose, type Editor } from '../store/items/editor.ts';
+import { planSliceEdit } from '../store/items/slice-edit.ts';
+import type { StoredItem } from '../store/items/format.ts';
+import { sliceByPk } from '../store/slices.ts';
+import { abortOf, guardSql, withRetry } from '../store/guards.ts';
+import { PROBE_ERROR_FIELD } from '../store/items/format.ts';
+import { backendFromEnv } from '../lib/backend.ts';
+import { featureDims } from '../lib/feature-dims.ts';
 import { probeIsolating } from './isolate.ts';
 
 /** After this many failed attempts a job goes to the dead letters (an admin can replay it). */
@@ -23,10 +24,12 @@ type Job = { slice_pk: number; batch: number; item_ids: string; status: string; 
 export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise<'done' | 'skipped'> {
   const job = await env.DB.prepare('SELECT * FROM probe_jobs WHERE slice_pk = ? AND batch = ?').bind(msg.slicePk, msg.batch).first<Job>();
   if (!job || job.status !== 'queued') return 'skipped';
-  const slice = (await env.DB.prepare('SELECT * FROM slices WHERE pk = ?').bind(msg.slicePk).first<SliceRow>())!;
+  const slice = (await sliceByPk(env.DB, msg.slicePk))!;
   const ids = JSON.parse(job.item_ids) as string[];
   const wanted = new Set(ids);
-  for (let attempt = 0; ; attempt++) {
+  // A label change racing this job: read and call the backend again, up to 4 times; then the
+  // queue retries later.
+  return withRetry(async () => {
     // The items as stored now (a label may have changed since ingest), then one backend call.
     const list: EvalItem[] = [...(await readItems(env.DB, slice, wanted)).values()].map((rec) => rec.i);
     // A malformed item is marked unprobeable (with the reason) instead of failing the job.
@@ -47,7 +50,7 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
       await env.DB.batch([
         env.DB.prepare(`UPDATE probe_jobs SET status = 'done', attempts = attempts + 1, error = NULL, updated_at = ? WHERE slice_pk = ? AND batch = ? AND status = 'queued'`)
           .bind(now, msg.slicePk, msg.batch),
-        env.DB.prepare(`SELECT json(CASE WHEN changes() = 1 THEN '1' ELSE 'job already done' END) AS guard`),
+        env.DB.prepare(guardSql('changes() = 1', 'job-done')),
         ...plan.statements,
         env.DB.prepare(`UPDATE slices SET status = 'complete', updated_at = ? WHERE pk = ? AND status = 'probing'
           AND NOT EXISTS (SELECT 1 FROM probe_jobs WHERE slice_pk = ? AND status != 'done')`).bind(now, msg.slicePk, msg.slicePk),
@@ -56,12 +59,10 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
       return 'done';
     } catch (e) {
       plan.failed();
-      if (!isConcurrentUpdate(e)) throw e;
-      const again = await env.DB.prepare('SELECT status FROM probe_jobs WHERE slice_pk = ? AND batch = ?').bind(msg.slicePk, msg.batch).first<{ status: string }>();
-      if (again?.status !== 'queued') return 'skipped'; // a duplicate message finished it
-      if (attempt >= 3) throw e; // a label change keeps racing us: let the queue retry later
+      if (abortOf(e) === 'job-done') return 'skipped'; // a duplicate message finished it
+      throw e;
     }
-  }
+  }, { attempts: 4, pause: false });
 }
 
 export async function handleProbeMessage(env: Bindings, m: Message<ProbeMessage>): Promise<void> {

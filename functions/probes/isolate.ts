@@ -5,7 +5,7 @@
 import { InferenceError, runProbes, type FeatureDims, type InferenceBackend, type ProbeResult } from '../../gpu-backend/client/index.ts';
 import { INPUT_NAMES } from '../../gpu-backend/interface.ts';
 import type { EvalItem } from '../../taxonomy/types.ts';
-import { featureLengthIssue } from '../ingest/validate.ts';
+import { featureLengthIssue } from '../lib/feature-dims.ts';
 
 /** Per item: its probe results, or why the backend can never score it. */
 export type ProbeOutcome = { ok: ProbeResult } | { error: string };

@@ -1,8 +1,8 @@
 // Closing the loop (SPEC §5, §9): did a recorded intervention move its targeted cells
 // between the predecessor version and the version it was applied in, and what else moved?
-import { familyOf } from '../../taxonomy/signatures/index.ts';
-import { ALL_ITEM_SIGNATURE_CODES } from '../../taxonomy/signatures/index.ts';
-import { testCells, Q_LEVEL } from './compare.ts';
+import { bySignatureOrder, familyOf } from '../../taxonomy/signatures/index.ts';
+import { COUNT, COUNTS_SQL, KEY, prefixRange, rateDenominator } from '../store/counters.ts';
+import { testCells, Q_LEVEL, type Tested } from './compare.ts';
 import { predecessor } from './versions.ts';
 
 export interface Targets { signatures: string[]; regions: string[]; policies?: string[] }
@@ -24,7 +24,7 @@ async function readPooled(d1: D1Database, modelId: string, versions: string[], r
   const { results } = await d1.prepare(
     `SELECT model_version, region, metric, SUM(value) AS value FROM aggregates
      WHERE model_id = ? AND model_version IN (${versions.map(() => '?').join(',')})${reg}${pol}
-     AND (metric IN ('items', 'failures', 'excluded', 'pending') OR (metric >= 'sig:' AND metric < 'sig;'))
+     AND (metric IN (${COUNTS_SQL}) OR ${prefixRange(KEY.sig)})
      GROUP BY model_version, region, metric`,
   ).bind(modelId, ...versions, ...(regions ? [JSON.stringify(regions)] : []), ...(policies ?? [])).all<{ model_version: string; region: string; metric: string; value: number }>();
   const out: Counts = new Map();
@@ -39,14 +39,20 @@ async function readPooled(d1: D1Database, modelId: string, versions: string[], r
 }
 
 const get = (m: Map<string, number> | undefined, k: string) => m?.get(k) ?? 0;
-const nOf = (m: Map<string, number> | undefined) => get(m, 'items') - get(m, 'excluded') - get(m, 'pending');
+const nOf = (m: Map<string, number> | undefined) => rateDenominator({ items: get(m, COUNT.items), excluded: get(m, COUNT.excluded), pending: get(m, COUNT.pending) });
 
 export function isTargeted(t: Targets, region: string, signature: string): boolean {
   const regionOk = t.regions.includes('*') || t.regions.includes(region);
   return regionOk && (t.signatures.includes(signature) || t.signatures.includes(familyOf(signature)));
 }
 
-const sigOrder = (c: string) => { const i = ALL_ITEM_SIGNATURE_CODES.indexOf(c); return i < 0 ? 999 : i; };
+type Cell = { region: string; signature: string; before: Tested['from']; after: Tested['to']; diff: Tested['diff']; z: number | null; p: number | null; q: number | null };
+export interface AttributionReport {
+  intervention: InterventionRecord; before: string | null; after: string;
+  targeted: Array<Cell & { verdict: 'effective' | 'no_effect' | 'harmful' | 'too_few'; recovered: number; shared_with: string[] }>;
+  collateral: Array<Cell & { verdict: 'improved' | 'regressed' }>;
+  summary: { recovered: number | null; overall_gain: number | null; attributable_share: number | null; weakly_attributable: boolean | null; note?: string };
+}
 
 /**
  * The attribution report of one intervention. `siblings` are all interventions recorded for
@@ -56,7 +62,7 @@ const sigOrder = (c: string) => { const i = ALL_ITEM_SIGNATURE_CODES.indexOf(c);
  * collateral, their multiple-testing correction and the overall gain are all computed over
  * those regions only, so a region key never sees a number of another region.
  */
-export async function attribution(d1: D1Database, rec: InterventionRecord, siblings: InterventionRecord[], regions: string[] | null) {
+export async function attribution(d1: D1Database, rec: InterventionRecord, siblings: InterventionRecord[], regions: string[] | null): Promise<AttributionReport> {
   const before = await predecessor(d1, rec.model.id, rec.model.version);
   if (!before) {
     return {
@@ -70,21 +76,21 @@ export async function attribution(d1: D1Database, rec: InterventionRecord, sibli
   ]);
   const b = scoped.get(before.version) ?? new Map();
   const a = scoped.get(rec.model.version) ?? new Map();
-  const present = [...new Set([...b.keys(), ...a.keys()])].filter((r) => get(b.get(r), 'items') + get(a.get(r), 'items') > 0).sort();
+  const present = [...new Set([...b.keys(), ...a.keys()])].filter((r) => get(b.get(r), COUNT.items) + get(a.get(r), COUNT.items) > 0).sort();
   const keys: Array<{ region: string; signature: string }> = [];
   const pairs: Array<{ from: [number, number]; to: [number, number] }> = [];
   for (const region of present) {
     const rb = b.get(region), ra = a.get(region);
     const sigs = new Set<string>();
-    for (const m of [rb, ra]) for (const [k, v] of m ?? []) if (k.startsWith('sig:') && v > 0 && k !== 'sig:LBL.AMBIG') sigs.add(k.slice(4));
-    for (const s of [...sigs].sort((x, y) => sigOrder(x) - sigOrder(y) || x.localeCompare(y))) {
+    for (const m of [rb, ra]) for (const [k, v] of m ?? []) if (k.startsWith(KEY.sig) && v > 0 && k !== `${KEY.sig}LBL.AMBIG`) sigs.add(k.slice(KEY.sig.length));
+    for (const s of [...sigs].sort(bySignatureOrder)) {
       keys.push({ region, signature: s });
-      pairs.push({ from: [get(rb, `sig:${s}`), nOf(rb)], to: [get(ra, `sig:${s}`), nOf(ra)] });
+      pairs.push({ from: [get(rb, KEY.sig + s), nOf(rb)], to: [get(ra, KEY.sig + s), nOf(ra)] });
     }
   }
   const tested = testCells(pairs);
-  const targeted = [];
-  const collateral = [];
+  const targeted: AttributionReport['targeted'] = [];
+  const collateral: AttributionReport['collateral'] = [];
   let recovered = 0;
   for (let i = 0; i < keys.length; i++) {
     const { region, signature } = keys[i];
@@ -106,7 +112,7 @@ export async function attribution(d1: D1Database, rec: InterventionRecord, sibli
   const overall = all ?? scoped;
   const tot = (v: string) => {
     let k = 0, n = 0;
-    for (const m of (overall.get(v) ?? new Map()).values()) { k += get(m, 'failures') - get(m, 'excluded'); n += nOf(m); }
+    for (const m of (overall.get(v) ?? new Map()).values()) { k += get(m, COUNT.failures) - get(m, COUNT.excluded); n += nOf(m); }
     return { k, n };
   };
   const ob = tot(before.version), oa = tot(rec.model.version);

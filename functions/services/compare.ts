@@ -5,14 +5,15 @@ import { twoProportionZ } from '../../taxonomy/stats/ztest.ts';
 import { benjaminiHochberg } from '../../taxonomy/stats/bh.ts';
 import { CONFIG } from '../../taxonomy/config.ts';
 import { POLICY_CODES } from '../../taxonomy/policies.ts';
-import { ALL_ITEM_SIGNATURE_CODES } from '../../taxonomy/signatures/index.ts';
+import { bySignatureOrder } from '../../taxonomy/signatures/index.ts';
+import { COUNT, KEY, rateDenominator } from '../store/counters.ts';
 import { metric, type Cells } from './aggregates.ts';
 import { rateOf, type RateOut } from './rates.ts';
 
 export interface Side { count: number; n: number; rate: RateOut }
 export interface Tested { from: Side; to: Side; diff: { value: number; low: number; high: number } | null; z: number | null; p: number | null; q: number | null; tooFew: boolean }
 
-export const Q_LEVEL = 0.05;
+export const Q_LEVEL = CONFIG.qLevel;
 
 const side = (count: number, n: number): Side => ({ count, n, rate: rateOf(count, n) });
 
@@ -32,13 +33,12 @@ export function testCells(pairs: Array<{ from: [number, number]; to: [number, nu
 }
 
 /** n of a policy cell: items − excluded − pending (SPEC §9). */
-export const cellN = (c: Map<string, number> | undefined) => metric(c, 'items') - metric(c, 'excluded') - metric(c, 'pending');
-export const cellFailures = (c: Map<string, number> | undefined) => metric(c, 'failures') - metric(c, 'excluded');
+/** The excluded signature's counter: compare shows the model's signatures only. */
+const AMBIG_KEY = `${KEY.sig}LBL.AMBIG`;
 
-const sigOrder = (code: string) => {
-  const i = ALL_ITEM_SIGNATURE_CODES.indexOf(code);
-  return i < 0 ? 999 : i;
-};
+export const cellN = (c: Map<string, number> | undefined) =>
+  rateDenominator({ items: metric(c, COUNT.items), excluded: metric(c, COUNT.excluded), pending: metric(c, COUNT.pending) });
+export const cellFailures = (c: Map<string, number> | undefined) => metric(c, COUNT.failures) - metric(c, COUNT.excluded);
 
 export function verdict(t: Tested): 'improved' | 'regressed' | 'no_change' | 'too_few' {
   if (t.tooFew) return 'too_few';
@@ -59,10 +59,10 @@ export function compareCells(from: Cells, to: Cells) {
     keys.push({ policy, signature: '*' });
     pairs.push({ from: [cellFailures(f), nf], to: [cellFailures(t), nt] });
     const sigs = new Set<string>();
-    for (const c of [f, t]) for (const [k, v] of c ?? []) if (k.startsWith('sig:') && v > 0 && k !== 'sig:LBL.AMBIG') sigs.add(k.slice(4));
-    for (const s of [...sigs].sort((a, b) => sigOrder(a) - sigOrder(b) || a.localeCompare(b))) {
+    for (const c of [f, t]) for (const [k, v] of c ?? []) if (k.startsWith(KEY.sig) && v > 0 && k !== AMBIG_KEY) sigs.add(k.slice(KEY.sig.length));
+    for (const s of [...sigs].sort(bySignatureOrder)) {
       keys.push({ policy, signature: s });
-      pairs.push({ from: [metric(f, `sig:${s}`), nf], to: [metric(t, `sig:${s}`), nt] });
+      pairs.push({ from: [metric(f, KEY.sig + s), nf], to: [metric(t, KEY.sig + s), nt] });
     }
   }
   const tested = testCells(pairs);

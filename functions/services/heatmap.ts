@@ -9,7 +9,8 @@
 // ranges (the four counts; 'sig:' … 'sig;'), each an index range seek: the plain OR form lets
 // SQLite use the index range too, but not once GROUP BY is added (it then scans every metric of
 // the version, calibration and score bins included).
-import { ALL_ITEM_SIGNATURE_CODES } from '../../taxonomy/signatures/index.ts';
+import { bySignatureOrder } from '../../taxonomy/signatures/index.ts';
+import { COUNT, KEY, prefixRange, rateDenominator } from '../store/counters.ts';
 import { metric } from './aggregates.ts';
 import { rateOf, type RateOut } from './rates.ts';
 
@@ -18,12 +19,11 @@ const part = (metrics: string) => `SELECT region, metric, SUM(value) AS value FR
 
 /** Binds (model, version, policy|null, policy|null) twice: see heatmapParams. */
 export const HEATMAP_SQL = `${part("metric IN ('items', 'excluded', 'pending', 'failures')")}
-  UNION ALL ${part("metric >= 'sig:' AND metric < 'sig;'")}`;
+  UNION ALL ${part(prefixRange(KEY.sig))}`;
 
 export const heatmapParams = (modelId: string, version: string, policy: string | null) =>
   [modelId, version, policy, policy, modelId, version, policy, policy];
 
-const AMBIG = 'LBL.AMBIG';
 
 export interface HeatmapCell { code: string; count: number; rate: RateOut }
 export interface HeatmapRow {
@@ -39,11 +39,6 @@ export interface Heatmap {
   signatures: string[];
   rows: HeatmapRow[];
 }
-
-const sigOrder = (code: string) => {
-  const i = ALL_ITEM_SIGNATURE_CODES.indexOf(code);
-  return i < 0 ? ALL_ITEM_SIGNATURE_CODES.length : i;
-};
 
 /**
  * @param policy only this policy's cells (null: all policies summed)
@@ -63,21 +58,21 @@ export async function buildHeatmap(
     m.set(r.metric, r.value);
   }
   const codes = new Set<string>();
-  for (const m of byRegion.values()) for (const [k, v] of m) if (k.startsWith('sig:') && v > 0) codes.add(k.slice(4));
-  const signatures = [...codes].sort((a, b) => sigOrder(a) - sigOrder(b) || a.localeCompare(b));
+  for (const m of byRegion.values()) for (const [k, v] of m) if (k.startsWith(KEY.sig) && v > 0) codes.add(k.slice(KEY.sig.length));
+  const signatures = [...codes].sort(bySignatureOrder);
   const rows: HeatmapRow[] = [...byRegion.keys()].sort().map((region) => {
     const m = byRegion.get(region)!;
-    const items = metric(m, 'items');
-    const failures = metric(m, 'failures');
-    const excluded = metric(m, 'excluded');
-    const pending = metric(m, 'pending');
-    const n = items - excluded - pending;
+    const items = metric(m, COUNT.items);
+    const failures = metric(m, COUNT.failures);
+    const excluded = metric(m, COUNT.excluded);
+    const pending = metric(m, COUNT.pending);
+    const n = rateDenominator({ items, excluded, pending });
     return {
       region, items, failures, excluded, pending,
       failure_rate: rateOf(failures - excluded, n),
       cells: signatures.map((code) => {
-        const count = metric(m, `sig:${code}`);
-        return { code, count, rate: rateOf(count, code === AMBIG ? items - pending : n) };
+        const count = metric(m, KEY.sig + code);
+        return { code, count, rate: rateOf(count, rateDenominator({ items, excluded, pending }, code)) };
       }),
     };
   }).filter((r) => r.items > 0);

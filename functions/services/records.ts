@@ -1,9 +1,11 @@
 // Intervention records in D1 (SPEC §5 "Closing the loop"): reads shared by the JSON API
 // (routes/records) and the pages for people (routes/pages).
 import type { Principal } from '../env.ts';
+import type { Row } from '../lib/db.ts';
+import type { interventionRecords } from '../../db/schema.ts';
 import type { InterventionRecord } from './attribution.ts';
 
-export type RecordRow = { id: string; intervention: string; model_id: string; version: string; targets: string; note: string | null; applied_at: string; created_by: string; created_at: string };
+export type RecordRow = Row<typeof interventionRecords>;
 
 export const toRecord = (r: RecordRow): InterventionRecord => ({
   id: r.id, intervention: r.intervention, model: { id: r.model_id, version: r.version }, targets: JSON.parse(r.targets),
@@ -32,7 +34,34 @@ export async function listRecords(d1: D1Database, q: { model?: string; version?:
   return results.map(toRecord);
 }
 
+export async function insertRecord(d1: D1Database, rec: InterventionRecord): Promise<void> {
+  await d1.prepare(
+    'INSERT INTO intervention_records (id, intervention, model_id, version, targets, note, applied_at, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  ).bind(rec.id, rec.intervention, rec.model.id, rec.model.version, JSON.stringify(rec.targets), rec.note, rec.applied_at, rec.created_by, rec.created_at).run();
+}
+
 export async function readRecord(d1: D1Database, id: string): Promise<InterventionRecord | null> {
   const row = await d1.prepare('SELECT * FROM intervention_records WHERE id = ?').bind(id).first<RecordRow>();
   return row ? toRecord(row) : null;
+}
+
+/** Deletes a record and keeps it whole in the audit, in one batch: both or neither. The audit
+ *  row lands only while the record exists, so concurrent deletes of one id write one. Null when
+ *  there was no such record. */
+export async function deleteRecord(d1: D1Database, id: string, actor: string): Promise<InterventionRecord | null> {
+  const rec = await readRecord(d1, id);
+  if (!rec) return null;
+  const [, del] = await d1.batch([
+    d1.prepare(`INSERT INTO intervention_record_audit (record_id, action, actor, at, record)
+      SELECT ?, 'delete', ?, ?, ? WHERE EXISTS (SELECT 1 FROM intervention_records WHERE id = ?)`).bind(id, actor, new Date().toISOString(), JSON.stringify(rec), id),
+    d1.prepare('DELETE FROM intervention_records WHERE id = ?').bind(id),
+  ]);
+  return del.meta.changes === 1 ? rec : null;
+}
+
+/** Every audited change of intervention records, oldest first. */
+export async function listRecordAudit(d1: D1Database) {
+  const { results } = await d1.prepare('SELECT id, record_id, action, actor, at, record FROM intervention_record_audit ORDER BY id')
+    .all<{ id: number; record_id: string; action: 'delete'; actor: string; at: string; record: string }>();
+  return results.map((r) => ({ ...r, record: JSON.parse(r.record) as InterventionRecord }));
 }

@@ -5,31 +5,29 @@ import { policyByCode, POLICY_CODES } from '../../taxonomy/policies.ts';
 import { TAXONOMY_VERSION } from '../../taxonomy/config.ts';
 import { ApiError, notFound } from '../lib/errors.ts';
 import { byPrefix, metric, type Cells } from './aggregates.ts';
+import { COUNT, COUNTS_SQL, KEY, prefixRange, rateDenominator } from '../store/counters.ts';
 import { effectiveMapping } from './mappings.ts';
 import { rateOf } from './rates.ts';
 import { regionPolicyCountsCached, SHIFT_SQL, sliceSignatures, type ShiftRow } from './slice-signatures.ts';
 import { PREDECESSOR_SQL } from './versions.ts';
 
-const AMBIG = 'LBL.AMBIG';
-
 function counts(cs: Map<string, number>[]) {
   const sum = (m: string) => cs.reduce((s, c) => s + metric(c, m), 0);
-  const items = sum('items');
-  const failures = sum('failures');
-  const excluded = sum('excluded');
-  const pending = sum('pending');
-  const n = items - excluded - pending;
+  const items = sum(COUNT.items);
+  const failures = sum(COUNT.failures);
+  const excluded = sum(COUNT.excluded);
+  const pending = sum(COUNT.pending);
   return {
     items, failures, excluded, pending,
     outcomes: { tp: sum('tp'), tn: sum('tn'), fp: sum('fp'), fn: sum('fn') },
-    failure_rate: rateOf(failures - excluded, n),
-    by_signature: signatureRates(byPrefix(cs, 'sig:'), n, items - pending),
+    failure_rate: rateOf(failures - excluded, rateDenominator({ items, excluded, pending })),
+    by_signature: signatureRates(byPrefix(cs, KEY.sig), { items, excluded, pending }),
   };
 }
 
-/** LBL.AMBIG is excluded from the model's rate: its own rate is over all labelled items. */
-function signatureRates(sig: Map<string, number>, n: number, labelled: number) {
-  return [...sig].map(([code, count]) => ({ code, count, rate: rateOf(count, code === AMBIG ? labelled : n) }))
+/** LBL.AMBIG is excluded from the model's rate: its own rate is over all labelled items (rateDenominator). */
+function signatureRates(sig: Map<string, number>, c: { items: number; excluded: number; pending: number }) {
+  return [...sig].map(([code, count]) => ({ code, count, rate: rateOf(count, rateDenominator(c, code)) }))
     .sort((a, b) => b.count - a.count || a.code.localeCompare(b.code));
 }
 
@@ -37,12 +35,12 @@ type Row = Record<string, unknown>;
 
 // Only the counters a scorecard uses (the item counts, outcomes, primary signatures and the
 // calibration table; not secondaries or distributions): index range seeks on aggregates_region_cell.
-const COUNTS = `'items', 'failures', 'excluded', 'pending', 'tp', 'tn', 'fp', 'fn'`;
+const COUNTS = `${COUNTS_SQL}, 'tp', 'tn', 'fp', 'fn'`;
 const OWN_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
-  AND (metric IN (${COUNTS}) OR (metric >= 'sig:' AND metric < 'sig;') OR (metric >= 'cal:' AND metric < 'cal;'))`;
+  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}))`;
 /** The predecessor's counters, for VER.REGRESSION: counts and primary signatures only. */
 const PREVIOUS_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
-  AND (metric IN (${COUNTS}) OR (metric >= 'sig:' AND metric < 'sig;'))`;
+  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}))`;
 const toCells = (rows: Row[]): Cells => {
   const cells: Cells = new Map();
   for (const r of rows as { policy: string; metric: string; value: number }[]) {
@@ -98,7 +96,7 @@ export function scorecardBody(cells: Cells, overrides: Map<string, { code: strin
     const def = policyByCode(p);
     return { policy: p, severity: def?.severity ?? 1, threshold: def?.threshold ?? null, ...counts([cells.get(p)!]) };
   });
-  const failures = policies.flatMap((p) => [...byPrefix([cells.get(p)!], 'sig:')].map(([signature, n]) => ({ signature, policy: p, failures: n })));
+  const failures = policies.flatMap((p) => [...byPrefix([cells.get(p)!], KEY.sig)].map(([signature, n]) => ({ signature, policy: p, failures: n })));
   const recommendations = recommend({
     failures,
     mapping: effectiveMapping(overrides),

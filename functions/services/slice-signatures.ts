@@ -5,17 +5,14 @@ import { binomialTest } from '../../taxonomy/stats/binomial.ts';
 import { twoProportionZ } from '../../taxonomy/stats/ztest.ts';
 import { benjaminiHochberg } from '../../taxonomy/stats/bh.ts';
 import { psi } from '../../taxonomy/stats/psi.ts';
+import { calibrationMisfit, disparity, disparityTested, distShift as shifted, type SliceSignatureCode } from '../../taxonomy/slice-signatures.ts';
+import { COUNT, COUNTS_SQL, KEY, prefixRange } from '../store/counters.ts';
 import { metric, type Cells } from './aggregates.ts';
-import { compareCells, cellFailures, cellN, Q_LEVEL } from './compare.ts';
+import { compareCells, cellFailures, cellN } from './compare.ts';
 import type { MappingEntry } from './mappings.ts';
 
-export const SLICE_RULES = {
-  eceLimit: 0.05, eceMinItems: 200, fpFnRatio: 3, fpFnP: 0.01,
-  disparityMinItems: 100, psiLimit: 0.2,
-} as const;
-
 export interface SliceSignature {
-  code: 'CAL.MISFIT' | 'REG.DISPARITY' | 'VER.REGRESSION' | 'DIST.SHIFT';
+  code: SliceSignatureCode;
   policy: string;
   signature?: string;
   statistics: Record<string, unknown>;
@@ -23,7 +20,7 @@ export interface SliceSignature {
 }
 
 const bins = (c: Map<string, number> | undefined) => Array.from({ length: 10 }, (_, b) => ({
-  n: metric(c, `cal:n:${b}`), sumScore: metric(c, `cal:s:${b}`), positives: metric(c, `cal:y:${b}`),
+  n: metric(c, KEY.calN + b), sumScore: metric(c, KEY.calS + b), positives: metric(c, KEY.calY + b),
 }));
 
 export function calibration(c: Map<string, number> | undefined) {
@@ -31,10 +28,7 @@ export function calibration(c: Map<string, number> | undefined) {
   const fp = metric(c, 'fp');
   const fn = metric(c, 'fn');
   const p = fp + fn > 0 ? binomialTest(fp, fp + fn) : 1;
-  const lopsided = fp > SLICE_RULES.fpFnRatio * fn || fn > SLICE_RULES.fpFnRatio * fp;
-  const eceFires = e.n >= SLICE_RULES.eceMinItems && e.ece !== null && e.ece > SLICE_RULES.eceLimit;
-  const ratioFires = fp + fn > 0 && lopsided && p < SLICE_RULES.fpFnP;
-  return { fires: eceFires || ratioFires, ece: e.ece, n: e.n, fp, fn, fp_fn_p: p, reliability: e.bins };
+  return { fires: calibrationMisfit({ ece: e.ece, n: e.n, fp, fn, fpFnP: p }), ece: e.ece, n: e.n, fp, fn, fp_fn_p: p, reliability: e.bins };
 }
 
 type Counts = Map<string, Map<string, Map<string, number>>>; // region → policy → metric
@@ -59,7 +53,7 @@ function withRegion(counts: Counts, region: string, cells: Cells): Counts {
   const out: Counts = new Map(counts);
   const mine = new Map<string, Map<string, number>>();
   for (const [policy, c] of cells) {
-    mine.set(policy, new Map(['items', 'failures', 'excluded', 'pending'].map((m) => [m, metric(c, m)])));
+    mine.set(policy, new Map(Object.values(COUNT).map((m) => [m, metric(c, m)])));
   }
   out.set(region, mine);
   return out;
@@ -69,7 +63,7 @@ function withRegion(counts: Counts, region: string, cells: Cells): Counts {
 export async function regionPolicyCounts(d1: D1Database, modelId: string, version: string): Promise<Counts> {
   const { results } = await d1.prepare(
     `SELECT region, policy, metric, value FROM aggregates WHERE model_id = ? AND model_version = ?
-     AND metric IN ('items', 'failures', 'excluded', 'pending')`,
+     AND metric IN (${COUNTS_SQL})`,
   ).bind(modelId, version).all<{ region: string; policy: string; metric: string; value: number }>();
   const out = new Map<string, Map<string, Map<string, number>>>(); // region → policy → metric
   for (const r of results) {
@@ -93,7 +87,7 @@ export function disparities(counts: Awaited<ReturnType<typeof regionPolicyCounts
   const cells: Array<{ region: string; policy: string; k: number; n: number; rest: [number, number]; z: number; p: number; q?: number }> = [];
   for (const [region, reg] of counts) for (const [policy, c] of reg) {
     const n = cellN(c);
-    if (n < SLICE_RULES.disparityMinItems) continue;
+    if (!disparityTested(n)) continue;
     const k = cellFailures(c);
     const g = global.get(policy)!;
     const rest: [number, number] = [g[0] - k, g[1] - n];
@@ -110,7 +104,7 @@ export interface ShiftRow { slice_pk: number; slice_id: string; policy: string; 
 /** The latest slice's distributions and the region's slice before it (bind: latest pk, region, latest pk). */
 export const SHIFT_SQL = `SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
   WHERE (sa.slice_pk = ? OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ? AND pk < ? AND status IN ('complete', 'probing')))
-  AND ((sa.metric >= 'score:' AND sa.metric < 'score;') OR (sa.metric >= 'lang:' AND sa.metric < 'lang;') OR (sa.metric >= 'surface:' AND sa.metric < 'surface;'))`;
+  AND ((${prefixRange(KEY.score, 'sa.metric')}) OR (${prefixRange(KEY.lang, 'sa.metric')}) OR (${prefixRange(KEY.surface, 'sa.metric')}))`;
 
 /** DIST.SHIFT per policy present in both slices. */
 function distShift(latestPk: number, rows: readonly ShiftRow[]) {
@@ -131,11 +125,11 @@ function distShift(latestPk: number, rows: readonly ShiftRow[]) {
     if (!p) continue;
     const pick = (cell: Map<string, number>, prefix: string) =>
       Object.fromEntries([...cell].filter(([k]) => k.startsWith(prefix)).map(([k, v]) => [k.slice(prefix.length), v]));
-    const scoreBins = (cell: Map<string, number>) => Array.from({ length: 10 }, (_, b) => metric(cell, `score:${b}`));
+    const scoreBins = (cell: Map<string, number>) => Array.from({ length: 10 }, (_, b) => metric(cell, KEY.score + b));
     const psiScore = psi(scoreBins(p), scoreBins(c));
-    const psiLanguage = psi(pick(p, 'lang:'), pick(c, 'lang:'));
-    const psiSurface = psi(pick(p, 'surface:'), pick(c, 'surface:'));
-    const fires = [psiScore, psiLanguage, psiSurface].some((v) => v !== null && v > SLICE_RULES.psiLimit);
+    const psiLanguage = psi(pick(p, KEY.lang), pick(c, KEY.lang));
+    const psiSurface = psi(pick(p, KEY.surface), pick(c, KEY.surface));
+    const fires = shifted([psiScore, psiLanguage, psiSurface]);
     if (fires) out.push({ policy, statistics: { psi_score: psiScore, psi_language: psiLanguage, psi_surface: psiSurface, slice: cur.slice_id, previous_slice: prev.slice_id } });
   }
   return out;
@@ -163,7 +157,7 @@ export function sliceSignatures(x: SliceSignatureInputs): SliceSignature[] {
   }
   const { cells: disp, global } = disparities(withRegion(x.crossRegion, region, cells));
   for (const d of disp) {
-    if (d.region !== region || d.q! >= Q_LEVEL || d.z <= 0) continue;
+    if (d.region !== region || !disparity({ q: d.q!, z: d.z })) continue;
     const g = global.get(d.policy)!;
     out.push({
       code: 'REG.DISPARITY', policy: d.policy, interventions: mapping('REG.DISPARITY'),

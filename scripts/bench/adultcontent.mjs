@@ -16,7 +16,7 @@ import { join, resolve } from 'node:path';
 import { ROOT, startWorker, fmt } from './lib/worker.mjs';
 import { writeSection, machine } from './lib/sections.mjs';
 import { dawidSkene, majorityVote } from '../../taxonomy/consensus.ts';
-import { parseRecords } from '../../functions/ingest/records.ts';
+import { parseRecords } from '../../functions/store/items/format.ts';
 
 export const title = 'Label consensus (AdultContent2)';
 

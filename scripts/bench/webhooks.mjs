@@ -19,8 +19,8 @@ import { join } from 'node:path';
 import { ROOT, startWorker, fmt, percentile, threadCpu, cpuDelta } from './lib/worker.mjs';
 import { writeSection, machine } from './lib/sections.mjs';
 import { startProfile, analyse, moduleMapper, moduleGroup } from './lib/cdp.mjs';
-import { itemMetrics } from '../../functions/ingest/metrics.ts';
-import { parseRecords } from '../../functions/ingest/records.ts';
+import { itemMetrics } from '../../functions/store/counters.ts';
+import { parseRecords } from '../../functions/store/items/format.ts';
 
 export const title = 'Vendor webhooks under load';
 

@@ -51,6 +51,12 @@ export const SIGNATURE_FAMILIES: readonly SignatureFamily[] = Object.freeze(ITEM
 /** Every concrete code in precedence order (indexOf gives a stable sort key). */
 export const ALL_ITEM_SIGNATURE_CODES: readonly string[] = Object.freeze(ITEM_SIGNATURES.flatMap(codesOf));
 
+/** Sorts codes in precedence order; codes not in the registry after them, by name. */
+export function bySignatureOrder(a: string, b: string): number {
+  const rank = (c: string) => { const i = ALL_ITEM_SIGNATURE_CODES.indexOf(c); return i < 0 ? ALL_ITEM_SIGNATURE_CODES.length : i; };
+  return rank(a) - rank(b) || a.localeCompare(b);
+}
+
 const MODAL_FAMILIES = new Set(ITEM_SIGNATURES.filter((d) => d.perModality).map((d) => d.family));
 const FAMILY_CODES = new Set(ITEM_SIGNATURES.map((d) => d.family));
 const ALL_CODES = new Set(ALL_ITEM_SIGNATURE_CODES);

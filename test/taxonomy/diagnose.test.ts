@@ -171,6 +171,8 @@ describe('public index', () => {
       'diagnoseItem', 'outcomeOf', 'effectiveThreshold', 'matchSignatures', 'ITEM_SIGNATURES', 'SIGNATURE_FAMILIES',
       'ALL_ITEM_SIGNATURE_CODES', 'familyOf', 'isItemSignatureCode', 'POLICIES', 'POLICY_CODES', 'policyByCode',
       'StreamIndex', 'decisionFacts', 'CONFIG', 'TAXONOMY_VERSION', 'PROBE_KEYS', 'MODALITIES', 'itemFacts',
+      'SLICE_SIGNATURES', 'SLICE_SIGNATURE_CODES', 'calibrationMisfit', 'INTERVENTIONS', 'SIGNATURE_INTERVENTIONS', 'defaultMapping',
+      'recommend', 'applyLabelEvents', 'dawidSkene', 'wilson', 'benjaminiHochberg', 'psi', 'ece',
     ]) expect(api, name).toHaveProperty(name);
   });
 });

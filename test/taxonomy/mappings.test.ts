@@ -1,9 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { INTERVENTIONS, costValue, getIntervention } from '../../taxonomy/interventions.ts';
 import {
-  SIGNATURE_INTERVENTIONS, SLICE_SIGNATURES, ITEM_FAMILY_CODES, SLICE_SIGNATURE_CODES,
+  SIGNATURE_INTERVENTIONS, ITEM_FAMILY_CODES,
   validateMapping, defaultMapping,
 } from '../../taxonomy/mappings.ts';
+import { SLICE_SIGNATURES, SLICE_SIGNATURE_CODES } from '../../taxonomy/slice-signatures.ts';
 
 describe('intervention catalogue (SPEC §5)', () => {
   it('has exactly the 18 codes of the table, each once', () => {

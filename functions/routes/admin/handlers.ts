@@ -1,62 +1,38 @@
-import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../env.ts';
+import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { forgetKey, requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
-import { randomToken, sha256Hex } from '../../lib/crypto.ts';
-import { nowIso } from '../../lib/db.ts';
-import { unknownRegions } from '../../lib/regions.ts';
-import { sendProbeMessages } from '../../probes/enqueue.ts';
-import type { ProbeMessage } from '../../env.ts';
+import { createKey as newKey, revokeKey as revoke } from '../../services/keys.ts';
+import { listDeadLetters as deadLetters, replayDeadLetter as replay } from '../../services/dead-letters.ts';
 import type { createKey, listDeadLetters, replayDeadLetter, revokeKey } from './routes.ts';
 
-export const createKeyHandler: RouteHandler<typeof createKey, AppEnv> = async (c) => {
+export const createKeyHandler: AppRouteHandler<typeof createKey> = async (c) => {
   requireAdmin(c.get('principal'));
   const body = c.req.valid('json');
   const regions = [...new Set(body.regions)].sort();
   if (regions.includes('*') && regions.length > 1) throw new ApiError(400, 'invalid_request', "regions: '*' stands alone", { field: 'regions' });
-  if (!regions.includes('*')) {
-    const unknown = await unknownRegions(c.env.DB, regions);
-    if (unknown.length) throw new ApiError(400, 'invalid_request', `regions: unknown region(s) ${unknown.join(', ')}`, { field: 'regions' });
-  }
   const scopes = [...new Set(body.scopes)].sort();
-  const id = `key_${randomToken(9)}`;
-  const key = `avlm_${randomToken(32)}`;
-  await c.env.DB.prepare('INSERT INTO api_keys (id, hash, regions, scopes, created_at) VALUES (?, ?, ?, ?, ?)')
-    .bind(id, await sha256Hex(key), JSON.stringify(regions), JSON.stringify(scopes), nowIso()).run();
+  const { id, key } = await newKey(c.env.DB, regions, scopes);
   return c.json({ id, key, regions, scopes }, 201);
 };
 
-export const revokeKeyHandler: RouteHandler<typeof revokeKey, AppEnv> = async (c) => {
+export const revokeKeyHandler: AppRouteHandler<typeof revokeKey> = async (c) => {
   requireAdmin(c.get('principal'));
   const { id } = c.req.valid('param');
-  const r = await c.env.DB.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowIso(), id).run();
-  if (r.meta.changes !== 1) throw notFound(`key ${id} not found or already revoked`);
+  if (!(await revoke(c.env.DB, id))) throw notFound(`key ${id} not found or already revoked`);
   forgetKey(id);
   return c.json({ id, revoked: true }, 200);
 };
 
-type DeadRow = { id: number; queue: string; body: string; error: string; attempts: number; created_at: string; replayed_at: string | null };
-
-export const listDeadLettersHandler: RouteHandler<typeof listDeadLetters, AppEnv> = async (c) => {
+export const listDeadLettersHandler: AppRouteHandler<typeof listDeadLetters> = async (c) => {
   requireAdmin(c.get('principal'));
   const all = c.req.valid('query').all === 'true';
-  const { results } = await c.env.DB.prepare(`SELECT * FROM dead_letters${all ? '' : ' WHERE replayed_at IS NULL'} ORDER BY id DESC LIMIT 500`).all<DeadRow>();
+  const results = await deadLetters(c.env.DB, all);
   return c.json({ dead_letters: results.map((r) => ({ ...r, body: JSON.parse(r.body) })) }, 200);
 };
 
-export const replayDeadLetterHandler: RouteHandler<typeof replayDeadLetter, AppEnv> = async (c) => {
+export const replayDeadLetterHandler: AppRouteHandler<typeof replayDeadLetter> = async (c) => {
   requireAdmin(c.get('principal'));
   const { id } = c.req.valid('param');
-  const row = await c.env.DB.prepare('SELECT * FROM dead_letters WHERE id = ?').bind(id).first<DeadRow>();
-  if (!row) throw notFound(`id: no dead letter ${id}`);
-  if (row.replayed_at) throw new ApiError(409, 'conflict', `id: dead letter ${id} was already replayed at ${row.replayed_at}`);
-  const body = JSON.parse(row.body) as ProbeMessage;
-  const now = nowIso();
-  await c.env.DB.batch([
-    c.env.DB.prepare(`UPDATE probe_jobs SET status = 'queued', attempts = 0, error = NULL, updated_at = ? WHERE slice_pk = ? AND batch = ? AND status = 'dead'`)
-      .bind(now, body.slicePk, body.batch),
-    c.env.DB.prepare('UPDATE dead_letters SET replayed_at = ? WHERE id = ?').bind(now, id),
-  ]);
-  await sendProbeMessages(c.env, [body]);
+  await replay(c.env, id);
   return c.json({ id, replayed: true }, 200);
 };

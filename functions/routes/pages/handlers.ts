@@ -18,7 +18,7 @@ import { POLICY_CODES } from '../../../taxonomy/policies.ts';
 import { emptyHeatmapPage, heatmapPage } from '../../pages/heatmap.tsx';
 import { loginPage } from '../../pages/login.tsx';
 import { emptyRegionPage, scorecardPage } from '../../pages/scorecard.tsx';
-import { allVersions, modelIds, regionName, regionNames, regionVersions } from './data.ts';
+import { allVersions, modelIds, regionName, regionNames, regionVersions } from '../../services/page-data.ts';
 
 type C = Context<PagesEnv>;
 

@@ -1,5 +1,5 @@
-import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv, Principal } from '../../env.ts';
+import type { Principal } from '../../env.ts';
+import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess, requireAdmin } from '../../middleware/auth.ts';
 import { forbidden, notFound } from '../../lib/errors.ts';
 import { annotatorQuality as annotatorQ, runConsensus as run, runDawidSkene, vendorQuality as vendorQ } from '../../labels/consensus.ts';
@@ -12,22 +12,22 @@ function requireGlobalRead(p: Principal): void {
   if (p.kind === 'key' && !p.regions.includes('*')) throw forbidden("annotator and vendor quality span regions: needs a read key for regions ['*']");
 }
 
-export const vendorQualityHandler: RouteHandler<typeof vendorQuality, AppEnv> = async (c) => {
+export const vendorQualityHandler: AppRouteHandler<typeof vendorQuality> = async (c) => {
   requireGlobalRead(c.get('principal'));
   const { vendor } = c.req.valid('param');
   if (!(await getVendorRow(c.env.DB, vendor))) throw notFound(`vendor: no vendor '${vendor}'`);
-  return c.json(vendorQ(await runDawidSkene(c.env.DB), vendor) as never, 200);
+  return c.json(vendorQ(await runDawidSkene(c.env.DB), vendor), 200);
 };
 
-export const annotatorQualityHandler: RouteHandler<typeof annotatorQuality, AppEnv> = async (c) => {
+export const annotatorQualityHandler: AppRouteHandler<typeof annotatorQuality> = async (c) => {
   requireGlobalRead(c.get('principal'));
   const { id } = c.req.valid('param');
   const q = annotatorQ(await runDawidSkene(c.env.DB), id);
   if (!q) throw notFound(`id: no votes by annotator '${id}'`);
-  return c.json(q as never, 200);
+  return c.json(q, 200);
 };
 
-export const runConsensusHandler: RouteHandler<typeof runConsensus, AppEnv> = async (c) => {
+export const runConsensusHandler: AppRouteHandler<typeof runConsensus> = async (c) => {
   requireAdmin(c.get('principal'));
   const body = c.req.valid('json') as { limit?: number; cursor?: number };
   return c.json(await run(c.env.DB, body), 200);

@@ -1,10 +1,9 @@
-import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../env.ts';
+import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { buildScorecard } from '../../services/scorecard.ts';
 import type { getScorecard } from './routes.ts';
 
-export const getScorecardHandler: RouteHandler<typeof getScorecard, AppEnv> = async (c) => {
+export const getScorecardHandler: AppRouteHandler<typeof getScorecard> = async (c) => {
   const { region } = c.req.valid('param');
   const { model, version } = c.req.valid('query');
   requireAccess(c.get('principal'), 'read', region);

@@ -1,5 +1,6 @@
 import { createRoute, z } from '@hono/zod-openapi';
 import { bearer, errorResponses, RateSchema, RegionParam } from '../../schemas/common.ts';
+import { SLICE_SIGNATURE_CODES } from '../../../taxonomy/slice-signatures.ts';
 
 const SignatureRate = z.object({ code: z.string(), count: z.number(), rate: RateSchema });
 const Outcomes = z.object({ tp: z.number(), tn: z.number(), fp: z.number(), fn: z.number() });
@@ -24,7 +25,7 @@ export const ScorecardSchema = z.object({
   by_policy: z.array(z.object({ policy: z.string(), severity: z.number(), threshold: z.number().nullable(), ...Counts })),
   recommendations: z.array(RecommendationSchema),
   slice_signatures: z.array(z.object({
-    code: z.enum(['CAL.MISFIT', 'REG.DISPARITY', 'VER.REGRESSION', 'DIST.SHIFT']), policy: z.string(), signature: z.string().optional(),
+    code: z.enum(SLICE_SIGNATURE_CODES), policy: z.string(), signature: z.string().optional(),
     statistics: z.record(z.string(), z.unknown()).openapi({ description: 'ECE and reliability table, z/p/q, PSI … as the rule needs' }),
     interventions: z.array(z.object({ code: z.string(), weight: z.number() })),
   })).openapi({ description: 'Listed beside the recommendations, not scored (v1)' }),

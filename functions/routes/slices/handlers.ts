@@ -1,18 +1,18 @@
-import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../env.ts';
+import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { notFound } from '../../lib/errors.ts';
-import { currentSummary, submitSlice as submit } from '../../ingest/submit.ts';
-import { getSlice } from '../../ingest/claim.ts';
-import { findCurrentItem } from '../../labels/store.ts';
-import { isUnprobeable } from '../../ingest/metrics.ts';
+import { submitSlice as submit } from '../../ingest/submit.ts';
+import { applyStrandedLabels } from '../../labels/stranded.ts';
+import { currentSummary, getSlice } from '../../store/slices.ts';
+import { findCurrentItem } from '../../store/items/editor.ts';
+import { isUnprobeable } from '../../store/counters.ts';
 import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
 
-export const submitSliceHandler: RouteHandler<typeof submitSlice, AppEnv> = async (c) => {
+export const submitSliceHandler: AppRouteHandler<typeof submitSlice> = async (c) => {
   const { region } = c.req.valid('param');
   requireAccess(c.get('principal'), 'submit', region);
-  const r = await submit(c.env, region, c.req.raw);
-  return c.json(r.body as never, r.status);
+  const r = await submit(c.env, region, c.req.raw, applyStrandedLabels);
+  return r.status === 202 ? c.json(r.body, 202) : c.json(r.body, r.status);
 };
 
 async function sliceOr404(d1: D1Database, region: string, sliceId: string) {
@@ -21,14 +21,14 @@ async function sliceOr404(d1: D1Database, region: string, sliceId: string) {
   return row;
 }
 
-export const getSliceHandler: RouteHandler<typeof getSliceRoute, AppEnv> = async (c) => {
+export const getSliceHandler: AppRouteHandler<typeof getSliceRoute> = async (c) => {
   const { region, slice_id } = c.req.valid('param');
   requireAccess(c.get('principal'), 'read', region);
   const row = await sliceOr404(c.env.DB, region, slice_id);
-  return c.json(await currentSummary(c.env.DB, row) as never, 200);
+  return c.json(await currentSummary(c.env.DB, row), 200);
 };
 
-export const getItemHandler: RouteHandler<typeof getItemRoute, AppEnv> = async (c) => {
+export const getItemHandler: AppRouteHandler<typeof getItemRoute> = async (c) => {
   const { region, slice_id, item_id } = c.req.valid('param');
   requireAccess(c.get('principal'), 'read', region);
   const row = await sliceOr404(c.env.DB, region, slice_id);

@@ -1,17 +1,16 @@
-import type { RouteHandler } from '@hono/zod-openapi';
-import type { AppEnv } from '../../env.ts';
+import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAdmin } from '../../middleware/auth.ts';
 import { notFound } from '../../lib/errors.ts';
-import { createVendor, getVendorRow, publicVendor, rotateVendor, type VendorRow } from '../../labels/vendors.ts';
+import { createVendor, getVendorRow, listVendorRows, publicVendor, rotateVendor } from '../../labels/vendors.ts';
 import type { createVendor as createRoute, getVendor, listVendors, rotateVendor as rotateRoute } from './routes.ts';
 
-export const createVendorHandler: RouteHandler<typeof createRoute, AppEnv> = async (c) => {
+export const createVendorHandler: AppRouteHandler<typeof createRoute> = async (c) => {
   requireAdmin(c.get('principal'));
   const { row, secret } = await createVendor(c.env, c.req.valid('json'));
   return c.json({ ...publicVendor(row), secret }, 201);
 };
 
-export const rotateVendorHandler: RouteHandler<typeof rotateRoute, AppEnv> = async (c) => {
+export const rotateVendorHandler: AppRouteHandler<typeof rotateRoute> = async (c) => {
   requireAdmin(c.get('principal'));
   const { vendor } = c.req.valid('param');
   // The body is optional: without one, the default overlap (a day).
@@ -20,7 +19,7 @@ export const rotateVendorHandler: RouteHandler<typeof rotateRoute, AppEnv> = asy
   return c.json({ ...publicVendor(row), secret }, 200);
 };
 
-export const getVendorHandler: RouteHandler<typeof getVendor, AppEnv> = async (c) => {
+export const getVendorHandler: AppRouteHandler<typeof getVendor> = async (c) => {
   requireAdmin(c.get('principal'));
   const { vendor } = c.req.valid('param');
   const row = await getVendorRow(c.env.DB, vendor);
@@ -28,8 +27,7 @@ export const getVendorHandler: RouteHandler<typeof getVendor, AppEnv> = async (c
   return c.json(publicVendor(row), 200);
 };
 
-export const listVendorsHandler: RouteHandler<typeof listVendors, AppEnv> = async (c) => {
+export const listVendorsHandler: AppRouteHandler<typeof listVendors> = async (c) => {
   requireAdmin(c.get('principal'));
-  const { results } = await c.env.DB.prepare('SELECT * FROM vendors ORDER BY vendor').all<VendorRow>();
-  return c.json({ vendors: results.map(publicVendor) }, 200);
+  return c.json({ vendors: (await listVendorRows(c.env.DB)).map(publicVendor) }, 200);
 };

@@ -4,7 +4,7 @@ import { ApiError, badRequest, notFound } from '../../lib/errors.ts';
 import { vendorAuth, verifyDelivery } from '../../labels/vendors.ts';
 import { DEFAULT_MAX_PARKED, type DeliveryEvent } from '../../labels/apply.ts';
 import { commitDelivery } from '../../labels/group-commit.ts';
-import { regionSet } from '../../lib/regions.ts';
+import { regionSet } from '../../store/regions.ts';
 import { LabelDeliverySchema, LabelEventSchema, MAX_DELIVERY_BYTES, MAX_EVENTS } from './routes.ts';
 
 /** `events[3].violating` from a zod issue path. */

@@ -12,7 +12,7 @@ const PROBE_ENTRY = `
 import { ItemValidator, parseJsonLine, validateHeader } from './functions/ingest/validate.ts';
 import { chunkReader, readLineBatches, readLines } from './functions/ingest/lines.ts';
 import { SliceProcessor } from './functions/ingest/processor.ts';
-import { bucketCount } from './functions/ingest/item-store.ts';
+import { bucketCount } from './functions/store/items/writer.ts';
 
 let body: Uint8Array | undefined;
 let pk = 1_000_000;

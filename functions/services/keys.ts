@@ -1,0 +1,22 @@
+// Region keys (SPEC §8): created with a random secret shown once (only its SHA-256 is kept),
+// revoked by id.
+import type { Scope } from '../env.ts';
+import { randomToken, sha256Hex } from '../lib/crypto.ts';
+import { nowIso } from '../lib/db.ts';
+import { assertRegions } from '../store/regions.ts';
+
+/** `regions`: codes (checked against the catalogue) or ['*']. */
+export async function createKey(d1: D1Database, regions: string[], scopes: Scope[]): Promise<{ id: string; key: string }> {
+  if (!regions.includes('*')) await assertRegions(d1, regions, 'regions');
+  const id = `key_${randomToken(9)}`;
+  const key = `avlm_${randomToken(32)}`;
+  await d1.prepare('INSERT INTO api_keys (id, hash, regions, scopes, created_at) VALUES (?, ?, ?, ?, ?)')
+    .bind(id, await sha256Hex(key), JSON.stringify(regions), JSON.stringify(scopes), nowIso()).run();
+  return { id, key };
+}
+
+/** False when there is no such key, or it was revoked already. */
+export async function revokeKey(d1: D1Database, id: string): Promise<boolean> {
+  const r = await d1.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowIso(), id).run();
+  return r.meta.changes === 1;
+}
