@@ -1,5 +1,5 @@
 // Intervention records in D1 (SPEC §5 "Closing the loop"): reads shared by the JSON API
-// (routes/records) and the pages for people (routes/pages).
+// (routes/interventions) and the pages for people (routes/pages).
 import type { Principal } from '../env.ts';
 import type { Row } from '../lib/db.ts';
 import type { interventionRecords } from '../../db/schema.ts';
