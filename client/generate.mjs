@@ -15,14 +15,14 @@ export const SCHEMA_FILE = join(ROOT, 'client', 'schema.d.ts');
 /** The OpenAPI 3.1 document of functions/app.ts, as /openapi.json serves it. */
 export async function buildDocument() {
   const out = await build({
-    stdin: { contents: "export { createApp, OPENAPI_INFO } from './functions/app.ts';", resolveDir: ROOT, loader: 'ts' },
+    stdin: { contents: "export { createApp, openApiConfig } from './functions/app.ts';", resolveDir: ROOT, loader: 'ts' },
     bundle: true, write: false, format: 'esm', platform: 'neutral', logLevel: 'error',
     jsx: 'automatic', jsxImportSource: 'hono/jsx', mainFields: ['module', 'main'], conditions: ['workerd', 'worker', 'import'],
     // Only imported, never called while the document is built.
     external: ['cloudflare:*', 'node:*'],
   });
   const mod = await import(`data:text/javascript;base64,${Buffer.from(out.outputFiles[0].text).toString('base64')}`);
-  return mod.createApp().getOpenAPI31Document({ openapi: '3.1.0', info: mod.OPENAPI_INFO });
+  return mod.createApp().getOpenAPI31Document(mod.openApiConfig());
 }
 
 /** The text of client/schema.d.ts for the current document. */

@@ -27,7 +27,15 @@ export const OPENAPI_INFO = {
   title: 'avlm-diag',
   version: '1.0.0',
   description: `Failure signatures, interventions and scorecards for an audio-visual-language moderation model (taxonomy ${TAXONOMY_VERSION}).`,
+  license: { name: 'Proprietary', identifier: 'LicenseRef-Proprietary' },
 };
+
+/** The document's top level. `origin`: where it was fetched from, so a client generated from a
+ *  deployment's /openapi.json talks to that deployment; without one, the server the document
+ *  is served from (a relative URL). */
+export const openApiConfig = (origin?: string) => ({
+  openapi: '3.1.0', info: OPENAPI_INFO, servers: [{ url: origin ?? '/', description: 'this deployment' }],
+});
 
 export function createApp(): OpenAPIHono<AppEnv> {
   const app = createRouter();
@@ -57,9 +65,9 @@ export function createApp(): OpenAPIHono<AppEnv> {
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: OPENAPI_INFO });
+  app.doc31('/openapi.json', (c) => openApiConfig(new URL(c.req.url).origin));
   app.route('/', pagesRouter);
-  app.get('/docs', (c) => c.html(docsPage(app.getOpenAPI31Document({ openapi: '3.1.0', info: OPENAPI_INFO }) as unknown as Parameters<typeof docsPage>[0])));
+  app.get('/docs', (c) => c.html(docsPage(app.getOpenAPI31Document(openApiConfig(new URL(c.req.url).origin)) as unknown as Parameters<typeof docsPage>[0])));
 
   app.notFound((c) => c.json(errorBody('not_found', `no route ${c.req.method} ${new URL(c.req.url).pathname}`), 404));
   app.onError((err, c) => {

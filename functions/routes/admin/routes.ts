@@ -8,6 +8,7 @@ export const CreateKeyBody = z.object({
 }).openapi('CreateKey');
 
 export const createKey = createRoute({
+  operationId: 'createKey',
   method: 'post', path: '/v1/admin/keys', tags: ['admin'], security: bearer,
   summary: 'Create a region key (admin). The key is shown once; only its hash is stored.',
   request: { body: { content: { 'application/json': { schema: CreateKeyBody } }, required: true } },
@@ -18,6 +19,7 @@ export const createKey = createRoute({
 });
 
 export const revokeKey = createRoute({
+  operationId: 'revokeKey',
   method: 'delete', path: '/v1/admin/keys/{id}', tags: ['admin'], security: bearer,
   summary: 'Revoke a region key (admin)',
   request: { params: z.object({ id: z.string() }) },
@@ -30,6 +32,7 @@ const DeadLetter = z.object({
 }).openapi('DeadLetter');
 
 export const listDeadLetters = createRoute({
+  operationId: 'listDeadLetters',
   method: 'get', path: '/v1/admin/dead-letters', tags: ['admin'], security: bearer,
   summary: 'GPU backend jobs that failed repeatedly (admin)',
   request: { query: z.object({ all: z.enum(['true', 'false']).optional().openapi({ description: 'include replayed ones' }) }) },
@@ -37,6 +40,7 @@ export const listDeadLetters = createRoute({
 });
 
 export const replayDeadLetter = createRoute({
+  operationId: 'replayDeadLetter',
   method: 'post', path: '/v1/admin/dead-letters/{id}/replay', tags: ['admin'], security: bearer,
   summary: 'Send a dead job to the queue again (admin)',
   request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }) },

@@ -13,23 +13,27 @@ export const SignatureSchema = z.object({
 }).openapi('Signature');
 
 export const listRegions = createRoute({
+  operationId: 'listRegions',
   method: 'get', path: '/v1/regions', tags: ['catalogue'], security: bearer, summary: 'Seeded regions (ISO 3166-1 alpha-2) with their languages',
   responses: { 200: json(z.object({ regions: z.array(RegionSchema) })), ...errorResponses },
 });
 
 export const listPolicies = createRoute({
+  operationId: 'listPolicies',
   method: 'get', path: '/v1/policies', tags: ['catalogue'], security: bearer,
   summary: 'Moderation policies, in the order of the model\'s score outputs',
   responses: { 200: json(z.object({ policies: z.array(PolicySchema) })), ...errorResponses },
 });
 
 export const getTaxonomy = createRoute({
+  operationId: 'getTaxonomy',
   method: 'get', path: '/v1/taxonomy', tags: ['catalogue'], security: bearer,
   summary: 'The taxonomy version: signatures with their default interventions, and the intervention space',
   responses: { 200: json(z.object({ version: z.string(), signatures: z.array(SignatureSchema), interventions: z.array(InterventionSchema) })), ...errorResponses },
 });
 
 export const getSignature = createRoute({
+  operationId: 'getSignature',
   method: 'get', path: '/v1/signatures/{code}', tags: ['catalogue'], security: bearer,
   summary: 'One signature (full code such as PER.MISS.audio, or a family), its interventions, and with ?region= its rate there',
   request: {

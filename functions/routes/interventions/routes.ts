@@ -39,6 +39,7 @@ const json = <T extends z.ZodType>(schema: T, description = 'OK') => ({ descript
 const IdParam = z.object({ id: z.string().max(64).openapi({ param: { name: 'id', in: 'path' } }) });
 
 export const createRecord = createRoute({
+  operationId: 'createIntervention',
   method: 'post', path: '/v1/interventions', tags: ['interventions'], security: bearer,
   summary: 'Record an intervention applied in a model version (admin, or a key with the intervene scope)',
   request: { body: { content: { 'application/json': { schema: RecordBody } }, required: true } },
@@ -46,6 +47,7 @@ export const createRecord = createRoute({
 });
 
 export const listRecords = createRoute({
+  operationId: 'listInterventions',
   method: 'get', path: '/v1/interventions', tags: ['interventions'], security: bearer,
   summary: 'Recorded interventions (optionally of one model version)',
   request: { query: z.object({ model: z.string().optional(), version: z.string().optional() }) },
@@ -53,12 +55,14 @@ export const listRecords = createRoute({
 });
 
 export const getRecord = createRoute({
+  operationId: 'getIntervention',
   method: 'get', path: '/v1/interventions/{id}', tags: ['interventions'], security: bearer,
   summary: 'One recorded intervention', request: { params: IdParam },
   responses: { 200: json(RecordSchema), ...errorResponses },
 });
 
 export const getAttribution = createRoute({
+  operationId: 'getInterventionAttribution',
   method: 'get', path: '/v1/interventions/{id}/attribution', tags: ['interventions'], security: bearer,
   summary: 'Did it work? Targeted cells before (predecessor) vs after, with verdicts; collateral moves elsewhere',
   description: 'Where several interventions of the same version target the same (region, signature) cell, each is credited an equal share of that cell\'s recovery (shared_with names the others). A region key\'s report (cells, collateral, q, overall gain) covers its own regions only.',
@@ -67,6 +71,7 @@ export const getAttribution = createRoute({
 });
 
 export const getVersionAttribution = createRoute({
+  operationId: 'getVersionAttribution',
   method: 'get', path: '/v1/models/{model}/versions/{version}/attribution', tags: ['interventions'], security: bearer,
   summary: 'The attribution reports of every intervention recorded for a model version',
   request: { params: z.object({ model: z.string().openapi({ param: { name: 'model', in: 'path' } }), version: z.string().openapi({ param: { name: 'version', in: 'path' } }) }) },
@@ -74,6 +79,7 @@ export const getVersionAttribution = createRoute({
 });
 
 export const deleteRecord = createRoute({
+  operationId: 'deleteIntervention',
   method: 'delete', path: '/v1/interventions/{id}', tags: ['interventions'], security: bearer,
   summary: 'Delete a mistaken intervention record (admin; audited): attribution no longer counts it',
   request: { params: IdParam },
@@ -85,6 +91,7 @@ const RecordAuditEntry = z.object({
 });
 
 export const listRecordAudit = createRoute({
+  operationId: 'listInterventionAudit',
   method: 'get', path: '/v1/interventions/audit', tags: ['interventions'], security: bearer,
   summary: 'Deleted intervention records (admin): who deleted which record when, and the record as it was',
   responses: { 200: json(z.object({ entries: z.array(RecordAuditEntry) }), 'Oldest first'), ...errorResponses },

@@ -22,6 +22,7 @@ const AuditEntry = z.object({
 });
 
 export const putOverride = createRoute({
+  operationId: 'putOverride',
   method: 'put', path: '/v1/regions/{region}/interventions/{signature}', tags: ['interventions'], security: bearer,
   summary: 'Override one signature family\'s intervention mapping for a region (admin; audited)',
   request: { params: Params, body: { content: { 'application/json': { schema: OverrideBody } }, required: true } },
@@ -29,6 +30,7 @@ export const putOverride = createRoute({
 });
 
 export const deleteOverride = createRoute({
+  operationId: 'deleteOverride',
   method: 'delete', path: '/v1/regions/{region}/interventions/{signature}', tags: ['interventions'], security: bearer,
   summary: 'Restore the taxonomy\'s default mapping for a region (admin; audited)',
   request: { params: Params },
@@ -36,6 +38,7 @@ export const deleteOverride = createRoute({
 });
 
 export const listAudit = createRoute({
+  operationId: 'listOverrideAudit',
   method: 'get', path: '/v1/regions/{region}/interventions/audit', tags: ['interventions'], security: bearer,
   summary: 'Every change of the region\'s mappings: who, when, old → new',
   request: { params: z.object({ region: RegionParam }) },

@@ -19,6 +19,7 @@ const AnnotatorQ = z.object({ annotator: z.string(), ...Quality });
 const VendorQ = z.object({ vendor: z.string(), ...Quality });
 
 export const vendorQuality = createRoute({
+  operationId: 'getVendorQuality',
   method: 'get', path: '/v1/vendors/{vendor}/quality', tags: ['labels'], security: bearer,
   summary: 'Quality of a vendor and of each of its annotators (Dawid–Skene over all votes; admin, or a read key for all regions)',
   request: { params: z.object({ vendor: z.string().max(64).openapi({ param: { name: 'vendor', in: 'path' }, example: 'acme-labels' }) }) },
@@ -29,6 +30,7 @@ export const vendorQuality = createRoute({
 });
 
 export const annotatorQuality = createRoute({
+  operationId: 'getAnnotatorQuality',
   method: 'get', path: '/v1/annotators/{id}', tags: ['labels'], security: bearer,
   summary: 'One annotator\'s quality over all their votes, and per vendor (admin, or a read key for all regions)',
   request: { params: z.object({ id: z.string().max(128).openapi({ param: { name: 'id', in: 'path' } }) }) },
@@ -39,6 +41,7 @@ export const annotatorQuality = createRoute({
 });
 
 export const runConsensus = createRoute({
+  operationId: 'runConsensus',
   method: 'post', path: '/v1/admin/consensus', tags: ['labels'], security: bearer,
   summary: 'Run label consensus (admin): Dawid–Skene over all votes; voted labels take the consensus, posteriors are stored, items re-diagnosed',
   description: `Bounded and idempotent: examines at most \`limit\` voted items per call (default ${CONSENSUS_LIMITS.defaultItems}, at most ${CONSENSUS_LIMITS.maxItems}; whole item-store buckets), `

@@ -32,6 +32,7 @@ export const ScorecardSchema = z.object({
 }).openapi('Scorecard');
 
 export const getScorecard = createRoute({
+  operationId: 'getScorecard',
   method: 'get', path: '/v1/regions/{region}/scorecard', tags: ['scorecards'], security: bearer,
   summary: 'Region scorecard for one model version: rates with Wilson 95 % intervals, per policy, ranked recommendations',
   request: {

@@ -21,6 +21,7 @@ const err = (description: string) => ({ description, content: { 'application/jso
 // The body is documented by reference, not validated by the router: it is streamed and
 // validated line by line with the same schemas (functions/ingest/validate.ts).
 export const submitSlice = createRoute({
+  operationId: 'submitSlice',
   method: 'post', path: '/v1/regions/{region}/slices', tags: ['slices'], security: bearer,
   summary: 'Submit an eval slice (JSON, or NDJSON: header line {slice_id, model} then one item per line)',
   description: 'Idempotent on slice_id: the same body again answers 200 with the same result; other content under the same slice_id is 409. NDJSON bodies above ASYNC_INGEST_BYTES with a content-length up to STREAM_INGEST_BYTES are validated, diagnosed and stored while they stream (201; a bad line undoes what was written). Larger bodies, or chunked ones, are validated while streamed to R2 and diagnosed asynchronously (202; poll the GET). A submission that meets another one of the same slice_id still streaming waits for it (up to STREAM_LEASE_SECONDS): 200 if it committed the same body, 409 for other content; if it is still in progress after that, 202.',
@@ -46,6 +47,7 @@ export const submitSlice = createRoute({
 });
 
 export const getSliceRoute = createRoute({
+  operationId: 'getSlice',
   method: 'get', path: '/v1/regions/{region}/slices/{slice_id}', tags: ['slices'], security: bearer,
   summary: 'A slice\'s summary and status',
   request: { params: SliceParams },
@@ -66,6 +68,7 @@ export const ItemDiagnosisSchema = z.object({
 }).openapi('ItemDiagnosis');
 
 export const getItemRoute = createRoute({
+  operationId: 'getItem',
   method: 'get', path: '/v1/regions/{region}/slices/{slice_id}/items/{item_id}', tags: ['slices'], security: bearer,
   summary: 'One item\'s outcome, primary and secondary signatures with evidence, and the item as stored',
   request: { params: SliceParams.extend({ item_id: z.string().min(1).max(128).openapi({ param: { name: 'item_id', in: 'path' } }) }) },

@@ -27,6 +27,7 @@ const SecretOut = VendorOut.extend({
 const Params = z.object({ vendor: VendorName.openapi({ param: { name: 'vendor', in: 'path' }, example: 'acme-labels' }) });
 
 export const createVendor = createRoute({
+  operationId: 'createVendor',
   method: 'post', path: '/v1/admin/vendors', tags: ['vendors'], security: bearer,
   summary: 'Register a labelling vendor (admin). Its secret is shown once; an existing vendor is 409 (rotate instead).',
   request: { body: { content: { 'application/json': { schema: CreateVendorBody } }, required: true } },
@@ -38,6 +39,7 @@ export const createVendor = createRoute({
 });
 
 export const rotateVendor = createRoute({
+  operationId: 'rotateVendor',
   method: 'post', path: '/v1/admin/vendors/{vendor}/rotate', tags: ['vendors'], security: bearer,
   summary: 'Rotate a vendor\'s secret (admin): the new one is shown once; the previous one stays valid for overlap_seconds',
   request: {
@@ -48,6 +50,7 @@ export const rotateVendor = createRoute({
 });
 
 export const getVendor = createRoute({
+  operationId: 'getVendor',
   method: 'get', path: '/v1/admin/vendors/{vendor}', tags: ['vendors'], security: bearer,
   summary: 'A vendor\'s configuration (admin); never its secret',
   request: { params: Params },
@@ -55,6 +58,7 @@ export const getVendor = createRoute({
 });
 
 export const listVendors = createRoute({
+  operationId: 'listVendors',
   method: 'get', path: '/v1/admin/vendors', tags: ['vendors'], security: bearer,
   summary: 'Every vendor (admin); never a secret',
   responses: { 200: { description: 'Vendors by name', content: { 'application/json': { schema: z.object({ vendors: z.array(VendorOut) }) } } }, ...errorResponses },

@@ -13,6 +13,7 @@ export const CompareCell = z.object({
 const Version = z.object({ version: z.string(), stage: z.string() });
 
 export const compare = createRoute({
+  operationId: 'compareVersions',
   method: 'get', path: '/v1/regions/{region}/compare', tags: ['versions'], security: bearer,
   summary: 'Two model versions side by side in a region: every (policy, signature) cell with difference, p, BH q and a verdict',
   request: {
@@ -27,6 +28,7 @@ export const compare = createRoute({
 
 const SigRate = z.object({ code: z.string(), count: z.number(), rate: RateSchema });
 export const lifecycle = createRoute({
+  operationId: 'getLifecycle',
   method: 'get', path: '/v1/lifecycle', tags: ['versions'], security: bearer,
   summary: 'Signature rates by lifecycle stage (pretrain → sft → alignment → production), all regions or one',
   request: { query: z.object({ model: z.string().min(1).max(128), region: z.string().regex(/^[A-Z]{2}$/, 'an ISO 3166-1 alpha-2 code').optional() }) },

@@ -33,6 +33,7 @@ const hdr = (description: string) => z.string().optional().openapi({ description
 
 /** Documentation only: the handler reads the raw bytes itself (signatures cover them exactly). */
 export const labelWebhook = createRoute({
+  operationId: 'receiveLabelEvents',
   method: 'post', path: '/v1/webhooks/labels/{vendor}', tags: ['webhooks'],
   security: [{ standardWebhooks: [] }, { hmacSha256Hex: [] }, { staticToken: [] }],
   summary: 'Label events from a labelling vendor (signed; no bearer key)',
