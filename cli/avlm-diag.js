@@ -19,8 +19,8 @@ const USAGE = `usage: avlm-diag <command> [options]
   scorecard --region BR --model avlm --version 4
   compare --region BR --model avlm --from 3 --to 4
   keys create --regions BR,MX --scopes submit,read [--note TEXT] | keys revoke KEY_ID
-  vendors [list] | vendors show NAME | vendors create NAME [--scheme S] [--signature-header H] [--id-header H]
-          | vendors rotate NAME [--overlap-seconds N]
+  vendors [list] | vendors show NAME | vendors create NAME [--scheme S] [--signature-header H] [--id-header H] [--secret-env VAR]
+          | vendors rotate NAME [--overlap-seconds N] [--secret-env VAR]   (VAR holds the vendor's own secret)
 
 options: --url (AVLM_URL, default http://localhost:8787)  --key (AVLM_KEY)  --json  --quiet
          --retries N (5)  --backoff-ms MS (1000)  --poll-ms MS (1000)  --wait-s S (3600: give up waiting)`;
@@ -32,6 +32,7 @@ const OPTIONS = /** @type {const} */ ({
   from: { type: 'string' }, to: { type: 'string' }, wait: { type: 'boolean' },
   regions: { type: 'string' }, scopes: { type: 'string' }, note: { type: 'string' },
   scheme: { type: 'string' }, 'signature-header': { type: 'string' }, 'id-header': { type: 'string' }, 'overlap-seconds': { type: 'string' },
+  'secret-env': { type: 'string' },
 });
 
 /** @param {unknown} v @param {string} name @param {number} dflt */

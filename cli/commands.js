@@ -70,6 +70,8 @@ export const COMMANDS = {
     }
     throw new UsageError(`keys ${sub}: expected create or revoke (the API has no route that lists keys)`);
   },
+  /* The vendor's own secret comes from an environment variable (--secret-env NAME), never from
+     the command line, where it would stay in shell history and process lists. */
   async vendors(c) {
     const sub = c.args[0] ?? 'list';
     if (sub === 'list') return { kind: 'vendors', data: await call(c, () => c.api.GET('/v1/admin/vendors')) };
@@ -80,14 +82,25 @@ export const COMMANDS = {
         vendor, scheme: /** @type {any} */ (c.values.scheme ?? 'standard-webhooks'),
         ...(c.values['signature-header'] ? { signature_header: String(c.values['signature-header']) } : {}),
         ...(c.values['id-header'] ? { id_header: String(c.values['id-header']) } : {}),
+        ...vendorSecret(c),
       };
       return { kind: 'vendor', data: await call(c, () => c.api.POST('/v1/admin/vendors', { body })) };
     }
     if (sub === 'rotate') {
       const overlap = c.values['overlap-seconds'];
-      const body = overlap === undefined ? undefined : { overlap_seconds: Number(overlap) };
+      const own = vendorSecret(c);
+      const body = overlap === undefined && !own.secret ? undefined : { ...(overlap === undefined ? {} : { overlap_seconds: Number(overlap) }), ...own };
       return { kind: 'vendor', data: await call(c, () => c.api.POST('/v1/admin/vendors/{vendor}/rotate', { params: { path: { vendor } }, body: /** @type {any} */ (body) })) };
     }
     throw new UsageError(`vendors ${sub}: expected list, show, create or rotate`);
   },
 };
+
+/** `{secret}` from the environment variable named by --secret-env, or nothing. @param {Ctx} c @returns {{ secret?: string }} */
+function vendorSecret(c) {
+  const name = c.values['secret-env'];
+  if (name === undefined) return {};
+  const secret = process.env[String(name)];
+  if (!secret) throw new UsageError(`--secret-env ${name}: that environment variable is not set`);
+  return { secret };
+}

@@ -827,8 +827,8 @@ export interface components {
             previous_valid_until: string | null;
         };
         VendorSecret: components["schemas"]["Vendor"] & {
-            /** @description Shown once. standard-webhooks: whsec_<base64 of 32 bytes>; hmac-sha256-hex: 64 hex characters (the HMAC key is this string); static-token: tok_… */
-            secret: string;
+            /** @description A generated secret, shown once (absent when you supplied the vendor's own). standard-webhooks: whsec_<base64 of 32 bytes>; hmac-sha256-hex: 64 hex characters (the HMAC key is this string); static-token: tok_… */
+            secret?: string;
         };
         CreateVendor: {
             /** @example acme-labels */
@@ -843,10 +843,20 @@ export interface components {
             signature_header?: string;
             /** @description non-standard schemes: header carrying the delivery id (e.g. X-Labelbox-Id); else the SHA-256 of the raw body is the id */
             id_header?: string;
+            /**
+             * @description The secret the vendor issued (a Standard Webhooks sender's whsec_… key, Scale's callback token, a key you typed into Labelbox); stored sealed and never shown back. Absent: one is generated and shown once. standard-webhooks: whsec_ + base64 of 24–64 bytes; the others: 16–512 printable ASCII characters
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret?: string;
         };
         RotateVendor: {
             /** @default 86400 */
             overlap_seconds: number;
+            /**
+             * @description The secret the vendor issued (a Standard Webhooks sender's whsec_… key, Scale's callback token, a key you typed into Labelbox); stored sealed and never shown back. Absent: one is generated and shown once. standard-webhooks: whsec_ + base64 of 24–64 bytes; the others: 16–512 printable ASCII characters
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret?: string;
         };
         LabelDeliveryResult: {
             delivery_id: string;

@@ -43,6 +43,26 @@ export function publicVendor(r: VendorRow) {
   };
 }
 
+/** Standard Webhooks secrets are 24–64 random bytes (the spec's bounds), base64 after `whsec_`. */
+const WHSEC = /^whsec_([A-Za-z0-9+/]+={0,2})$/;
+/** Other schemes: a string the vendor shows or the customer types; printable ASCII, no spaces. */
+const TOKEN = /^[\x21-\x7e]{16,512}$/;
+
+/** A secret the vendor issued (Svix/Standard Webhooks senders, Scale's dashboard token, a key
+ *  typed into Labelbox): 400 naming `secret` unless it has its scheme's form. */
+export function checkVendorSecret(scheme: Scheme, secret: string): void {
+  const bad = (why: string) => new ApiError(400, 'invalid_request', `secret: ${why}`, { field: 'secret' });
+  if (scheme === 'standard-webhooks') {
+    const m = WHSEC.exec(secret);
+    if (!m) throw bad('expected whsec_ followed by base64 (a Standard Webhooks secret)');
+    let n: number;
+    try { n = base64ToBytes(m[1]).length; } catch { throw bad('the part after whsec_ is not base64'); }
+    if (n < 24 || n > 64) throw bad(`decodes to ${n} bytes; Standard Webhooks secrets are 24 to 64 bytes`);
+    return;
+  }
+  if (!TOKEN.test(secret)) throw bad('expected 16 to 512 printable ASCII characters without spaces');
+}
+
 function newSecret(scheme: Scheme): string {
   const raw = crypto.getRandomValues(new Uint8Array(32));
   if (scheme === 'standard-webhooks') return `whsec_${bytesToBase64(raw)}`;
@@ -64,8 +84,8 @@ export async function listVendorRows(d1: D1Database): Promise<VendorRow[]> {
 
 export async function createVendor(
   env: Bindings,
-  body: { vendor: string; scheme: Scheme; signature_header?: string; id_header?: string },
-): Promise<{ row: VendorRow; secret: string }> {
+  body: { vendor: string; scheme: Scheme; signature_header?: string; id_header?: string; secret?: string },
+): Promise<{ row: VendorRow; secret: string | null }> {
   const { vendor, scheme } = body;
   if (scheme === 'standard-webhooks' && (body.signature_header || body.id_header)) {
     const field = body.signature_header ? 'signature_header' : 'id_header';
@@ -79,7 +99,9 @@ export async function createVendor(
   const idHeader = scheme === 'standard-webhooks' ? null : body.id_header?.toLowerCase() ?? null;
   // The delivery id is stored in the ledger: the token or signature must not become it.
   if (idHeader && idHeader === signatureHeader) throw new ApiError(400, 'invalid_request', 'id_header: must differ from the signature header', { field: 'id_header' });
-  const secret = newSecret(scheme);
+  if (body.secret !== undefined) checkVendorSecret(scheme, body.secret);
+  // A secret the vendor issued is never shown back (null); one made here is shown this once.
+  const secret = body.secret ?? newSecret(scheme);
   const now = nowIso();
   const stored = await storeForm(env, vendor, scheme, secret);
   const r = await env.DB.prepare(
@@ -88,15 +110,17 @@ export async function createVendor(
   ).bind(vendor, scheme, signatureHeader, idHeader, stored, now).run();
   if (r.meta.changes !== 1) throw conflict(`vendor: '${vendor}' already exists (rotate its secret with POST /v1/admin/vendors/${vendor}/rotate)`, { field: 'vendor' });
   forget(vendor);
-  return { row: (await getVendorRow(env.DB, vendor))!, secret };
+  return { row: (await getVendorRow(env.DB, vendor))!, secret: body.secret === undefined ? secret : null };
 }
 
-/** New secret; the current one stays valid for `overlapSeconds` more (replacing any older one). */
-export async function rotateVendor(env: Bindings, vendor: string, overlapSeconds: number): Promise<{ row: VendorRow; secret: string }> {
+/** New secret (`given`: the vendor's, else one made here); the current one stays valid for
+ *  `overlapSeconds` more (replacing any older one). */
+export async function rotateVendor(env: Bindings, vendor: string, overlapSeconds: number, given?: string): Promise<{ row: VendorRow; secret: string | null }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const row = await getVendorRow(env.DB, vendor);
     if (!row) throw notFound(`vendor: no vendor '${vendor}'`);
-    const secret = newSecret(row.scheme);
+    if (given !== undefined) checkVendorSecret(row.scheme, given);
+    const secret = given ?? newSecret(row.scheme);
     const now = new Date();
     const expires = new Date(now.getTime() + overlapSeconds * 1000).toISOString();
     // Compare-and-set on the current secret: two concurrent rotations do not both win.
@@ -105,7 +129,7 @@ export async function rotateVendor(env: Bindings, vendor: string, overlapSeconds
     ).bind(await storeForm(env, vendor, row.scheme, secret), row.secret, expires, now.toISOString(), vendor, row.secret).run();
     if (r.meta.changes === 1) {
       forget(vendor);
-      return { row: (await getVendorRow(env.DB, vendor))!, secret };
+      return { row: (await getVendorRow(env.DB, vendor))!, secret: given === undefined ? secret : null };
     }
   }
   throw new ApiError(409, 'conflict', `vendor: '${vendor}' is being rotated concurrently; try again`);

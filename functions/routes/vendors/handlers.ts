@@ -7,16 +7,16 @@ import type { createVendor as createRoute, getVendor, listVendors, rotateVendor 
 export const createVendorHandler: AppRouteHandler<typeof createRoute> = async (c) => {
   requireAdmin(c.get('principal'));
   const { row, secret } = await createVendor(c.env, c.req.valid('json'));
-  return c.json({ ...publicVendor(row), secret }, 201);
+  return c.json({ ...publicVendor(row), ...(secret === null ? {} : { secret }) }, 201);
 };
 
 export const rotateVendorHandler: AppRouteHandler<typeof rotateRoute> = async (c) => {
   requireAdmin(c.get('principal'));
   const { vendor } = c.req.valid('param');
   // The body is optional: without one, the default overlap (a day).
-  const overlap = (c.req.valid('json') as { overlap_seconds?: number }).overlap_seconds ?? 86_400;
-  const { row, secret } = await rotateVendor(c.env, vendor, overlap);
-  return c.json({ ...publicVendor(row), secret }, 200);
+  const body = c.req.valid('json') as { overlap_seconds?: number; secret?: string };
+  const { row, secret } = await rotateVendor(c.env, vendor, body.overlap_seconds ?? 86_400, body.secret);
+  return c.json({ ...publicVendor(row), ...(secret === null ? {} : { secret }) }, 200);
 };
 
 export const getVendorHandler: AppRouteHandler<typeof getVendor> = async (c) => {

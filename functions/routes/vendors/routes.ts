@@ -5,6 +5,11 @@ import { SCHEMES } from '../../labels/vendors.ts';
 export const VendorName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (1–64, starting with a letter or digit)');
 const HeaderName = z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'an HTTP header name');
 
+const VendorSecretIn = z.string().max(600).openapi({
+  description: 'The secret the vendor issued (a Standard Webhooks sender\'s whsec_… key, Scale\'s callback token, a key you typed into Labelbox); stored sealed and never shown back. Absent: one is generated and shown once. standard-webhooks: whsec_ + base64 of 24–64 bytes; the others: 16–512 printable ASCII characters',
+  example: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+});
+
 export const CreateVendorBody = z.object({
   vendor: VendorName.openapi({ example: 'acme-labels' }),
   scheme: z.enum(SCHEMES).default('standard-webhooks').openapi({
@@ -12,6 +17,7 @@ export const CreateVendorBody = z.object({
   }),
   signature_header: HeaderName.optional().openapi({ description: 'hmac-sha256-hex: default X-Hub-Signature-256; static-token: default X-Webhook-Token (e.g. X-Scale-Token)' }),
   id_header: HeaderName.optional().openapi({ description: 'non-standard schemes: header carrying the delivery id (e.g. X-Labelbox-Id); else the SHA-256 of the raw body is the id' }),
+  secret: VendorSecretIn.optional(),
 }).openapi('CreateVendor');
 
 const VendorOut = z.object({
@@ -21,7 +27,7 @@ const VendorOut = z.object({
 }).openapi('Vendor');
 
 const SecretOut = VendorOut.extend({
-  secret: z.string().openapi({ description: 'Shown once. standard-webhooks: whsec_<base64 of 32 bytes>; hmac-sha256-hex: 64 hex characters (the HMAC key is this string); static-token: tok_…' }),
+  secret: z.string().optional().openapi({ description: 'A generated secret, shown once (absent when you supplied the vendor\'s own). standard-webhooks: whsec_<base64 of 32 bytes>; hmac-sha256-hex: 64 hex characters (the HMAC key is this string); static-token: tok_…' }),
 }).openapi('VendorSecret');
 
 const Params = z.object({ vendor: VendorName.openapi({ param: { name: 'vendor', in: 'path' }, example: 'acme-labels' }) });
@@ -44,7 +50,7 @@ export const rotateVendor = createRoute({
   summary: 'Rotate a vendor\'s secret (admin): the new one is shown once; the previous one stays valid for overlap_seconds',
   request: {
     params: Params,
-    body: { content: { 'application/json': { schema: z.object({ overlap_seconds: z.number().int().min(0).max(30 * 86_400).default(86_400) }).openapi('RotateVendor') } }, required: false },
+    body: { content: { 'application/json': { schema: z.object({ overlap_seconds: z.number().int().min(0).max(30 * 86_400).default(86_400), secret: VendorSecretIn.optional() }).openapi('RotateVendor') } }, required: false },
   },
   responses: { 200: { description: 'Rotated', content: { 'application/json': { schema: SecretOut } } }, ...errorResponses },
 });
