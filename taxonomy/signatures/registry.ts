@@ -78,3 +78,19 @@ export function familyOf(code: string): string {
 export function isItemSignatureCode(code: string): boolean {
   return ALL_CODES.has(code) || FAMILY_CODES.has(code);
 }
+
+/** The modality of a per-modality code ('FUS.SUPPRESS.audio' → 'audio'), else null. */
+export function modalityOf(code: string): string | null {
+  const family = familyOf(code);
+  return family !== code ? code.slice(family.length + 1) : null;
+}
+
+/**
+ * A family's description or rule as it reads for one concrete code: the modality placeholder
+ * (`m`, `<m>`) becomes the code's modality — FUS.SUPPRESS.audio "audio was perceived alone but
+ * drowned in fusion". Family codes and other signatures keep the text as it is.
+ */
+export function textForCode(code: string, text: string): string {
+  const m = modalityOf(code);
+  return m === null ? text : text.replace(/<m>/g, m).replace(/\bm\b/g, m);
+}

@@ -1,7 +1,7 @@
 import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
-import { familyOf, isItemSignatureCode } from '../../../taxonomy/signatures/index.ts';
+import { familyOf, isItemSignatureCode, textForCode } from '../../../taxonomy/signatures/index.ts';
 import { isSliceSignatureCode as isSliceCode } from '../../../taxonomy/slice-signatures.ts';
 import {
   latestVersionIn, listPolicies as policies, listRegions as regions, readTaxonomy, regionMapping, signatureEntry, signatureRate,
@@ -52,5 +52,5 @@ export const getSignatureHandler: AppRouteHandler<typeof getSignature> = async (
       : { count: 0, rate: rateOf(0, 0) };
     region = { region: q.region, model, version, count, rate };
   }
-  return c.json({ code, family, level: row.level, description: row.description, rule: row.rule, interventions, overridden, ...(region ? { region } : {}) }, 200);
+  return c.json({ code, family, level: row.level, description: textForCode(code, row.description), rule: textForCode(code, row.rule), interventions, overridden, ...(region ? { region } : {}) }, 200);
 };

@@ -152,6 +152,16 @@ describe('GET /v1/signatures/{code}', () => {
     expect(r.data.region).toBeUndefined();
   });
 
+  it('fills the modality placeholder of a concrete code, and keeps it for the family', async () => {
+    const sup = (await api('/v1/signatures/FUS.SUPPRESS.audio')).data;
+    expect(sup.description).toBe('audio was perceived alone but drowned in fusion');
+    expect(sup.rule).toBe('FN and fires(audio_only) (audio = highest such probe)');
+    expect((await api('/v1/signatures/PER.MISS.visual')).data.description).toBe('modality visual was not perceived');
+    const fam = (await api('/v1/signatures/FUS.SUPPRESS')).data;
+    expect(fam.description).toBe('m was perceived alone but drowned in fusion');
+    expect((await api('/v1/signatures/THR.MARGIN')).data.description).not.toMatch(/\baudio\b/);
+  });
+
   it('with ?region=&model=&version= gives the count and a Wilson rate equal to the hand computation', async () => {
     const r = await api(`/v1/signatures/PER.MISS.audio?region=${REGION}&model=${MODEL.id}&version=${MODEL.version}`);
     expect(r.status).toBe(200);
