@@ -9,9 +9,19 @@ const INFERENCE_PORT = process.env.INFERENCE_PORT ?? '8000';
 const DEMO = process.env.DEMO !== '0';
 const children = [];
 
+// Offline-friendly wrangler: no Request.cf fetch from workers.cloudflare.com (an ENOTFOUND
+// trace on every start without network), no metrics, no banner.
+const WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' };
+
+/** Runs a command quietly; its output is shown only when it fails. */
 function run(cmd, args) {
-  const r = spawnSync(cmd, args, { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+  const r = spawnSync(cmd, args, { encoding: 'utf8', env: { ...process.env, ...WRANGLER_ENV } });
+  if (r.status !== 0) {
+    process.stdout.write(r.stdout ?? '');
+    process.stderr.write(r.stderr ?? '');
+    process.exit(r.status ?? 1);
+  }
+  return r.stdout ?? '';
 }
 
 // Each child leads its own process group (detached), so stopping it stops what it spawned too
@@ -63,13 +73,14 @@ if (!existsSync('.dev.vars')) {
 }
 const admin = /ADMIN_TOKEN=(.*)/.exec(readFileSync('.dev.vars', 'utf8'))?.[1]?.trim();
 
-console.log('[start] applying D1 migrations locally (schema + seed)…');
-run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']);
+// One line instead of wrangler's tables: how many migrations were applied.
+const applied = (run('npx', ['wrangler', 'd1', 'migrations', 'apply', 'DB', '--local']).match(/│\s*\d{4}_\S+\.sql\s*│\s*✅/g) ?? []).length;
+console.log(`[start] local D1 (.wrangler/state): ${applied ? `${applied} migration(s) applied (schema + seed)` : 'schema and seed up to date'}`);
 
 if (existsSync('gpu-backend/server/main.ts')) {
   start('inference server', process.execPath, ['--experimental-strip-types', '--no-warnings', 'gpu-backend/server/main.ts'], { INFERENCE_PORT });
 }
-start('wrangler dev', 'npx', ['wrangler', 'dev', '--port', PORT, '--ip', '127.0.0.1', '--var', `INFERENCE_URL:http://127.0.0.1:${INFERENCE_PORT}`]);
+start('wrangler dev', 'npx', ['wrangler', 'dev', '--port', PORT, '--ip', '127.0.0.1', '--var', `INFERENCE_URL:http://127.0.0.1:${INFERENCE_PORT}`], WRANGLER_ENV);
 
 try {
   await waitFor(`http://127.0.0.1:${PORT}/healthz`);
@@ -84,4 +95,4 @@ if (DEMO && existsSync('scripts/demo.ts')) {
   });
   if (r.status !== 0) console.error('[start] demo generation failed; the service keeps running');
 }
-console.log(`\n[start] avlm-diag is up: http://127.0.0.1:${PORT}/docs  (admin token: ${admin ? 'see .dev.vars' : 'unset'})\n`);
+console.log(`\n[start] ready: http://127.0.0.1:${PORT}/docs (API docs), http://127.0.0.1:${PORT}/scorecards (pages); GPU backend http://127.0.0.1:${INFERENCE_PORT}; admin token: ${admin ? 'ADMIN_TOKEN in .dev.vars' : 'unset (set ADMIN_TOKEN in .dev.vars)'}\n`);

@@ -26,7 +26,7 @@ async function refuses(port: number) {
 }
 
 /** Starts `node scripts/start.mjs` and resolves once it says the service is up. */
-async function startService(): Promise<{ proc: ChildProcess; port: number; exited: Promise<number | null> }> {
+async function startService(): Promise<{ proc: ChildProcess; port: number; exited: Promise<number | null>; log: () => string }> {
   const [port, inference] = [await freePort(), await freePort()];
   const proc = spawn(process.execPath, ['scripts/start.mjs'], {
     cwd: ROOT, env: { ...process.env, DEMO: '0', PORT: String(port), INFERENCE_PORT: String(inference) }, stdio: ['ignore', 'pipe', 'pipe'],
@@ -34,12 +34,12 @@ async function startService(): Promise<{ proc: ChildProcess; port: number; exite
   const exited = new Promise<number | null>((res) => proc.on('exit', (code) => res(code)));
   let log = '';
   await new Promise<void>((res, rej) => {
-    const onData = (d: Buffer) => { log += d; if (log.includes('avlm-diag is up')) res(); };
+    const onData = (d: Buffer) => { log += d; if (log.includes('[start] ready: ')) res(); };
     proc.stdout!.on('data', onData);
     proc.stderr!.on('data', (d) => { log += d; });
     exited.then((code) => rej(new Error(`start.mjs exited (${code}) before it was up:\n${log.slice(-2000)}`)));
   });
-  return { proc, port, exited };
+  return { proc, port, exited, log: () => log };
 }
 
 async function gone(pids: number[], ms = 10_000) {
@@ -51,6 +51,10 @@ async function gone(pids: number[], ms = 10_000) {
 describe('npm start stops what it started', () => {
   it('SIGTERM stops wrangler, workerd and the inference server; the port refuses', async () => {
     const s = await startService();
+    // A quiet start: one line for the migrations, no DNS traces offline, a ready line with the URLs and where the admin token is.
+    expect(s.log().match(/\[start\] local D1/g)).toHaveLength(1);
+    expect(s.log()).not.toContain('ENOTFOUND');
+    expect(s.log()).toMatch(/\[start\] ready: http:\/\/127\.0\.0\.1:\d+\/docs .*admin token: ADMIN_TOKEN in \.dev\.vars/);
     const kids = descendants(s.proc.pid!);
     expect(kids.some((k) => /workerd/.test(k.cmd)), kids.map((k) => k.cmd).join('\n')).toBe(true);
     expect(await refuses(s.port)).toBe(false);
