@@ -118,6 +118,8 @@ function SummaryKpis({ report }: { report: Attribution }) {
         Recovered {fmtNum(s.recovered)} failures = Σ over the targeted cells of (before − after rate) × after n, shared evenly where several
         interventions of this version target the same cell; overall gain {fmtNum(s.overall_gain)} = (before − after failure rate of the model) × after n,
         over every region this key may read and every policy; attributable share {s.attributable_share === null ? '— (no overall gain)' : fmtStat(s.attributable_share, 2)}; weakly attributable: {weak}.
+        Shares are not a partition: where other cells got worse (collateral, or changes outside the targets) the targeted recovery
+        can exceed the overall gain, so one share, or the sum of a version's shares, can pass 100%.
       </p>
     </section>
   );
