@@ -276,6 +276,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models/{model}/versions/{version}/gate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Release gate: may this version ship? Per region pass, fail or no_data against the baseline
+         * @description Every region with data in either version is compared as in GET /v1/regions/{region}/compare
+         *     (BH over all tested cells of the region). A region **fails** when any cell is `regressed` (q < 0.05 and worse), is
+         *     `no_data` when either version has n < 30 there (or data in only one version), and passes otherwise. `pass` is true
+         *     when no region fails. A key scoped to some regions sees only those regions, and `pass` is computed over them alone
+         *     (a CI step deciding for every region needs a key scoped to ["*"]).
+         */
+        get: operations["getReleaseGate"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/admin/vendors": {
         parameters: {
             query?: never;
@@ -814,6 +838,51 @@ export interface components {
             q: number | null;
             /** @enum {string} */
             verdict: "improved" | "regressed" | "no_change" | "too_few";
+        };
+        GateReport: {
+            model: string;
+            version: string;
+            /** @description the version compared against */
+            baseline: string;
+            /** @description true when no region listed fails (a region key: over its own regions only) */
+            pass: boolean;
+            regions: {
+                region: string;
+                /** @enum {string} */
+                verdict: "pass" | "fail" | "no_data";
+                /** @description items − excluded − pending of each version in the region */
+                n: {
+                    baseline: number;
+                    version: number;
+                };
+                /** @description the cells whose verdict is regressed (empty unless fail) */
+                regressed: components["schemas"]["GateCell"][];
+            }[];
+        };
+        GateCell: {
+            policy: string;
+            /** @description "*" = the overall failure rate */
+            signature: string;
+            /** @description the baseline */
+            from: {
+                count: number;
+                n: number;
+                rate: components["schemas"]["Rate"];
+            };
+            /** @description the gated version */
+            to: {
+                count: number;
+                n: number;
+                rate: components["schemas"]["Rate"];
+            };
+            /** @description version − baseline, Newcombe hybrid score interval */
+            diff: {
+                value: number;
+                low: number;
+                high: number;
+            };
+            /** @description Benjamini–Hochberg over all tested cells of the region (< 0.05) */
+            q: number;
         };
         Vendor: {
             vendor: string;
@@ -2220,6 +2289,68 @@ export interface operations {
                 };
             };
             /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getReleaseGate: {
+        parameters: {
+            query?: {
+                /** @description the version to compare against (default: the predecessor, SPEC §9) */
+                baseline?: string;
+            };
+            header?: never;
+            path: {
+                model: string;
+                version: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The gate, regions in code order */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GateReport"];
+                };
+            };
+            /** @description baseline equals version, or a parameter is malformed (the message names it) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the 'read' scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Unknown model, version or baseline, or a first version without baseline= (the message names which) */
             404: {
                 headers: {
                     [name: string]: unknown;

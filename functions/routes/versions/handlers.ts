@@ -1,12 +1,13 @@
 import type { AppRouteHandler } from '../../lib/openapi.ts';
-import { requireAccess } from '../../middleware/auth.ts';
+import { regionScope, requireAccess } from '../../middleware/auth.ts';
 import { forbidden } from '../../lib/errors.ts';
 import { readCells } from '../../services/aggregates.ts';
 import { compareCells } from '../../services/compare.ts';
 import { getVersion } from '../../services/versions.ts';
 import { lifecycle as stagesOf } from '../../services/lifecycle.ts';
+import { releaseGate } from '../../services/gate.ts';
 import { assertRegion } from '../../store/regions.ts';
-import type { compare, lifecycle } from './routes.ts';
+import type { compare, gate, lifecycle } from './routes.ts';
 
 export const compareHandler: AppRouteHandler<typeof compare> = async (c) => {
   const { region } = c.req.valid('param');
@@ -33,4 +34,12 @@ export const lifecycleHandler: AppRouteHandler<typeof lifecycle> = async (c) => 
   }
   const stages = await stagesOf(c.env.DB, q.model, q.region);
   return c.json({ model: q.model, region: q.region ?? null, stages }, 200);
+};
+
+/** A region key gets its own regions only (the gate's pass then covers those alone). */
+export const gateHandler: AppRouteHandler<typeof gate> = async (c) => {
+  const p = c.get('principal');
+  requireAccess(p, 'read');
+  const { model, version } = c.req.valid('param');
+  return c.json(await releaseGate(c.env.DB, model, version, c.req.valid('query').baseline, regionScope(p)), 200);
 };

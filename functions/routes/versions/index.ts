@@ -1,7 +1,8 @@
 import { createRouter } from '../../lib/openapi.ts';
-import { compare, lifecycle } from './routes.ts';
-import { compareHandler, lifecycleHandler } from './handlers.ts';
+import { compare, gate, lifecycle } from './routes.ts';
+import { compareHandler, gateHandler, lifecycleHandler } from './handlers.ts';
 
 export const versionsRouter = createRouter()
   .openapi(compare, compareHandler)
-  .openapi(lifecycle, lifecycleHandler);
+  .openapi(lifecycle, lifecycleHandler)
+  .openapi(gate, gateHandler);

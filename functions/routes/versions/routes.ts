@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses, RateSchema, RegionParam } from '../../schemas/common.ts';
+import { bearer, errorResponses, ErrorSchema, RateSchema, RegionParam } from '../../schemas/common.ts';
 
 const Side = z.object({ count: z.number(), n: z.number(), rate: RateSchema });
 const Interval = z.object({ value: z.number(), low: z.number(), high: z.number() });
@@ -41,5 +41,47 @@ export const lifecycle = createRoute({
       }) } },
     },
     ...errorResponses,
+  },
+});
+
+const GateCell = z.object({
+  policy: z.string(), signature: z.string().openapi({ description: '"*" = the overall failure rate' }),
+  from: Side.openapi({ description: 'the baseline' }), to: Side.openapi({ description: 'the gated version' }),
+  diff: Interval.openapi({ description: 'version − baseline, Newcombe hybrid score interval' }),
+  q: z.number().openapi({ description: 'Benjamini–Hochberg over all tested cells of the region (< 0.05)' }),
+}).openapi('GateCell');
+export const GateReport = z.object({
+  model: z.string(), version: z.string(), baseline: z.string().openapi({ description: 'the version compared against' }),
+  pass: z.boolean().openapi({ description: 'true when no region listed fails (a region key: over its own regions only)' }),
+  regions: z.array(z.object({
+    region: z.string(),
+    verdict: z.enum(['pass', 'fail', 'no_data']),
+    n: z.object({ baseline: z.number(), version: z.number() }).openapi({ description: 'items − excluded − pending of each version in the region' }),
+    regressed: z.array(GateCell).openapi({ description: 'the cells whose verdict is regressed (empty unless fail)' }),
+  })),
+}).openapi('GateReport');
+
+export const gate = createRoute({
+  operationId: 'getReleaseGate',
+  method: 'get', path: '/v1/models/{model}/versions/{version}/gate', tags: ['versions'], security: bearer,
+  summary: 'Release gate: may this version ship? Per region pass, fail or no_data against the baseline',
+  description: `Every region with data in either version is compared as in GET /v1/regions/{region}/compare
+(BH over all tested cells of the region). A region **fails** when any cell is \`regressed\` (q < 0.05 and worse), is
+\`no_data\` when either version has n < 30 there (or data in only one version), and passes otherwise. \`pass\` is true
+when no region fails. A key scoped to some regions sees only those regions, and \`pass\` is computed over them alone
+(a CI step deciding for every region needs a key scoped to ["*"]).`,
+  request: {
+    params: z.object({
+      model: z.string().min(1).max(128).openapi({ param: { name: 'model', in: 'path' }, example: 'avlm' }),
+      version: z.string().min(1).max(64).openapi({ param: { name: 'version', in: 'path' }, example: '4' }),
+    }),
+    query: z.object({ baseline: z.string().min(1).max(64).optional().openapi({ description: 'the version to compare against (default: the predecessor, SPEC §9)', example: '3' }) }),
+  },
+  responses: {
+    200: { description: 'The gate, regions in code order', content: { 'application/json': { schema: GateReport } } },
+    400: { description: 'baseline equals version, or a parameter is malformed (the message names it)', content: { 'application/json': { schema: ErrorSchema } } },
+    401: errorResponses[401],
+    403: { description: "The key lacks the 'read' scope", content: { 'application/json': { schema: ErrorSchema } } },
+    404: { description: 'Unknown model, version or baseline, or a first version without baseline= (the message names which)', content: { 'application/json': { schema: ErrorSchema } } },
   },
 });

@@ -146,6 +146,8 @@ const MATRIX: Record<string, Row> = {
   'POST /v1/admin/vendors/{vendor}/rotate': { req: () => ({ method: 'POST', path: `/v1/admin/vendors/${ids.vendor}/rotate`, json: {} }), status: adminOnly(200) },
   'GET /v1/admin/vendors/{vendor}': { req: () => ({ method: 'GET', path: `/v1/admin/vendors/${ids.vendor}` }), status: adminOnly(200) },
   'GET /v1/admin/vendors': { req: get('/v1/admin/vendors'), status: adminOnly(200) },
+  // Every principal with read gets the gate over its own regions (none for CO: no data there).
+  'GET /v1/models/{model}/versions/{version}/gate': { req: get(`/v1/models/${M}/versions/2/gate`), status: all(200) },
   'GET /v1/regions/{region}/compare': { req: get(`/v1/regions/BR/compare?model=${M}&from=1&to=2`), status: brRead },
   // All regions pooled: refused to keys not scoped to '*' (region= is the scoped form, below).
   'GET /v1/lifecycle': { req: get(`/v1/lifecycle?model=${M}`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } },
