@@ -18,7 +18,8 @@ const USAGE = `usage: avlm-diag <command> [options]
   slice --region BR SLICE_ID [--wait]
   scorecard --region BR --model avlm --version 4
   compare --region BR --model avlm --from 3 --to 4
-  keys create --regions BR,MX --scopes submit,read [--note TEXT] | keys revoke KEY_ID
+  gate --model avlm --version 4 [--baseline 3]   exit 1 when the gate fails, 0 when it passes, 2 on any error
+  keys create --regions BR,MX --scopes submit,read [--note TEXT] | keys list [--all] | keys revoke KEY_ID
   vendors [list] | vendors show NAME | vendors create NAME [--scheme S] [--signature-header H] [--id-header H] [--secret-env VAR]
           | vendors rotate NAME [--overlap-seconds N] [--secret-env VAR]   (VAR holds the vendor's own secret)
 
@@ -29,7 +30,7 @@ const OPTIONS = /** @type {const} */ ({
   url: { type: 'string' }, key: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
   retries: { type: 'string' }, 'backoff-ms': { type: 'string' }, 'poll-ms': { type: 'string' }, 'wait-s': { type: 'string' },
   region: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, stage: { type: 'string' }, 'slice-id': { type: 'string' },
-  from: { type: 'string' }, to: { type: 'string' }, wait: { type: 'boolean' },
+  from: { type: 'string' }, to: { type: 'string' }, wait: { type: 'boolean' }, baseline: { type: 'string' }, all: { type: 'boolean' },
   regions: { type: 'string' }, scopes: { type: 'string' }, note: { type: 'string' },
   scheme: { type: 'string' }, 'signature-header': { type: 'string' }, 'id-header': { type: 'string' }, 'overlap-seconds': { type: 'string' },
   'secret-env': { type: 'string' },
@@ -70,13 +71,13 @@ async function main(argv) {
     } else if (Object.hasOwn(COMMANDS, command)) out = await COMMANDS[command](ctx);
     else throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     process.stdout.write(`${render(out.kind, out.data, json)}\n`);
-    return 0;
+    return /** @type {{ exitCode?: number }} */ (out).exitCode ?? 0;
   } catch (e) {
     const err = /** @type {Error & { exitCode?: number, error?: unknown }} */ (e);
     if (json && err instanceof ServerError) process.stdout.write(`${JSON.stringify({ error: err.error, status: err.status })}\n`);
     process.stderr.write(`avlm-diag: ${err.message}\n`);
     if (err instanceof UsageError) process.stderr.write(`${USAGE}\n`);
-    return err instanceof RetryableError ? 3 : (err.exitCode ?? 1);
+    return err.exitCode ?? (err instanceof RetryableError ? 3 : 1);
   }
 }
 

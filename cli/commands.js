@@ -41,7 +41,7 @@ export function call(c, call) {
 
 const list = (/** @type {string} */ s) => s.split(',').map((x) => x.trim()).filter(Boolean);
 
-/** @type {Record<string, (c: Ctx) => Promise<{ kind: string, data: any }>>} */
+/** @type {Record<string, (c: Ctx) => Promise<{ kind: string, data: any, exitCode?: number }>>} */
 export const COMMANDS = {
   async slice(c) {
     const region = need(c, 'region'); const id = arg(c, 0, 'SLICE_ID');
@@ -58,8 +58,21 @@ export const COMMANDS = {
     const query = { model: need(c, 'model'), from: need(c, 'from'), to: need(c, 'to') };
     return { kind: 'compare', data: await call(c, () => c.api.GET('/v1/regions/{region}/compare', { params: { path: { region }, query } })) };
   },
+  /* A CI step: exit 1 when the gate fails, 0 when it passes, 2 when no answer was had (bad
+     usage, a 4xx, or the server unreachable) — so a broken call never reads as a failed gate. */
+  async gate(c) {
+    const path = { model: need(c, 'model'), version: need(c, 'version') };
+    const query = c.values.baseline === undefined ? {} : { baseline: String(c.values.baseline) };
+    try {
+      const data = await call(c, () => c.api.GET('/v1/models/{model}/versions/{version}/gate', { params: { path, query } }));
+      return { kind: 'gate', data, exitCode: data.pass ? 0 : 1 };
+    } catch (e) {
+      if (e instanceof ServerError || e instanceof RetryableError) /** @type {any} */ (e).exitCode = 2;
+      throw e;
+    }
+  },
   async keys(c) {
-    const sub = arg(c, 0, 'keys create|revoke');
+    const sub = arg(c, 0, 'keys create|list|revoke');
     if (sub === 'create') {
       const body = { regions: list(need(c, 'regions')), scopes: /** @type {any} */ (list(need(c, 'scopes'))), ...(c.values.note ? { note: String(c.values.note) } : {}) };
       return { kind: 'key', data: await call(c, () => c.api.POST('/v1/admin/keys', { body })) };
@@ -68,7 +81,11 @@ export const COMMANDS = {
       const id = arg(c, 1, 'KEY_ID');
       return { kind: 'revoked', data: await call(c, () => c.api.DELETE('/v1/admin/keys/{id}', { params: { path: { id } } })) };
     }
-    throw new UsageError(`keys ${sub}: expected create or revoke (the API has no route that lists keys)`);
+    if (sub === 'list') {
+      const query = c.values.all ? { all: /** @type {const} */ ('true') } : {};
+      return { kind: 'keys', data: await call(c, () => c.api.GET('/v1/admin/keys', { params: { query } })) };
+    }
+    throw new UsageError(`keys ${sub}: expected create, list or revoke`);
   },
   /* The vendor's own secret comes from an environment variable (--secret-env NAME), never from
      the command line, where it would stay in shell history and process lists. */

@@ -24,7 +24,21 @@ const FORMATS = {
       `  ${c.policy.padEnd(22)} ${c.signature.padEnd(22)} ${pct(c.from.rate.value).padStart(8)} → ${pct(c.to.rate.value).padStart(8)}  q=${c.q === null ? '–' : c.q.toPrecision(2)}  ${c.verdict}`),
     `  (${d.cells.filter((/** @type {any} */ c) => c.verdict === 'too_few').length} cells with too few items not shown; --json for all)`,
   ],
+  gate: (d) => {
+    const by = (/** @type {string} */ v) => d.regions.filter((/** @type {any} */ r) => r.verdict === v);
+    const fails = by('fail');
+    return [
+      `gate ${d.model} ${d.version} against ${d.baseline}: ${d.pass ? 'PASS' : 'FAIL'} — ${fails.length} fail, ${by('pass').length} pass, ${by('no_data').length} no data (of ${d.regions.length} regions)`,
+      ...fails.flatMap((/** @type {any} */ r) => [
+        `  ${r.region}: fail (n ${r.n.baseline} → ${r.n.version})`,
+        ...r.regressed.map((/** @type {any} */ c) =>
+          `    ${c.policy.padEnd(22)} ${c.signature.padEnd(22)} ${pct(c.from.rate.value).padStart(8)} → ${pct(c.to.rate.value).padStart(8)}  q=${c.q.toPrecision(2)}`),
+      ]),
+    ];
+  },
   key: (d) => [`key ${d.id} for ${d.regions.join(', ')} (${d.scopes.join(', ')}) — shown once, store it now:`, d.key],
+  keys: (d) => (d.keys.length ? d.keys.map((/** @type {any} */ k) =>
+    `${k.id.padEnd(16)} ${k.regions.join(',').padEnd(20)} ${k.scopes.join(',').padEnd(24)} created ${k.created_at}${k.revoked_at ? `, revoked ${k.revoked_at}` : ''}`) : ['no keys']),
   revoked: (d) => [`key ${d.id} ${d.revoked ? 'revoked' : 'was already revoked'}`],
   vendors: (d) => (d.vendors.length ? d.vendors.map((/** @type {any} */ v) => `${v.vendor.padEnd(24)} ${v.scheme}`) : ['no vendors']),
   vendor: (d) => [

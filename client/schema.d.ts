@@ -7,7 +7,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** Region keys (admin): id, regions, scopes and dates — never the key or its hash */
+        get: operations["listKeys"];
         put?: never;
         /** Create a region key (admin). The key is shown once; only its hash is stored. */
         post: operations["createKey"];
@@ -626,6 +627,14 @@ export interface components {
             scopes: ("submit" | "read" | "intervene")[];
             note?: string;
         };
+        KeyInfo: {
+            id: string;
+            regions: string[];
+            scopes: string[];
+            created_at: string;
+            /** @description null while the key works */
+            revoked_at: string | null;
+        };
         DeadLetter: {
             id: number;
             queue: string;
@@ -1162,6 +1171,67 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
+    listKeys: {
+        parameters: {
+            query?: {
+                /** @description include revoked keys */
+                all?: "true" | "false";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        keys: components["schemas"]["KeyInfo"][];
+                    };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     createKey: {
         parameters: {
             query?: never;

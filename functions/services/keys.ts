@@ -1,5 +1,5 @@
 // Region keys (SPEC §8): created with a random secret shown once (only its SHA-256 is kept),
-// revoked by id.
+// revoked by id, listed without their secrets (the hash is never shown either).
 import type { Scope } from '../env.ts';
 import { randomToken, sha256Hex } from '../lib/crypto.ts';
 import { nowIso } from '../lib/db.ts';
@@ -19,4 +19,14 @@ export async function createKey(d1: D1Database, regions: string[], scopes: Scope
 export async function revokeKey(d1: D1Database, id: string): Promise<boolean> {
   const r = await d1.prepare('UPDATE api_keys SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL').bind(nowIso(), id).run();
   return r.meta.changes === 1;
+}
+
+export interface KeyInfo { id: string; regions: string[]; scopes: string[]; created_at: string; revoked_at: string | null }
+
+/** Every key, newest first; revoked ones only when `all`. */
+export async function listKeys(d1: D1Database, all: boolean): Promise<KeyInfo[]> {
+  const { results } = await d1.prepare(`SELECT id, regions, scopes, created_at, revoked_at FROM api_keys
+    WHERE ?1 OR revoked_at IS NULL ORDER BY created_at DESC, id`).bind(all ? 1 : 0)
+    .all<{ id: string; regions: string; scopes: string; created_at: string; revoked_at: string | null }>();
+  return results.map((r) => ({ ...r, regions: JSON.parse(r.regions), scopes: JSON.parse(r.scopes) }));
 }

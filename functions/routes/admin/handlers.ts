@@ -1,9 +1,9 @@
 import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { forgetKey, requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
-import { createKey as newKey, revokeKey as revoke } from '../../services/keys.ts';
+import { createKey as newKey, listKeys as keys, revokeKey as revoke } from '../../services/keys.ts';
 import { listDeadLetters as deadLetters, replayDeadLetter as replay } from '../../services/dead-letters.ts';
-import type { createKey, listDeadLetters, replayDeadLetter, revokeKey } from './routes.ts';
+import type { createKey, listDeadLetters, listKeys, replayDeadLetter, revokeKey } from './routes.ts';
 
 export const createKeyHandler: AppRouteHandler<typeof createKey> = async (c) => {
   requireAdmin(c.get('principal'));
@@ -21,6 +21,11 @@ export const revokeKeyHandler: AppRouteHandler<typeof revokeKey> = async (c) => 
   if (!(await revoke(c.env.DB, id))) throw notFound(`key ${id} not found or already revoked`);
   forgetKey(id);
   return c.json({ id, revoked: true }, 200);
+};
+
+export const listKeysHandler: AppRouteHandler<typeof listKeys> = async (c) => {
+  requireAdmin(c.get('principal'));
+  return c.json({ keys: await keys(c.env.DB, c.req.valid('query').all === 'true') }, 200);
 };
 
 export const listDeadLettersHandler: AppRouteHandler<typeof listDeadLetters> = async (c) => {

@@ -26,6 +26,19 @@ export const revokeKey = createRoute({
   responses: { 200: { description: 'Revoked', content: { 'application/json': { schema: z.object({ id: z.string(), revoked: z.boolean() }) } } }, ...errorResponses },
 });
 
+const KeyInfo = z.object({
+  id: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()), created_at: z.string(),
+  revoked_at: z.string().nullable().openapi({ description: 'null while the key works' }),
+}).openapi('KeyInfo');
+
+export const listKeys = createRoute({
+  operationId: 'listKeys',
+  method: 'get', path: '/v1/admin/keys', tags: ['admin'], security: bearer,
+  summary: 'Region keys (admin): id, regions, scopes and dates — never the key or its hash',
+  request: { query: z.object({ all: z.enum(['true', 'false']).optional().openapi({ description: 'include revoked keys' }) }) },
+  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ keys: z.array(KeyInfo) }) } } }, ...errorResponses },
+});
+
 const DeadLetter = z.object({
   id: z.number(), queue: z.string(), body: z.record(z.string(), z.unknown()), error: z.string(), attempts: z.number(),
   created_at: z.string(), replayed_at: z.string().nullable(),

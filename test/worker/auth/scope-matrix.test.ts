@@ -96,6 +96,7 @@ const get = (path: string) => () => ({ method: 'GET', path });
 
 const MATRIX: Record<string, Row> = {
   'POST /v1/admin/keys': { req: () => ({ method: 'POST', path: '/v1/admin/keys', json: { regions: ['BR'], scopes: ['read'] } }), status: adminOnly(201) },
+  'GET /v1/admin/keys': { req: get('/v1/admin/keys'), status: adminOnly(200) },
   'DELETE /v1/admin/keys/{id}': {
     req: async () => ({ method: 'DELETE', path: `/v1/admin/keys/${(await api('/v1/admin/keys', { method: 'POST', json: { regions: ['BR'], scopes: ['read'] } })).data.id}` }),
     status: adminOnly(200),
