@@ -10,6 +10,7 @@ import { fmtCount, fmtEdge, fmtInterval, fmtPct, raw } from './format.ts';
 import { html, Layout } from './layout.tsx';
 import { legend, niceMax, STEPS, stepOf } from './palette.ts';
 import { regionHref, type VersionOption } from './scorecard.tsx';
+import { gateHref } from './gate.tsx';
 
 export interface HeatmapPageProps {
   map: Heatmap;
@@ -120,6 +121,7 @@ export function heatmapPage(p: HeatmapPageProps): string {
         All regions <span class="muted">— {map.model} {map.version} ({p.stage}), {scope}</span>
       </h1>
       <Filters {...p} />
+      <p class="small"><a id="gate-link" href={gateHref(map.model, map.version)}>Release gate of {map.model} {map.version}</a>: may it ship, region by region?</p>
       {p.scoped ? <p class="note">Your key covers only some regions: only those are shown.</p> : null}
       {!map.rows.length ? <p class="note" id="no-rows">No region has data for {map.model} {map.version}{map.policy ? ` and ${map.policy}` : ''} yet.</p> : (
         <>

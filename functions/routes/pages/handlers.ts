@@ -23,7 +23,7 @@ import { allVersions, modelIds, regionName, regionNames, regionVersions } from '
 type C = Context<PagesEnv>;
 
 /** A query parameter, '' counted as absent; too long → 400. */
-function param(c: C, name: string, max: number): string | undefined {
+export function param(c: C, name: string, max: number): string | undefined {
   const v = c.req.query(name);
   if (v === undefined || v === '') return undefined;
   if (v.length > max) throw new ApiError(400, 'invalid_request', `${name}: at most ${max} characters`);

@@ -6,6 +6,7 @@ import { csrf } from 'hono/csrf';
 import { ApiError } from '../../lib/errors.ts';
 import { errorPage } from '../../pages/login.tsx';
 import { pageHeaders, requirePageKey, type PagesEnv } from './auth.ts';
+import { gatePageHandler } from './gate.ts';
 import { globalPage, interventionRecordPage, interventionsIndex, login, loginForm, logout, regionPage } from './handlers.ts';
 
 const HEADINGS: Record<number, string> = { 400: 'Bad request', 401: 'Sign in', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict' };
@@ -24,6 +25,7 @@ pagesRouter.get('/scorecards', requirePageKey, globalPage);
 // Under /scorecards so the login cookie (path /scorecards) covers them; before /:region.
 pagesRouter.get('/scorecards/interventions', requirePageKey, interventionsIndex);
 pagesRouter.get('/scorecards/interventions/:id', requirePageKey, interventionRecordPage);
+pagesRouter.get('/scorecards/gate', requirePageKey, gatePageHandler);
 pagesRouter.get('/scorecards/:region', requirePageKey, regionPage);
 
 pagesRouter.onError((err, c) => {
