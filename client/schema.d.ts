@@ -2264,6 +2264,14 @@ export interface operations {
                                 count: number;
                                 rate: components["schemas"]["Rate"];
                             }[];
+                            /** @description SPEC §12, pooled over the stage's versions and policies (ms; null without live TPs) */
+                            time_to_detect: {
+                                n: number;
+                                p50: number;
+                                p90: number;
+                                p99: number;
+                                within_30s: number;
+                            } | null;
                         }[];
                     };
                 };

@@ -1,7 +1,7 @@
 // SPEC §12 from the counters (store/operating-counts.ts), never from items: operating points
 // per policy and pooled, the threshold recommendation with its arithmetic, the cost curve the
 // region page draws, and time to detect.
-import { costCurve, operatingPoint, recommendThreshold, timeToDetect, type Confusion, type ScoreHistograms } from '../../taxonomy/operating/index.ts';
+import { costCurve, OPERATING, operatingPoint, recommendThreshold, timeToDetect, type Confusion, type ScoreHistograms } from '../../taxonomy/operating/index.ts';
 import { policyByCode, POLICY_CODES } from '../../taxonomy/policies.ts';
 import { OP_KEY } from '../store/operating-counts.ts';
 import { byPrefix, metric, type Cells } from './aggregates.ts';
@@ -58,14 +58,17 @@ export function thresholds(cells: Cells) {
 
 export type ThresholdOut = ReturnType<typeof thresholds>[number];
 
-/** Cost against threshold per policy with scored items, for the region page's chart. */
+/** Cost against threshold per policy with scored items, and the cost now, for the region page's chart. */
 export function costCurves(cells: Cells) {
   return policiesOf(cells).flatMap((policy) => {
     const input = thresholdInput(policy, cells.get(policy)!);
     if (!input || input.hist.violating.every((n) => n === 0) && input.hist.benign.every((n) => n === 0)) return [];
-    return [{ policy, severity: input.severity, threshold_now: input.thresholdNow, curve: costCurve(input.hist, input.severity) }];
+    const costNow = input.severity * input.now.fn + OPERATING.fpCost * input.now.fp;
+    return [{ policy, severity: input.severity, threshold_now: input.thresholdNow, cost_now: costNow, curve: costCurve(input.hist, input.severity) }];
   });
 }
+
+export type CostCurve = ReturnType<typeof costCurves>[number];
 
 /** The delays of one or more cells as [ms, count] pairs. */
 export const delays = (cs: Iterable<Cell>): Array<[number, number]> =>

@@ -3,112 +3,16 @@
 // argmin over the 0.01 grid by brute force, nearest-rank percentiles by sorting) — at ingest,
 // after a relabel through a label webhook and after the GPU backend fills in predictions.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { api, createKey, item, submit } from '../helpers.ts';
+import { api, createKey, submit } from '../helpers.ts';
 import { expectRate } from '../reference.ts';
 import { createVendor, deliverStandard, ev, expectCountersMatchStore, slicePk } from '../labels/webhooks-helpers.ts';
 import { featuresFor } from '../../../gpu-backend/model/spec.ts';
-import { policyByCode, policyIndex } from '../../../taxonomy/policies.ts';
+import { policyIndex } from '../../../taxonomy/policies.ts';
+import { bestThreshold, confusion, counted, detectTimes, rng, toItem, world, type W } from '../operating-world.ts';
 
 const R = 'AR';
 const MODEL = { id: 'avlm-op', version: '1', stage: 'sft' };
 const scorecard = (region = R, token?: string) => api(`/v1/regions/${region}/scorecard?model=avlm-op&version=1`, { token }).then((r) => r.data);
-
-type W = { item_id: string; policy: string; score?: number; threshold?: number; violating: boolean; ambiguous?: boolean; onset?: number; flag?: number };
-
-/** mulberry32: a seeded generator so the world is the same on every run. */
-function rng(seed: number) {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-// hate.slur (severity 4, default 0.5): violations score from 0.25 up, so 0.5 misses many and a
-// lower threshold costs less. spam.scam: every item decided at its own 0.7. minor.safety: 12
-// items (too_few). Three hate.slur FPs carry split votes (LBL.AMBIG: excluded). Live TPs carry
-// onset/flag, one of them fractional, some beyond 30 s.
-function world(): W[] {
-  const r = rng(16);
-  const out: W[] = [];
-  for (let i = 0; i < 240; i++) {
-    const violating = r() < 0.45;
-    const score = violating ? 0.25 + r() * 0.75 : r() * 0.6;
-    out.push({ item_id: `h${i}`, policy: 'hate.slur', score: Math.round(score * 1000) / 1000, violating });
-  }
-  // Scores written exactly on the grid: 0.43 is 0.42999… in binary and must count at k = 43.
-  for (let i = 0; i < 6; i++) out.push({ item_id: `g${i}`, policy: 'hate.slur', score: [0.43, 0.29, 0.57, 0.01, 0.99, 1][i], violating: i % 2 === 0 });
-  for (let i = 0; i < 3; i++) out.push({ item_id: `amb${i}`, policy: 'hate.slur', score: 0.93, violating: false, ambiguous: true });
-  for (let i = 0; i < 210; i++) {
-    const violating = r() < 0.3;
-    out.push({ item_id: `s${i}`, policy: 'spam.scam', score: Math.round((violating ? 0.4 + r() * 0.6 : r() * 0.8) * 100) / 100, threshold: 0.7, violating });
-  }
-  for (let i = 0; i < 12; i++) out.push({ item_id: `m${i}`, policy: 'minor.safety', score: Math.round(r() * 100) / 100, violating: r() < 0.5 });
-  const delays = [1200, 4000, 4000, 9000, 15000, 29999, 30000, 30001, 61000, 1234.5, 800, 2500];
-  delays.forEach((d, i) => out.push({ item_id: `live${i}`, policy: 'hate.slur', score: 0.95, violating: true, onset: i === 9 ? 0.25 : 10_000 * i, flag: (i === 9 ? 0.25 : 10_000 * i) + d }));
-  // A live FN and a live TN: not detected, so no delay.
-  out.push({ item_id: 'liveFN', policy: 'hate.slur', score: 0.1, violating: true, onset: 0, flag: 500 });
-  return out;
-}
-
-function toItem(w: W) {
-  const live = w.onset !== undefined;
-  return item(w.item_id, {
-    policy: w.policy,
-    surface: live ? 'live' : 'vod',
-    label: w.ambiguous
-      ? { violating: w.violating, votes: [{ annotator: 'a', violating: true }, { annotator: 'b', violating: true }, { annotator: 'c', violating: false }] }
-      : { violating: w.violating },
-    prediction: w.score === undefined ? undefined : { score: w.score, ...(w.threshold !== undefined ? { threshold: w.threshold } : {}) },
-    ...(live ? { live: { stream_id: `st-${w.item_id}`, segment: 1, onset_ms: w.onset, flag_ms: w.flag } } : {}),
-  });
-}
-
-// ---- the expected values, from the items alone ----------------------------------------------
-const T = (w: W) => w.threshold ?? policyByCode(w.policy)!.threshold;
-const outcome = (w: W) => (w.score! >= T(w) ? (w.violating ? 'tp' : 'fp') : (w.violating ? 'fn' : 'tn'));
-const counted = (ws: W[]) => ws.filter((w) => w.score !== undefined && !(w.ambiguous && (outcome(w) === 'fp' || outcome(w) === 'fn')));
-
-function confusion(ws: W[]) {
-  const c = { tp: 0, fp: 0, tn: 0, fn: 0 };
-  for (const w of counted(ws)) c[outcome(w)]++;
-  return c;
-}
-
-/** Brute force over the items: at each k, predicted violating ⇔ floor(score·100 + 1e-9) ≥ k. */
-function bestThreshold(ws: W[], policy: string) {
-  const items = counted(ws).filter((w) => w.policy === policy);
-  const def = policyByCode(policy)!;
-  const ts = new Set(items.map(T));
-  const now = confusion(items);
-  let best: { k: number; fp: number; fn: number; cost: number } | null = null;
-  for (let k = 1; k <= 99; k++) {
-    let fp = 0; let fn = 0;
-    for (const w of items) {
-      const flagged = Math.floor(w.score! * 100 + 1e-9) >= k;
-      if (flagged && !w.violating) fp++;
-      if (!flagged && w.violating) fn++;
-    }
-    const cost = def.severity * fn + fp;
-    const nearer = best && Math.abs(k / 100 - def.threshold) < Math.abs(best.k / 100 - def.threshold) - 1e-12;
-    if (!best || cost < best.cost || (cost === best.cost && nearer)) best = { k, fp, fn, cost };
-  }
-  const costNow = def.severity * now.fn + now.fp;
-  return {
-    n: items.length, best: best!, costNow,
-    expected: {
-      policy, threshold_now: ts.size === 1 ? [...ts][0] : def.threshold, threshold: best!.k / 100,
-      fp: { now: now.fp, then: best!.fp }, fn: { now: now.fn, then: best!.fn }, cost: { now: costNow, then: best!.cost },
-    },
-  };
-}
-
-function detectTimes(ws: W[], policy: string) {
-  const d = ws.filter((w) => w.policy === policy && w.onset !== undefined && outcome(w) === 'tp').map((w) => w.flag! - w.onset!).sort((a, b) => a - b);
-  const at = (p: number) => d[Math.ceil(p * d.length) - 1];
-  return { policy, n: d.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), within_30s: d.filter((x) => x <= 30_000).length / d.length };
-}
 
 function expectPoints(sc: any, ws: W[]) {
   const policies = [...new Set(counted(ws).map((w) => w.policy))];
@@ -229,5 +133,28 @@ describe('operating counters after the GPU backend fills in predictions', () => 
     expect(sc.operating_points.find((o: any) => o.policy === 'hate.slur').tp + sc.operating_points.find((o: any) => o.policy === 'hate.slur').fn)
       .toBe(all.filter((w) => w.violating).length);
     await expectCountersMatchStore(await slicePk(region, 'op-gpu'));
+  });
+});
+
+describe('lifecycle: time to detect pooled per stage', () => {
+  it('pools the live TP delays of every version and policy of a stage; a region= view pools that region only', async () => {
+    const live = (id: string, policy: string, d: number, violating = true, score = 0.97): W => ({ item_id: id, policy, score, violating, onset: 5_000, flag: 5_000 + d });
+    const v1 = [live('a', 'hate.slur', 700), live('b', 'spam.scam', 42_000), live('c', 'hate.slur', 3_000), live('n', 'hate.slur', 10, false)]; // 'n' is an FP
+    const v2 = [live('d', 'minor.safety', 100), live('e', 'hate.slur', 31_000), live('f', 'hate.slur', 12_500.5)];
+    const v3 = [live('g', 'hate.slur', 2_000), live('h', 'hate.slur', 90, true, 0.2)]; // 'h' is an FN
+    const m = 'avlm-op-lc';
+    for (const [region, version, stage, ws] of [['AR', '1', 'sft', v1], ['AR', '2', 'alignment', v2], ['CL', '3', 'alignment', v3]] as const) {
+      expect((await submit(region, { slice_id: `lc-${version}`, model: { id: m, version, stage }, items: ws.map(toItem) })).status).toBe(201);
+    }
+    const pooled = (ws: W[]) => {
+      const t = detectTimes(ws, '*');
+      const { policy: _, ...rest } = t;
+      return rest;
+    };
+    const all = (await api(`/v1/lifecycle?model=${m}`)).data;
+    expect(all.stages.map((s: any) => [s.stage, s.time_to_detect])).toEqual([['sft', pooled(v1)], ['alignment', pooled([...v2, ...v3])]]);
+    expect(all.stages[1].time_to_detect).toMatchObject({ n: 4, p50: 2_000, p90: 31_000, within_30s: 0.75 });
+    const ar = (await api(`/v1/lifecycle?model=${m}&region=AR`)).data;
+    expect(ar.stages.map((s: any) => [s.stage, s.time_to_detect])).toEqual([['sft', pooled(v1)], ['alignment', pooled(v2)]]);
   });
 });
