@@ -771,6 +771,10 @@ export interface components {
                 }[];
             }[];
             recommendations: components["schemas"]["Recommendation"][];
+            operating_points: components["schemas"]["OperatingPoint"][];
+            thresholds: components["schemas"]["ThresholdRecommendation"][];
+            /** @description policies with no live TP left out */
+            time_to_detect: components["schemas"]["TimeToDetect"][];
             /** @description Listed beside the recommendations, not scored (v1) */
             slice_signatures: {
                 /** @enum {string} */
@@ -800,6 +804,78 @@ export interface components {
                 weight: number;
                 severity: number;
             }[];
+            /** @description INF.THRESHOLD only: the threshold to set (null when no threshold costs less than now) */
+            detail?: {
+                /** @example set hate.slur in AR to 0.43: −38 FN, +6 FP */
+                text: string;
+                thresholds: components["schemas"]["ThresholdRecommendation"][];
+            } | null;
+        };
+        /** @description SPEC §12: the cheapest threshold k/100 (k = 1…99) by the score histograms, when cheaper than now (n ≥ 200) */
+        ThresholdRecommendation: {
+            policy: string;
+            threshold_now: number;
+            threshold: number;
+            fp: {
+                now: number;
+                then: number;
+            };
+            fn: {
+                now: number;
+                then: number;
+            };
+            /** @description severity · FN + 1 · FP, at the items' outcomes now and at the recommended threshold then */
+            cost: {
+                now: number;
+                then: number;
+            };
+        };
+        /** @description SPEC §12: over items with an outcome that are not excluded */
+        OperatingPoint: {
+            /** @description "*" = every policy pooled */
+            policy: string;
+            tp: number;
+            fp: number;
+            tn: number;
+            fn: number;
+            /** @description Wilson 95 %; null when the denominator is 0; too_few below 30 */
+            precision: {
+                value: number;
+                low: number;
+                high: number;
+                too_few: boolean;
+            } | null;
+            /** @description Wilson 95 %; null when the denominator is 0; too_few below 30 */
+            recall: {
+                value: number;
+                low: number;
+                high: number;
+                too_few: boolean;
+            } | null;
+            /** @description Wilson 95 %; null when the denominator is 0; too_few below 30 */
+            fpr: {
+                value: number;
+                low: number;
+                high: number;
+                too_few: boolean;
+            } | null;
+            /** @description Wilson 95 %; null when the denominator is 0; too_few below 30 */
+            fnr: {
+                value: number;
+                low: number;
+                high: number;
+                too_few: boolean;
+            } | null;
+        };
+        /** @description SPEC §12: flag_ms − onset_ms over live TPs, ms, nearest-rank percentiles */
+        TimeToDetect: {
+            policy: string;
+            n: number;
+            p50: number;
+            p90: number;
+            p99: number;
+            /** @description share of the n delays ≤ 30,000 ms */
+            within_30s: number;
         };
         RegionMapping: {
             region: string;
@@ -2327,6 +2403,14 @@ export interface operations {
                                 count: number;
                                 rate: components["schemas"]["Rate"];
                             }[];
+                            /** @description SPEC §12, pooled over the stage's versions and policies (ms; null without live TPs) */
+                            time_to_detect: {
+                                n: number;
+                                p50: number;
+                                p90: number;
+                                p99: number;
+                                within_30s: number;
+                            } | null;
                         }[];
                     };
                 };

@@ -11,6 +11,7 @@ import { SignatureChart } from './chart.tsx';
 import { fmtCount, fmtInterval, fmtNum, fmtP, fmtPct, fmtPp, fmtStat, raw } from './format.ts';
 import { html, Layout } from './layout.tsx';
 import { RegionInterventions, type Attribution } from './interventions.tsx';
+import { OperatingSection, type OperatingProps } from './operating.tsx';
 
 export type Scorecard = Awaited<ReturnType<typeof buildScorecard>>;
 type CompareCell = ReturnType<typeof compareCells>[number];
@@ -39,6 +40,8 @@ export interface ScorecardPageProps {
   topRecommendations?: number;
   /** Attribution reports of the interventions of this version that target this region. */
   interventions?: Attribution[];
+  /** SPEC §12's section: the scorecard's numbers plus the cost curves and the compared version's points. */
+  operating?: Pick<OperatingProps, 'curves' | 'previous'>;
 }
 
 const enc = encodeURIComponent;
@@ -343,6 +346,7 @@ export function scorecardPage(p: ScorecardPageProps): string {
           caption={`Rate of each primary signature with its 95% Wilson interval (whiskers), n = ${fmtCount(sc.failure_rate.n)}; LBL.AMBIG over all labelled items. Hatched: too few items.`} />
       </section>
       <PolicyTable sc={sc} />
+      {p.operating ? <OperatingSection region={sc.region} version={sc.model.version} points={sc.operating_points} thresholds={sc.thresholds} times={sc.time_to_detect} {...p.operating} /> : null}
       <Recommendations sc={sc} top={p.topRecommendations ?? 5} />
       <SliceSignatures sc={sc} />
       <Comparison sc={sc} compare={p.compare} />

@@ -1,15 +1,19 @@
 // GET /v1/lifecycle: a model's counts and signature rates by lifecycle stage (pretrain → sft →
-// alignment → production), over every region or one.
+// alignment → production), over every region or one; time to detect pooled over the stage's
+// versions and policies (SPEC §12).
 import { notFound } from '../lib/errors.ts';
 import { COUNT, COUNTS_SQL, KEY, prefixRange, rateDenominator } from '../store/counters.ts';
 import { listVersions, STAGES } from './versions.ts';
 import { rateOf } from './rates.ts';
+import { delays } from './operating.ts';
+import { OP_KEY } from '../store/operating-counts.ts';
+import { timeToDetect } from '../../taxonomy/operating/index.ts';
 
 export async function lifecycle(d1: D1Database, model: string, region?: string) {
   const versions = await listVersions(d1, model);
   if (!versions.length) throw notFound(`model: no versions of '${model}' have slices`);
   const sql = `SELECT model_version, metric, SUM(value) AS value FROM aggregates WHERE model_id = ?${region ? ' AND region = ?' : ''}
-    AND (metric IN (${COUNTS_SQL}) OR ${prefixRange(KEY.sig)}) GROUP BY model_version, metric`;
+    AND (metric IN (${COUNTS_SQL}) OR ${prefixRange(KEY.sig)} OR ${prefixRange(OP_KEY.delay)}) GROUP BY model_version, metric`;
   const stmt = d1.prepare(sql);
   const { results } = await (region ? stmt.bind(model, region) : stmt.bind(model)).all<{ model_version: string; metric: string; value: number }>();
   const stageOf = new Map(versions.map((v) => [v.version, v.stage]));
@@ -27,6 +31,7 @@ export async function lifecycle(d1: D1Database, model: string, region?: string) 
     return {
       stage, versions: versions.filter((v) => v.stage === stage).map((v) => v.version),
       ...counts, failure_rate: rateOf(counts.failures - counts.excluded, rateDenominator(counts)), by_signature,
+      time_to_detect: timeToDetect(delays([m])),
     };
   });
 }

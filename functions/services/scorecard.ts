@@ -10,6 +10,8 @@ import { effectiveMapping } from './mappings.ts';
 import { rateOf } from './rates.ts';
 import { regionPolicyCountsCached, SHIFT_SQL, sliceSignatures, type ShiftRow } from './slice-signatures.ts';
 import { PREDECESSOR_SQL } from './versions.ts';
+import { operatingSection } from './operating.ts';
+import { OP_KEY, OP_PREFIX } from '../store/operating-counts.ts';
 
 function counts(cs: Map<string, number>[]) {
   const sum = (m: string) => cs.reduce((s, c) => s + metric(c, m), 0);
@@ -33,11 +35,12 @@ function signatureRates(sig: Map<string, number>, c: { items: number; excluded: 
 
 type Row = Record<string, unknown>;
 
-// Only the counters a scorecard uses (the item counts, outcomes, primary signatures and the
-// calibration table; not secondaries or distributions): index range seeks on aggregates_region_cell.
+// Only the counters a scorecard uses (the item counts, outcomes, primary signatures, the
+// calibration table and the operating counters — 'op:' and 'ttd:'; not secondaries or
+// distributions): index range seeks on aggregates_region_cell.
 const COUNTS = `${COUNTS_SQL}, 'tp', 'tn', 'fp', 'fn'`;
 const OWN_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
-  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}))`;
+  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}) OR (${prefixRange(OP_PREFIX)}) OR (${prefixRange(OP_KEY.delay)}))`;
 /** The predecessor's counters, for VER.REGRESSION: counts and primary signatures only. */
 const PREVIOUS_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
   AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}))`;
@@ -86,7 +89,11 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
     previous: pred ? { version: pred.version, cells: toCells(more[0].results) } : null,
     shift: latest ? { latestPk: latest.pk, rows: more[pred ? 1 : 0].results as unknown as ShiftRow[] } : null,
   });
-  return { region, model: { id: modelId, version, stage: mv.stage }, taxonomy_version: TAXONOMY_VERSION, ...scorecardBody(cells, overrides), slice_signatures };
+  const body = scorecardBody(cells, overrides);
+  return {
+    region, model: { id: modelId, version, stage: mv.stage }, taxonomy_version: TAXONOMY_VERSION,
+    ...body, ...operatingSection(region, cells, body.recommendations), slice_signatures,
+  };
 }
 
 export function scorecardBody(cells: Cells, overrides: Map<string, { code: string; weight: number }[]>) {

@@ -4,6 +4,7 @@
 // removes its old diagnosis when a label changes.
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import { jsonRows, nowIso } from '../lib/db.ts';
+import { addOperatingCounts } from './operating-counts.ts';
 
 /** Counter names (the `metric` column) for the counts of items. */
 export const COUNT = { items: 'items', failures: 'failures', excluded: 'excluded', pending: 'pending' } as const;
@@ -73,6 +74,9 @@ export function itemMetrics(item: EvalItem, d: Diagnosis): Array<[string, number
     m.push([KEY.calN + b, 1], [KEY.calS + b, score]);
     if (item.label?.violating) m.push([KEY.calY + b, 1]);
   }
+  const op = new Map<string, number>();
+  addOperatingCounts(op, item, d, 1);
+  m.push(...op);
   return m;
 }
 
@@ -139,6 +143,7 @@ export class AggregateDelta {
       bump(cell, CAL_S_KEYS[bin], sign * score);
       if (item.label?.violating) bump(cell, CAL_Y_KEYS[bin], sign);
     }
+    addOperatingCounts(cell, item, d, sign);
   }
 
   add(policy: string, metrics: Array<[string, number]>, sign = 1): void {

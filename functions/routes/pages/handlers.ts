@@ -9,6 +9,7 @@ import { readCells } from '../../services/aggregates.ts';
 import { compareCells } from '../../services/compare.ts';
 import { buildHeatmap } from '../../services/heatmap.ts';
 import { buildScorecard } from '../../services/scorecard.ts';
+import { costCurves, operatingPoints } from '../../services/operating.ts';
 import { getVersion, predecessor } from '../../services/versions.ts';
 import { attribution, isTargeted } from '../../services/attribution.ts';
 import { canReadRecord, listRecords, readRecord, versionRecords } from '../../services/records.ts';
@@ -68,13 +69,13 @@ export async function regionPage(c: C) {
   const interventions = [];
   for (const r of mine) interventions.push(await attribution(d1, r, recs, regionScope(p)));
   const from = picked ?? (chosen ? null : pred);
-  const compare = from
-    ? { from, predecessor: !chosen, chosen, cells: compareCells(await readCells(d1, region, modelId, from.version), after) }
-    : null;
+  const before = from ? await readCells(d1, region, modelId, from.version) : null;
+  const compare = from && before ? { from, predecessor: !chosen, chosen, cells: compareCells(before, after) } : null;
+  const operating = { curves: costCurves(after), previous: from && before ? { version: from.version, points: operatingPoints(before) } : null };
   const versions = ofModel.some((v) => v.version === version) ? ofModel : [{ ...sc.model, first_slice_at: '' }, ...ofModel];
   return c.html(scorecardPage({
     sc, regionName: name, models: modelIds(here), versions, compare, predecessor: pred?.version ?? null,
-    compareOptions: ofModel.filter((v) => v.version !== version), signedIn, interventions,
+    compareOptions: ofModel.filter((v) => v.version !== version), signedIn, interventions, operating,
   }), 200);
 }
 

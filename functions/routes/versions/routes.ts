@@ -37,7 +37,9 @@ export const lifecycle = createRoute({
       description: 'Stages in lifecycle order',
       content: { 'application/json': { schema: z.object({
         model: z.string(), region: z.string().nullable(),
-        stages: z.array(z.object({ stage: z.string(), versions: z.array(z.string()), items: z.number(), failures: z.number(), excluded: z.number(), pending: z.number(), failure_rate: RateSchema, by_signature: z.array(SigRate) })),
+        stages: z.array(z.object({ stage: z.string(), versions: z.array(z.string()), items: z.number(), failures: z.number(), excluded: z.number(), pending: z.number(), failure_rate: RateSchema, by_signature: z.array(SigRate),
+          time_to_detect: z.object({ n: z.number(), p50: z.number(), p90: z.number(), p99: z.number(), within_30s: z.number() }).nullable()
+            .openapi({ description: 'SPEC §12, pooled over the stage\'s versions and policies (ms; null without live TPs)' }) })),
       }) } },
     },
     ...errorResponses,
