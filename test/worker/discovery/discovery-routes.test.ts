@@ -2,6 +2,7 @@
 // here from the submitted items and their diagnoses (read back one by one): its own features,
 // conjunction counts, z-test (erfc), Benjamini–Hochberg and Wilson — nothing from taxonomy/.
 import { describe, it, expect, beforeAll } from 'vitest';
+import { env } from 'cloudflare:workers';
 import { api, createKey, submit } from '../helpers.ts';
 import { expectError, wilsonRef } from '../reference.ts';
 import { erfc } from '../stats.ts';
@@ -206,5 +207,41 @@ describe('slice discovery routes', () => {
     expect(expectError(await api(`/v1/regions/BR/discovery?model=${M}&version=9`), 404).message).toMatch(/^version:/);
     expect(expectError(await api(`/v1/regions/ZZ/discovery?model=${M}&version=${VERSION}`), 404, 'unknown_region').message).toMatch(/^region:/);
     expect(expectError(await api(`/v1/discovery?model=${M}`), 400).message).toMatch(/version/);
+  });
+});
+
+describe('attribute limits (SPEC §11) kept at write time', () => {
+  it('a key past 64 distinct values, and keys past the 32 seen on most items, stop being counted and are named', async () => {
+    const m = { id: 'disc-caps', version: '1', stage: 'sft' };
+    const items = Array.from({ length: 120 }, (_, i) => {
+      // 35 keys over the region, 32 per item: uid, k00…k29 on every item, one of e0…e3 each.
+      const attributes: Record<string, unknown> = { uid: `u${i % 70}`, nested: { x: 1 }, ratio: 0.5, [`e${i % 4}`]: 'y' };
+      for (let k = 0; k < 30; k++) attributes[`k${String(k).padStart(2, '0')}`] = i % 3 === 0 ? 'a' : 'b';
+      return { item_id: `c${i}`, surface: 'vod', language: 'es', policy: 'hate.slur', label: { violating: i % 4 === 0 }, prediction: { score: 0.1 }, attributes };
+    });
+    // Two slices: the second crosses the caps with the first's rows already stored.
+    for (const [j, part] of [items.slice(0, 40), items.slice(40)].entries()) {
+      expect((await submit('MX', { slice_id: `caps-${j}`, model: m, items: part })).status).toBe(201);
+    }
+    const r = await api(`/v1/regions/MX/discovery?model=${m.id}&version=1`);
+    expect(r.status).toBe(200);
+    // The first slice already had 35 keys (uid within its values then): e1…e3 went at its commit,
+    // for good; uid went at the second's.
+    expect(r.data.ignored_features).toEqual([
+      { feature: 'attr.e1', reason: 'beyond the 32 attribute keys seen on most items' },
+      { feature: 'attr.e2', reason: 'beyond the 32 attribute keys seen on most items' },
+      { feature: 'attr.e3', reason: 'beyond the 32 attribute keys seen on most items' },
+      { feature: 'attr.uid', reason: 'more than 64 distinct values' },
+    ]);
+    expect(r.data.features.filter((f: string) => f.startsWith('attr.'))).toHaveLength(31);
+    // Non-scalar values are kept on the item, not used; the ignored keys' rows are gone.
+    expect(r.data.features).not.toContain('attr.nested');
+    expect(r.data.features).not.toContain('attr.ratio');
+    const stored = (await api(`/v1/regions/MX/slices/caps-1/items/c50`)).data;
+    expect(stored.item.attributes).toMatchObject({ nested: { x: 1 }, ratio: 0.5, uid: 'u50' });
+    const left = await env.DB.prepare(`SELECT count(*) AS n FROM discovery_counts WHERE model_id = ? AND (f1 IN ('attr.uid', 'attr.e1', 'attr.e2', 'attr.e3') OR f2 IN ('attr.uid', 'attr.e1', 'attr.e2', 'attr.e3'))`)
+      .bind(m.id).first<{ n: number }>();
+    expect(left!.n).toBe(0);
+    expect(r.data.population).toEqual({ n: 120, errors: 30 }); // violating every 4th, scored 0.1: FN
   });
 });
