@@ -527,6 +527,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/regions/{region}/discovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Slices of a region × model version where failures (or one signature) concentrate
+         * @description SPEC §11: every slice of one or two predicates on `policy`, `surface`, `language`, `label_source`, `score_band`, `evidence` and `attr.<key>` with n ≥ 50, tested against the rest of the population (items with an outcome, LBL.AMBIG left out) by a one-sided pooled two-proportion z-test; reported when BH q < 0.05 and lift ≥ 1.5, with the nesting rules (a child must beat each reported parent; a parent is folded under a child holding 80 % of its excess errors). Read from counts kept at commit and moved by every label edit.
+         */
+        get: operations["getRegionDiscovery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/discovery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Slices of a model version over every region the key may see, `region` being one more feature
+         * @description SPEC §11: every slice of one or two predicates on `policy`, `surface`, `language`, `label_source`, `score_band`, `evidence` and `attr.<key>` with n ≥ 50, tested against the rest of the population (items with an outcome, LBL.AMBIG left out) by a one-sided pooled two-proportion z-test; reported when BH q < 0.05 and lift ≥ 1.5, with the nesting rules (a child must beat each reported parent; a parent is folded under a child holding 80 % of its excess errors). Read from counts kept at commit and moved by every label edit. A key scoped to some regions pools only those: no number here is pooled over a region outside its scope.
+         */
+        get: operations["getGlobalDiscovery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1237,6 +1277,80 @@ export interface components {
                 weakly_attributable: boolean | null;
                 note?: string;
             };
+        };
+        Discovery: {
+            population: {
+                n: number;
+                errors: number;
+            };
+            /** @description candidate slices tested (the m of Benjamini–Hochberg) */
+            evaluated: number;
+            features: string[];
+            /** @description attribute keys left out: more than 64 distinct values, or beyond the 32 keys seen on most items. A region × version stops counting such a key when it crosses the limit, for good. */
+            ignored_features: {
+                feature: string;
+                reason: string;
+            }[];
+            /** @description reported slices, z descending */
+            slices: components["schemas"]["DiscoveredSlice"][];
+        };
+        DiscoveredSlice: {
+            /** @description one or two `feature = value` on distinct features */
+            predicates: {
+                feature: string;
+                value: string;
+            }[];
+            n: number;
+            errors: number;
+            rate: components["schemas"]["DiscoveryRate"];
+            /** @description the population outside the slice */
+            rest: {
+                n: number;
+                errors: number;
+                rate: components["schemas"]["DiscoveryRate"];
+            };
+            /** @description rate / rest rate; null when the rest has no errors */
+            lift: number | null;
+            z: number;
+            /** @description one-sided: 1 − Φ(z) */
+            p: number;
+            /** @description Benjamini–Hochberg over the `evaluated` candidates */
+            q: number;
+            /** @description §10's items route filtered to the slice: `policy=` as that route filters it; every other predicate as a query parameter named by its feature (`surface=short`, `language=ar`, `score_band=[0.8,1]`, `attr.tier=new`) that the items route may not filter on yet. On the global route, null for a slice without a `region` predicate (its items span regions). */
+            items_url: string | null;
+            /** @description reported one-predicate parents folded under this child: it holds ≥ 80 % of their excess errors */
+            folded: {
+                /** @description one or two `feature = value` on distinct features */
+                predicates: {
+                    feature: string;
+                    value: string;
+                }[];
+                n: number;
+                errors: number;
+                rate: components["schemas"]["DiscoveryRate"];
+                /** @description the population outside the slice */
+                rest: {
+                    n: number;
+                    errors: number;
+                    rate: components["schemas"]["DiscoveryRate"];
+                };
+                /** @description rate / rest rate; null when the rest has no errors */
+                lift: number | null;
+                z: number;
+                /** @description one-sided: 1 − Φ(z) */
+                p: number;
+                /** @description Benjamini–Hochberg over the `evaluated` candidates */
+                q: number;
+                /** @description §10's items route filtered to the slice: `policy=` as that route filters it; every other predicate as a query parameter named by its feature (`surface=short`, `language=ar`, `score_band=[0.8,1]`, `attr.tier=new`) that the items route may not filter on yet. On the global route, null for a slice without a `region` predicate (its items span regions). */
+                items_url: string | null;
+                /** @description always empty here */
+                folded: unknown[];
+            }[];
+        };
+        DiscoveryRate: {
+            value: number;
+            low: number;
+            high: number;
         };
     };
     responses: never;
@@ -3415,6 +3529,132 @@ export interface operations {
                         version: string;
                         reports: components["schemas"]["Attribution"][];
                     };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getRegionDiscovery: {
+        parameters: {
+            query: {
+                model: string;
+                version: string;
+                /** @description errors are failures whose primary is this code or in this family (`UNEXPLAINED`: what no signature explains); all failures when absent */
+                signature?: string;
+                /** @description only the items of this policy (then no `policy` predicate) */
+                policy?: string;
+            };
+            header?: never;
+            path: {
+                region: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reported slices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discovery"];
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getGlobalDiscovery: {
+        parameters: {
+            query: {
+                model: string;
+                version: string;
+                /** @description errors are failures whose primary is this code or in this family (`UNEXPLAINED`: what no signature explains); all failures when absent */
+                signature?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reported slices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Discovery"];
                 };
             };
             /** @description Bad input; the message names the field (and line) */

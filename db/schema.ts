@@ -295,3 +295,36 @@ export const probeJobs = sqliteTable('probe_jobs', {
   error: text('error'),
   updatedAt: text('updated_at').notNull(),
 }, (t) => [primaryKey({ columns: [t.slicePk, t.batch] }), index('probe_jobs_status').on(t.status, t.updatedAt)]);
+
+// ── issue 15: slice discovery ────────────────────────────────────────────────────────────
+/** SPEC §11's additive counts per region × model version × policy (the partition: `policy` and
+ *  `region` become features by pooling partitions, so no cell names them). One row per cell and
+ *  code: `code = ''` holds the cell's items, any other code its failures with that primary — so
+ *  `signature=` is answered from the same rows. `slice_key` is counts.ts `sliceKey` ('[]' for the
+ *  partition's population); `f1`/`f2` its features ('' when absent), for the attribute caps. */
+export const discoveryCounts = sqliteTable('discovery_counts', {
+  region: text('region').notNull(),
+  modelId: text('model_id').notNull(),
+  modelVersion: text('model_version').notNull(),
+  policy: text('policy').notNull(),
+  f1: text('f1').notNull(),
+  f2: text('f2').notNull(),
+  sliceKey: text('slice_key').notNull(),
+  code: text('code').notNull(),
+  n: integer('n').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.f1, t.policy, t.sliceKey, t.code] }),
+  // The population and one-predicate rows (f2 = ''), and the rows of a dropped second feature.
+  index('discovery_counts_f2').on(t.region, t.modelId, t.modelVersion, t.f2),
+]);
+
+/** Attribute keys a region × model version stopped counting (SPEC §11's 64 values / 32 keys),
+ *  named in every response; their rows are deleted once (`purged`). */
+export const discoveryIgnored = sqliteTable('discovery_ignored', {
+  region: text('region').notNull(),
+  modelId: text('model_id').notNull(),
+  modelVersion: text('model_version').notNull(),
+  feature: text('feature').notNull(),
+  reason: text('reason').notNull(),
+  purged: integer('purged').notNull().default(0),
+}, (t) => [primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.feature] })]);

@@ -5,6 +5,7 @@ import { nowIso } from '../lib/db.ts';
 import { conflict } from '../lib/errors.ts';
 import { abortOf, claimGuard, guardSql, lostClaim } from '../store/guards.ts';
 import { KEY, type AggregateDelta } from '../store/counters.ts';
+import { discoveryStatements } from '../store/discovery-counts.ts';
 import type { SliceSummary } from '../store/slices.ts';
 
 const AGG_ROWS = 16; // 6 columns × 16 = 96 bound parameters (D1 allows 100)
@@ -60,6 +61,7 @@ export async function commitSlice(
   const stmts: D1PreparedStatement[] = [
     d1.prepare('INSERT INTO slice_commits (slice_pk, committed_at) VALUES (?, ?)').bind(slice.pk, now),
     ...aggregateStatements(d1, { region: slice.region, modelId: slice.modelId, modelVersion: slice.modelVersion }, delta),
+    ...discoveryStatements(d1, { region: slice.region, model_id: slice.modelId, model_version: slice.modelVersion }, delta.discovery),
   ];
   const rows = delta.rows();
   for (let i = 0; i < rows.length; i += SLICE_AGG_ROWS) {

@@ -5,6 +5,7 @@
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import { jsonRows, nowIso } from '../lib/db.ts';
 import { addOperatingCounts } from './operating-counts.ts';
+import { DiscoveryDelta, discoveryStatements } from './discovery-counts.ts';
 
 /** Counter names (the `metric` column) for the counts of items. */
 export const COUNT = { items: 'items', failures: 'failures', excluded: 'excluded', pending: 'pending' } as const;
@@ -112,10 +113,13 @@ const bump = (cell: Map<string, number>, k: string, v: number) => { cell.set(k, 
 /** Accumulates counter deltas per policy in memory; written once, at commit. */
 export class AggregateDelta {
   readonly cells = new Map<string, Map<string, number>>();
+  /** Slice discovery's cells move with the counters (store/discovery-counts.ts). */
+  readonly discovery = new DiscoveryDelta();
 
   /** Same as add(policy, itemMetrics(item, d), sign), without building the pairs: the
    *  counters are added in the same order, so rows() comes out the same. */
   addItem(policy: string, item: EvalItem, d: Diagnosis, sign = 1): void {
+    this.discovery.addItem(item, d, sign);
     let cell = this.cells.get(policy);
     if (!cell) this.cells.set(policy, (cell = new Map()));
     bump(cell, COUNT.items, sign);
@@ -198,9 +202,10 @@ const SLICE_SUMMARY_UPDATE = `UPDATE slices SET items = items + CAST(?1 AS INTEG
 export function countersStatements(
   d1: D1Database, slice: { pk: number; region: string; model_id: string; model_version: string }, delta: AggregateDelta,
 ): D1PreparedStatement[] {
+  // Discovery cells move even when no counter does (a label's source or evidence changed).
+  const out: D1PreparedStatement[] = discoveryStatements(d1, slice, delta.discovery);
   const rows = delta.rows();
-  if (rows.length === 0) return [];
-  const out: D1PreparedStatement[] = [];
+  if (rows.length === 0) return out;
   for (const json of jsonRows(rows.map((r) => [r.policy, r.metric, r.value]))) {
     out.push(
       d1.prepare(AGGREGATES_UPSERT).bind(slice.region, slice.model_id, slice.model_version, json),

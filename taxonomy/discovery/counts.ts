@@ -38,7 +38,7 @@ function bump(cell: Cell, primary: string | null, sign: number): void {
   }
 }
 
-function cellAt(counts: DiscoveryCounts, key: string): Cell {
+export function cellAt(counts: DiscoveryCounts, key: string): Cell {
   let c = counts.cells.get(key);
   if (!c) counts.cells.set(key, (c = { n: 0, errors: {} }));
   return c;
@@ -51,9 +51,12 @@ function cellAt(counts: DiscoveryCounts, key: string): Cell {
  */
 export function tally(counts: DiscoveryCounts, features: readonly Predicate[], primary: string | null, sign: 1 | -1 = 1): void {
   bump(counts.population, primary, sign);
-  for (let i = 0; i < features.length; i++) {
-    bump(cellAt(counts, sliceKey([features[i]])), primary, sign);
-    for (let j = i + 1; j < features.length; j++) bump(cellAt(counts, sliceKey([features[i], features[j]])), primary, sign);
+  // Keys built as sliceKey builds them (features by name, JSON), but each predicate encoded once:
+  // an item adds k(k−1)/2 pairs, at ingest, for every item.
+  const enc = [...features].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).map(([f, v]) => `${JSON.stringify(f)},${JSON.stringify(v)}`);
+  for (let i = 0; i < enc.length; i++) {
+    bump(cellAt(counts, `[${enc[i]}]`), primary, sign);
+    for (let j = i + 1; j < enc.length; j++) bump(cellAt(counts, `[${enc[i]},${enc[j]}]`), primary, sign);
   }
 }
 
@@ -79,4 +82,27 @@ export function errorsOf(cell: Cell, signature?: string): number {
     if (signature === undefined || code === signature || code.startsWith(signature + '.')) e += v;
   }
   return e;
+}
+
+/**
+ * Counts of a population split into partitions (a policy, a region …) kept apart, pooled with
+ * each partition's predicates as features: a partition's population is its predicate's cell
+ * and its one-predicate cells are the two-predicate cells with its predicate. So the store can
+ * keep counts without `policy` (or `region`) and still answer slices on them; the parts'
+ * own cells (whatever levels they carry) are summed as they are.
+ */
+export function pooledCounts(parts: ReadonlyArray<{ predicates: readonly Predicate[]; counts: DiscoveryCounts }>): DiscoveryCounts {
+  const out = emptyCounts();
+  for (const { predicates, counts } of parts) {
+    mergeCounts(out, counts);
+    for (let i = 0; i < predicates.length; i++) {
+      addCell(cellAt(out, sliceKey([predicates[i]])), counts.population);
+      for (let j = i + 1; j < predicates.length; j++) addCell(cellAt(out, sliceKey([predicates[i], predicates[j]])), counts.population);
+      for (const [key, cell] of counts.cells) {
+        const preds = predicatesOf(key);
+        if (preds.length === 1) addCell(cellAt(out, sliceKey([predicates[i], preds[0]])), cell);
+      }
+    }
+  }
+  return out;
 }

@@ -40,6 +40,11 @@ function attrValue(v: unknown): string | undefined {
   return undefined;
 }
 
+/** Attribute keys one item contributes (the first by name) and the longest value used: they
+ *  bound the cells one item adds (k keys → k(k−1)/2 pairs) whatever a client sends. */
+export const ITEM_ATTR_KEYS = 32;
+export const ATTR_VALUE_CHARS = 128;
+
 /** Every (feature, value) of one item, fixed features first, then its attributes by key. */
 export function featuresOf(item: EvalItem): Array<[string, string]> {
   const out: Array<[string, string]> = [];
@@ -49,9 +54,12 @@ export function featuresOf(item: EvalItem): Array<[string, string]> {
   }
   const attrs = item.attributes;
   if (attrs && typeof attrs === 'object' && !Array.isArray(attrs)) {
+    let kept = 0;
     for (const key of Object.keys(attrs).sort()) {
       const v = attrValue((attrs as Record<string, unknown>)[key]);
-      if (v !== undefined) out.push([ATTR_PREFIX + key, v]);
+      if (v === undefined || v.length > ATTR_VALUE_CHARS) continue;
+      out.push([ATTR_PREFIX + key, v]);
+      if (++kept === ITEM_ATTR_KEYS) break;
     }
   }
   return out;

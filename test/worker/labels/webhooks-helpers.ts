@@ -7,6 +7,7 @@ import { api } from '../helpers.ts';
 import { itemMetrics } from '../../../functions/store/counters.ts';
 import type { StoredItem } from '../../../functions/store/items/writer.ts';
 import { parseRecords } from '../../../functions/store/items/format.ts';
+import { expectDiscoveryMatchStore } from '../discovery/recount.ts';
 
 export async function createVendor(vendor: string, scheme = 'standard-webhooks', extra: Record<string, unknown> = {}) {
   const r = await api('/v1/admin/vendors', { method: 'POST', json: { vendor, scheme, ...extra } });
@@ -117,4 +118,5 @@ export async function expectCountersMatchStore(pk: number) {
   const row = (await env.DB.prepare('SELECT items, failures, excluded, pending, by_signature FROM slices WHERE pk = ?').bind(pk).first<{ items: number; failures: number; excluded: number; pending: number; by_signature: string }>())!;
   expect({ items: row.items, failures: row.failures, excluded: row.excluded, pending: row.pending }).toEqual({ items, failures, excluded, pending });
   expect(JSON.parse(row.by_signature)).toEqual(bySig);
+  await expectDiscoveryMatchStore(pk, storedRecords);
 }

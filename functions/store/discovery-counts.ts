@@ -1,0 +1,169 @@
+// Slice discovery's additive counts in D1 (SPEC §11, design note of issue 15): per region ×
+// model version × policy, every population / one- / two-predicate cell's items and failures by
+// primary. Moved in the same D1 batch as the counters (AggregateDelta carries a DiscoveryDelta),
+// so ingest, label edits, consensus and GPU backend results move them exactly like aggregates —
+// a retried commit is refused as a whole by the ledger, so retries never double count.
+import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
+import {
+  ATTR_PREFIX, DISCOVERY, cellAt, emptyCounts, featuresOf, predicatesOf, tally,
+  type DiscoveryCounts, type IgnoredFeature,
+} from '../../taxonomy/discovery/index.ts';
+import { jsonRows } from '../lib/db.ts';
+
+/** The partition feature: kept as a column, pooled back as a feature when read. */
+const PARTITION = 'policy';
+const POPULATION_KEY = '[]';
+/** A failure without a primary still counts as an error; '' is the item-count code. */
+const NO_PRIMARY = 'UNEXPLAINED';
+
+/** One slice's (or one edit's) discovery cells per policy, in memory until the batch. */
+export class DiscoveryDelta {
+  readonly parts = new Map<string, DiscoveryCounts>();
+
+  /** The population is SPEC §11's: items with an outcome, LBL.AMBIG failures (excluded) left out. */
+  addItem(item: EvalItem, d: Diagnosis, sign: number): void {
+    if (d.outcome === 'pending' || d.excluded || (sign !== 1 && sign !== -1)) return;
+    let part = this.parts.get(item.policy);
+    if (!part) this.parts.set(item.policy, (part = emptyCounts()));
+    const feats = featuresOf(item).filter(([f]) => f !== PARTITION);
+    tally(part, feats, d.failure ? d.primary ?? NO_PRIMARY : null, sign);
+  }
+
+  /** [policy, slice_key, f1, f2, code, n] for every non-zero count. */
+  rows(): unknown[][] {
+    const out: unknown[][] = [];
+    const push = (policy: string, key: string, f1: string, f2: string, cell: { n: number; errors: Record<string, number> }) => {
+      if (cell.n !== 0) out.push([policy, key, f1, f2, '', cell.n]);
+      for (const [code, v] of Object.entries(cell.errors)) if (v !== 0) out.push([policy, key, f1, f2, code, v]);
+    };
+    for (const [policy, part] of this.parts) {
+      push(policy, POPULATION_KEY, '', '', part.population);
+      for (const [key, cell] of part.cells) {
+        const preds = predicatesOf(key);
+        push(policy, key, preds[0][0], preds[1]?.[0] ?? '', cell);
+      }
+    }
+    return out;
+  }
+
+  /** Whether any attribute cell moves (only then can an attribute cap be crossed). */
+  hasAttributes(): boolean {
+    for (const part of this.parts.values()) for (const key of part.cells.keys()) if (key.includes(`"${ATTR_PREFIX}`)) return true;
+    return false;
+  }
+}
+
+const WHERE_VERSION = 'region = ?1 AND model_id = ?2 AND model_version = ?3';
+const ATTR_ROWS = `f2 = '' AND f1 >= '${ATTR_PREFIX}' AND f1 < '${ATTR_PREFIX.slice(0, -1)}/' AND code = '' AND n > 0`;
+// Rows of an attribute key the region × version stopped counting are never written again.
+const UPSERT = `INSERT INTO discovery_counts (region, model_id, model_version, policy, slice_key, f1, f2, code, n)
+  SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5 FROM json_each(?4) AS j
+  WHERE NOT EXISTS (SELECT 1 FROM discovery_ignored g WHERE g.${WHERE_VERSION.replaceAll(' AND ', ' AND g.')} AND g.feature IN (j.value ->> 2, j.value ->> 3))
+  ON CONFLICT (region, model_id, model_version, f1, policy, slice_key, code) DO UPDATE SET n = n + excluded.n`;
+// SPEC §11's limits, kept at write time so a region × version holds a bounded number of rows:
+// a key past 64 distinct values, then keys past the 32 seen on most items, stop being counted.
+// Inside the batch (a transaction), so concurrent commits cannot both slip past a cap.
+const IGNORE_VALUES = `INSERT OR IGNORE INTO discovery_ignored (region, model_id, model_version, feature, reason)
+  SELECT ?1, ?2, ?3, f1, 'more than ${DISCOVERY.maxAttrValues} distinct values' FROM discovery_counts
+  WHERE ${WHERE_VERSION} AND ${ATTR_ROWS} GROUP BY f1 HAVING count(DISTINCT slice_key) > ${DISCOVERY.maxAttrValues}`;
+const IGNORE_KEYS = `INSERT OR IGNORE INTO discovery_ignored (region, model_id, model_version, feature, reason)
+  SELECT ?1, ?2, ?3, f1, 'beyond the ${DISCOVERY.maxAttrKeys} attribute keys seen on most items' FROM (
+    SELECT f1, row_number() OVER (ORDER BY sum(n) DESC, f1) AS r FROM discovery_counts
+    WHERE ${WHERE_VERSION} AND ${ATTR_ROWS} AND f1 NOT IN (SELECT feature FROM discovery_ignored WHERE ${WHERE_VERSION})
+    GROUP BY f1) WHERE r > ${DISCOVERY.maxAttrKeys}`;
+// Deletes a newly ignored key's rows once (index seeks on f1 and on f2), then marks it purged.
+const PURGE = `DELETE FROM discovery_counts WHERE rowid IN (
+  SELECT c.rowid FROM discovery_ignored g CROSS JOIN discovery_counts c ON c.region = g.region AND c.model_id = g.model_id AND c.model_version = g.model_version AND c.f1 = g.feature
+    WHERE g.${WHERE_VERSION.replaceAll(' AND ', ' AND g.')} AND g.purged = 0
+  UNION ALL
+  SELECT c.rowid FROM discovery_ignored g CROSS JOIN discovery_counts c ON c.region = g.region AND c.model_id = g.model_id AND c.model_version = g.model_version AND c.f2 = g.feature
+    WHERE g.${WHERE_VERSION.replaceAll(' AND ', ' AND g.')} AND g.purged = 0)`;
+const MARK_PURGED = `UPDATE discovery_ignored SET purged = 1 WHERE ${WHERE_VERSION} AND purged = 0`;
+
+/** The statements that move the stored cells by `delta` (for the counters' batch). */
+export function discoveryStatements(
+  d1: D1Database, key: { region: string; model_id: string; model_version: string }, delta: DiscoveryDelta,
+): D1PreparedStatement[] {
+  const rows = delta.rows();
+  if (rows.length === 0) return [];
+  const k = [key.region, key.model_id, key.model_version] as const;
+  const out = jsonRows(rows).map((json) => d1.prepare(UPSERT).bind(...k, json));
+  if (delta.hasAttributes()) out.push(...[IGNORE_VALUES, IGNORE_KEYS, PURGE, MARK_PURGED].map((sql) => d1.prepare(sql).bind(...k)));
+  return out;
+}
+
+// ── Reading ──────────────────────────────────────────────────────────────────────────────
+
+export interface StoredDiscovery {
+  /** Counts per partition; `predicates` name it (policy, and region on the global read). */
+  parts: Array<{ predicates: Array<[string, string]>; counts: DiscoveryCounts }>;
+  ignored: IgnoredFeature[];
+}
+
+interface CountRow { region: string; policy: string; slice_key: string; f1: string; f2: string; code: string; n: number }
+
+function addRow(counts: DiscoveryCounts, r: CountRow): void {
+  const cell = r.slice_key === POPULATION_KEY ? counts.population : cellAt(counts, r.slice_key);
+  if (r.code === '') cell.n += r.n;
+  else cell.errors[r.code] = (cell.errors[r.code] ?? 0) + r.n;
+}
+
+function assemble(rows: CountRow[], ignoredRows: IgnoredFeature[], partOf: (r: CountRow) => Array<[string, string]>, extra: CountRow[] = []): StoredDiscovery {
+  // A row of an ignored key written by a commit racing the one that ignored it: never read.
+  const ignored = new Map(ignoredRows.map((g) => [g.feature, g]));
+  const usable = (r: CountRow) => !ignored.has(r.f1) && !ignored.has(r.f2);
+  const parts = new Map<string, StoredDiscovery['parts'][number]>();
+  for (const r of rows) {
+    if (!usable(r)) continue;
+    const predicates = partOf(r);
+    const id = JSON.stringify(predicates);
+    let p = parts.get(id);
+    if (!p) parts.set(id, (p = { predicates, counts: emptyCounts() }));
+    addRow(p.counts, r);
+  }
+  const out: StoredDiscovery = { parts: [...parts.values()], ignored: [...ignored.values()].sort((a, b) => (a.feature < b.feature ? -1 : 1)) };
+  if (extra.length) {
+    // Two-predicate totals over every partition: one more part that names no partition.
+    const totals = emptyCounts();
+    for (const r of extra) if (usable(r)) addRow(totals, r);
+    totals.population.n = 0;
+    out.parts.push({ predicates: [], counts: totals });
+  }
+  return out;
+}
+
+/** One region × model version, every policy (or one). */
+export async function readRegionDiscovery(d1: D1Database, region: string, modelId: string, version: string, policy?: string): Promise<StoredDiscovery> {
+  const [counts, ignored] = await d1.batch([
+    d1.prepare(`SELECT policy, slice_key, f1, f2, code, n FROM discovery_counts WHERE ${WHERE_VERSION} AND n <> 0 AND (?4 IS NULL OR policy = ?4)`)
+      .bind(region, modelId, version, policy ?? null),
+    d1.prepare(`SELECT feature, reason FROM discovery_ignored WHERE ${WHERE_VERSION}`).bind(region, modelId, version),
+  ]);
+  return assemble(counts.results as unknown as CountRow[], ignored.results as unknown as IgnoredFeature[],
+    (r) => (policy === undefined ? [[PARTITION, r.policy]] : []));
+}
+
+// The regions of a version (aggregates_model_metric seeks them), within the key's list (?3, JSON)
+// when it has one; then each region's rows by primary-key seeks.
+const VERSION_REGIONS = `WITH r(region) AS (SELECT DISTINCT region FROM aggregates WHERE model_id = ?1 AND model_version = ?2 AND metric = 'items'
+  AND (?3 IS NULL OR region IN (SELECT value FROM json_each(?3))))`;
+
+/**
+ * A model version over the regions `regions` (null: every region): populations and
+ * one-predicate cells per region × policy, and two-predicate cells summed in SQL (so the read
+ * carries each cell once, not once per region). A key ignored in any region is ignored for all:
+ * its counts from the others would be a partial sum.
+ */
+export async function readGlobalDiscovery(d1: D1Database, modelId: string, version: string, regions: string[] | null): Promise<StoredDiscovery> {
+  const scope = regions === null ? null : JSON.stringify(regions);
+  const [ones, twos, ignored] = await d1.batch([
+    d1.prepare(`${VERSION_REGIONS} SELECT c.region, c.policy, c.slice_key, c.f1, c.f2, c.code, c.n FROM r CROSS JOIN discovery_counts c
+      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' WHERE c.n <> 0`).bind(modelId, version, scope),
+    d1.prepare(`${VERSION_REGIONS} SELECT c.slice_key, c.f1, c.f2, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
+      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 WHERE c.f2 <> '' GROUP BY c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope),
+    d1.prepare(`${VERSION_REGIONS} SELECT g.feature, min(g.reason) AS reason FROM r CROSS JOIN discovery_ignored g
+      ON g.region = r.region AND g.model_id = ?1 AND g.model_version = ?2 GROUP BY g.feature`).bind(modelId, version, scope),
+  ]);
+  return assemble(ones.results as unknown as CountRow[], ignored.results as unknown as IgnoredFeature[],
+    (r) => [['region', r.region], [PARTITION, r.policy]], twos.results as unknown as CountRow[]);
+}
