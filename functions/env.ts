@@ -70,6 +70,8 @@ export interface NotifyMessage {
   region: string;
   sliceId: string;
   trigger: 'commit' | 'complete';
+  /** When it happened (ISO): the events' time, and only subscriptions older than it get them. */
+  at: string;
 }
 
 /** One webhook delivery (notify_deliveries) to attempt. */

@@ -36,7 +36,8 @@ export async function computeEvents(env: Bindings, msg: NotifyMessage): Promise<
   const wants = wanted(listeners, s.region);
   const link = linker(env);
   const source = `${s.pk}:${msg.trigger}`;
-  const now = nowIso();
+  // Older messages (queued before `at` existed) take the time they are read.
+  const now = msg.at ?? nowIso();
   const model = { id: s.model_id, version: s.model_version, stage: s.model_stage };
   const scorecardUrl = link.scorecard(s.region, s.model_id, s.model_version);
   const stmts: D1PreparedStatement[] = [];
@@ -104,12 +105,12 @@ export async function computeEvents(env: Bindings, msg: NotifyMessage): Promise<
   }
 
   if (stmts.length) await d1.batch(stmts);
-  await fanOut(env, source, now);
+  await fanOut(env, source);
 }
 
-/** One delivery per (subscription, event of `source`) that matches its regions and events, then
- *  a queue message for each delivery not attempted yet. */
-async function fanOut(env: Bindings, source: string, now: string): Promise<void> {
+/** One delivery per (subscription, event of `source`) that matches its regions and events and
+ *  existed when the event happened, then a queue message for each delivery not attempted yet. */
+async function fanOut(env: Bindings, source: string): Promise<void> {
   const d1 = env.DB;
   await d1.prepare(
     `INSERT OR IGNORE INTO notify_deliveries (subscription_id, event_id, webhook_id, status, attempts, created_at)
@@ -118,7 +119,7 @@ async function fanOut(env: Bindings, source: string, now: string): Promise<void>
       AND EXISTS (SELECT 1 FROM json_each(s.events) t WHERE t.value = e.type)
       AND s.created_at <= e.created_at
      WHERE e.source = ?1`,
-  ).bind(source, now).run();
+  ).bind(source, nowIso()).run();
   const { results } = await d1.prepare(
     `SELECT d.subscription_id, d.event_id FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id
      WHERE e.source = ? AND d.status = 'pending' AND d.attempts = 0`,

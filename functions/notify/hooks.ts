@@ -5,7 +5,7 @@ import type { Bindings, NotifyMessage } from '../env.ts';
 
 export async function queueNotify(env: Pick<Bindings, 'NOTIFY_QUEUE'>, region: string, sliceId: string, trigger: NotifyMessage['trigger']): Promise<void> {
   try {
-    await env.NOTIFY_QUEUE.send({ kind: 'notify', region, sliceId, trigger });
+    await env.NOTIFY_QUEUE.send({ kind: 'notify', region, sliceId, trigger, at: new Date().toISOString() });
   } catch (e) {
     console.error(`notify: slice ${region}/${sliceId} (${trigger}) not queued: ${(e as Error).message}`);
   }

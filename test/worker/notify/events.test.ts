@@ -2,11 +2,13 @@
 // commit, or when the last GPU backend job is done — once), version.regression and
 // region.disparity (a slice-level cell the region × version did not have — once),
 // attribution.ready; a subscription sees only its regions; a burst of commits loses nothing.
+import { env } from 'cloudflare:workers';
 import { describe, it, expect } from 'vitest';
+import { computeEvents } from '../../../functions/notify/events.ts';
 import { featuresFor } from '../../../gpu-backend/model/spec.ts';
 import { policyIndex } from '../../../taxonomy/policies.ts';
 import { api, item, submit } from '../helpers.ts';
-import { sleep, uid } from '../reference.ts';
+import { rows, sleep, uid } from '../reference.ts';
 import { received, subscribe, waitFor, type Received } from './receiver.ts';
 
 const BASE = 'https://avlm.example'; // PUBLIC_URL of the test config
@@ -129,6 +131,23 @@ describe('notification events', () => {
       interventions: [{ id: rec.data.id, intervention: 'INF.THRESHOLD', targets: { signatures: ['THR.MARGIN'], regions: ['BR'] }, link: `${BASE}/scorecards/interventions/${rec.data.id}` }],
       links: { scorecard: `${BASE}/scorecards/BR?model=${model}&version=2` },
     });
+  });
+
+  it('a subscription made after a commit does not get its event, even when the queue message comes late', async () => {
+    const model = { id: uid('late'), version: '1' };
+    const { sliceId } = await put('CO', model, many(3, tn, 't')); // nobody listens to CO yet
+    const committedAt = new Date().toISOString();
+    await sleep(5);
+    const sub = await subscribe(['CO'], ['slice.completed']);
+    // The slice's message handled only now (as after a queue backlog): the event, but no delivery.
+    await computeEvents(env, { kind: 'notify', region: 'CO', sliceId, trigger: 'commit', at: committedAt });
+    const [ev] = await rows<any>('SELECT * FROM notify_events WHERE region = ? AND payload LIKE ?', 'CO', `%${sliceId}%`);
+    expect(ev).toMatchObject({ type: 'slice.completed', created_at: committedAt });
+    expect(await rows('SELECT * FROM notify_deliveries WHERE subscription_id = ?', sub.id)).toEqual([]);
+    // The next commit is after the subscription: delivered.
+    const next = await put('CO', model, many(3, tn, 't'));
+    const got = await settle(sub.hook, 1);
+    expect(got.map((g) => g.body.data.slice_id)).toEqual([next.sliceId]);
   });
 
   it('a burst of commits: every slice delivered, once each, none lost', async () => {
