@@ -63,8 +63,16 @@ export default defineConfig({
                 // The fuzz suite's run count and seed (test/worker/fuzz.test.ts).
                 FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
                 FUZZ_SEED: process.env.FUZZ_SEED ?? '',
+                // Webhook deliveries (test/worker/notify): retries at once, a dead letter after 4 attempts.
+                NOTIFY_TIMEOUT_MS: '1000',
+                NOTIFY_RETRY_BASE_SECONDS: '0',
+                NOTIFY_MAX_ATTEMPTS: '4',
+                PUBLIC_URL: 'https://avlm.example',
+                TEST_RECEIVER_URL: inject('receiverUrl'),
+                TEST_DOWN_URL: inject('downUrl'),
               },
-              queueConsumers: { 'avlm-diag-ingest': { maxBatchTimeout: 0.05, maxBatchSize: 1, maxRetries: 5, deadLetterQueue: 'avlm-diag-ingest-dlq' } },
+              queueConsumers: { 'avlm-diag-ingest': { maxBatchTimeout: 0.05, maxBatchSize: 1, maxRetries: 5, deadLetterQueue: 'avlm-diag-ingest-dlq' },
+                'avlm-diag-notify': { maxBatchTimeout: 0.05, maxBatchSize: 10, maxRetries: 100 } },
             },
           })),
         ],

@@ -42,7 +42,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** GPU backend jobs that failed repeatedly (admin) */
+        /** GPU backend jobs that failed repeatedly and webhook deliveries given up on (queue: probe | notify) (admin) */
         get: operations["listDeadLetters"];
         put?: never;
         post?: never;
@@ -61,7 +61,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Send a dead job to the queue again (admin) */
+        /** Send a dead job or webhook delivery to its queue again (admin) */
         post: operations["replayDeadLetter"];
         delete?: never;
         options?: never;
@@ -559,6 +559,59 @@ export interface paths {
          * @description SPEC §11: every slice of one or two predicates on `policy`, `surface`, `language`, `label_source`, `score_band`, `evidence` and `attr.<key>` with n ≥ 50, tested against the rest of the population (items with an outcome, LBL.AMBIG left out) by a one-sided pooled two-proportion z-test; reported when BH q < 0.05 and lift ≥ 1.5, with the nesting rules (a child must beat each reported parent; a parent is folded under a child holding 80 % of its excess errors). Read from counts kept at commit and moved by every label edit. A key scoped to some regions pools only those: no number here is pooled over a region outside its scope.
          */
         get: operations["getGlobalDiscovery"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every subscription (admin); never a secret */
+        get: operations["listSubscriptions"];
+        put?: never;
+        /** Subscribe a webhook receiver to events of some regions (admin). Its whsec_ secret is shown once. */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One subscription (admin); never its secret */
+        get: operations["getSubscription"];
+        put?: never;
+        post?: never;
+        /** Delete a subscription and its deliveries (admin); pending ones are not sent */
+        delete: operations["deleteSubscription"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/admin/subscriptions/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every delivery attempt of a subscription, newest first (admin) */
+        get: operations["listSubscriptionDeliveries"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1351,6 +1404,37 @@ export interface components {
             value: number;
             low: number;
             high: number;
+        };
+        Subscription: {
+            id: string;
+            url: string;
+            regions: string[];
+            events: ("slice.completed" | "version.regression" | "region.disparity" | "attribution.ready")[];
+            created_at: string;
+        };
+        CreateSubscription: {
+            /**
+             * @description The receiver: https, or http to localhost / 127.0.0.1 (a local receiver)
+             * @example https://hooks.example.com/avlm
+             */
+            url: string;
+            /** @description region codes, or ['*'] for every region */
+            regions: string[];
+            /** @description slice.completed, version.regression, region.disparity, attribution.ready */
+            events: ("slice.completed" | "version.regression" | "region.disparity" | "attribution.ready")[];
+        };
+        DeliveryAttempt: {
+            at: string;
+            event_id: string;
+            event_type: string | null;
+            /** @description the webhook-id header: the same on every attempt of one delivery */
+            webhook_id: string;
+            /** @description the receiver's HTTP status; null when none came (refused, timed out) */
+            status: number | null;
+            error: string | null;
+            duration_ms: number;
+            /** @description the delivery now: pending | delivered | dead */
+            delivery: string | null;
         };
     };
     responses: never;
@@ -3655,6 +3739,309 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Discovery"];
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Oldest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        subscriptions: components["schemas"]["Subscription"][];
+                    };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSubscription"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"] & {
+                        /** @description whsec_ + base64 of 32 random bytes: verify the webhook-signature with it (Standard Webhooks); shown once */
+                        secret: string;
+                    };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        id: string;
+                        deleted: boolean;
+                    };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSubscriptionDeliveries: {
+        parameters: {
+            query?: {
+                /** @description 1–1000, default 100 */
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Newest first */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        deliveries: components["schemas"]["DeliveryAttempt"][];
+                    };
                 };
             };
             /** @description Bad input; the message names the field (and line) */

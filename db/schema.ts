@@ -328,3 +328,69 @@ export const discoveryIgnored = sqliteTable('discovery_ignored', {
   reason: text('reason').notNull(),
   purged: integer('purged').notNull().default(0),
 }, (t) => [primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.feature] })]);
+// Issue 18 (notifications, SPEC §13): webhook subscriptions, the events computed after slice
+// commits, one delivery per (subscription, event) and every attempt of it.
+
+/** A receiver of events. `secret` is sealed (lib/secrets.ts) under `subscription:<id>`. */
+export const subscriptions = sqliteTable('subscriptions', {
+  id: text('id').primaryKey(),
+  url: text('url').notNull(),
+  /** JSON array of region codes, or ["*"]. */
+  regions: text('regions').notNull(),
+  /** JSON array of event types. */
+  events: text('events').notNull(),
+  secret: text('secret').notNull(),
+  createdAt: text('created_at').notNull(),
+});
+
+/** Events, once each: the id is derived from what caused it, so a queue retry adds none. */
+export const notifyEvents = sqliteTable('notify_events', {
+  id: text('id').primaryKey(),
+  type: text('type').notNull(),
+  region: text('region').notNull(),
+  /** The queue message that computed it (`<slice pk>:<trigger>`): a retry fans out its events again. */
+  source: text('source').notNull(),
+  /** JSON: the event's data. */
+  payload: text('payload').notNull(),
+  createdAt: text('created_at').notNull(),
+}, (t) => [index('notify_events_source').on(t.source)]);
+
+/** One event to one subscription. `webhook_id` is stable across its attempts (receivers dedupe on it). */
+export const notifyDeliveries = sqliteTable('notify_deliveries', {
+  subscriptionId: text('subscription_id').notNull(),
+  eventId: text('event_id').notNull(),
+  webhookId: text('webhook_id').notNull(),
+  /** pending | delivered | dead */
+  status: text('status').notNull(),
+  attempts: integer('attempts').notNull().default(0),
+  /** Start of the retry window (the first attempt, or the replay). */
+  firstAttemptAt: text('first_attempt_at'),
+  deliveredAt: text('delivered_at'),
+  createdAt: text('created_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.subscriptionId, t.eventId] })]);
+
+/** Every attempt to deliver (GET /v1/admin/subscriptions/{id}/deliveries). */
+export const notifyAttempts = sqliteTable('notify_attempts', {
+  id: integer('id').primaryKey({ autoIncrement: true }),
+  subscriptionId: text('subscription_id').notNull(),
+  eventId: text('event_id').notNull(),
+  webhookId: text('webhook_id').notNull(),
+  at: text('at').notNull(),
+  /** The receiver's HTTP status; null when no answer came (refused, timeout). */
+  httpStatus: integer('http_status'),
+  error: text('error'),
+  durationMs: integer('duration_ms').notNull(),
+}, (t) => [index('notify_attempts_subscription').on(t.subscriptionId, t.id)]);
+
+/** Slice-level cells (VER.REGRESSION, REG.DISPARITY) present at the last check of a region ×
+ *  version: a cell not in here is new and announced once; a cell that vanished is removed. */
+export const notifyCells = sqliteTable('notify_cells', {
+  region: text('region').notNull(),
+  modelId: text('model_id').notNull(),
+  modelVersion: text('model_version').notNull(),
+  code: text('code').notNull(),
+  policy: text('policy').notNull(),
+  /** VER.REGRESSION: the regressed signature; '' for REG.DISPARITY. */
+  signature: text('signature').notNull(),
+  announcedAt: text('announced_at').notNull(),
+}, (t) => [primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.code, t.policy, t.signature] })]);

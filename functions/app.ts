@@ -20,6 +20,7 @@ import { qualityRouter } from './routes/quality/index.ts';
 import { pagesRouter } from './routes/pages/index.ts';
 import { interventionsRouter } from './routes/interventions/index.ts';
 import { discoveryRouter } from './routes/discovery/index.ts';
+import { subscriptionsRouter } from './routes/subscriptions/index.ts';
 import { SliceJsonSchema } from './schemas/item.ts';
 import { docsPage } from './pages/docs.tsx';
 import { TAXONOMY_VERSION } from '../taxonomy/config.ts';
@@ -64,6 +65,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', qualityRouter);
   app.route('/', interventionsRouter);
   app.route('/', discoveryRouter);
+  app.route('/', subscriptionsRouter);
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));

@@ -3,6 +3,8 @@ export interface Bindings {
   DB: D1Database;
   SLICES: R2Bucket;
   INGEST_QUEUE: Queue<QueueMessage>;
+  /** Notifications (SPEC §13): events computed after slice commits, and webhook deliveries. */
+  NOTIFY_QUEUE: Queue<NotifyQueueMessage>;
   ADMIN_TOKEN: string;
   /** Key material for secrets at rest (vendor HMAC secrets, AES-GCM via HKDF). Optional: without
    *  it the key is derived from ADMIN_TOKEN (see functions/lib/secrets.ts). */
@@ -29,6 +31,15 @@ export interface Bindings {
   MAX_PARKED_PER_VENDOR?: string;
   /** Base delay of GPU backend job retries (doubling per attempt). */
   PROBE_RETRY_SECONDS?: string;
+  /** Base of the links in notification payloads (the pages' origin). */
+  PUBLIC_URL?: string;
+  /** Webhook deliveries: per-attempt timeout (default 10000), backoff base and cap of one delay
+   *  (defaults 30 and 3600 s), retry window (default 86400 s) and attempts at most (default 100). */
+  NOTIFY_TIMEOUT_MS?: string;
+  NOTIFY_RETRY_BASE_SECONDS?: string;
+  NOTIFY_RETRY_CAP_SECONDS?: string;
+  NOTIFY_RETRY_WINDOW_SECONDS?: string;
+  NOTIFY_MAX_ATTEMPTS?: string;
 }
 
 export type Principal =
@@ -51,6 +62,26 @@ export interface ProbeMessage {
 }
 
 export type QueueMessage = IngestMessage | ProbeMessage;
+
+/** A slice was committed (`commit`) or its last GPU backend job finished (`complete`): compute
+ *  its notification events. */
+export interface NotifyMessage {
+  kind: 'notify';
+  region: string;
+  sliceId: string;
+  trigger: 'commit' | 'complete';
+  /** When it happened (ISO): the events' time, and only subscriptions older than it get them. */
+  at: string;
+}
+
+/** One webhook delivery (notify_deliveries) to attempt. */
+export interface DeliverMessage {
+  kind: 'deliver';
+  subscriptionId: string;
+  eventId: string;
+}
+
+export type NotifyQueueMessage = NotifyMessage | DeliverMessage;
 
 /** Queue message: a large slice whose validated body waits in R2. */
 export interface IngestMessage {

@@ -1,7 +1,7 @@
-// Worker entry: HTTP via Hono, the queue consumer (large slices, GPU backend jobs), the cron.
+// Worker entry: HTTP via Hono, the queue consumers (large slices, GPU backend jobs, notifications), the cron.
 import { createApp } from './app.ts';
 import { handleQueue } from './queue.ts';
-import type { Bindings, QueueMessage } from './env.ts';
+import type { Bindings, NotifyQueueMessage, QueueMessage } from './env.ts';
 import { requeueStaleProbeJobs } from './store/probe-jobs.ts';
 import { sweepAbandonedStreams } from './ingest/claim.ts';
 import { drainStranded } from './labels/consensus.ts';
@@ -10,7 +10,7 @@ const app = createApp();
 
 export default {
   fetch: app.fetch,
-  queue: (batch: MessageBatch<QueueMessage>, env: Bindings) => handleQueue(batch, env),
+  queue: (batch: MessageBatch<QueueMessage | NotifyQueueMessage>, env: Bindings) => handleQueue(batch, env),
   // Cron: GPU backend jobs whose queue message was lost get sent again; streamed submissions
   // that died before their commit are removed; label events parked while their slice was
   // processing, and not applied right after its commit, are applied.
@@ -19,4 +19,4 @@ export default {
     await sweepAbandonedStreams(env.DB);
     await drainStranded(env.DB);
   },
-} satisfies ExportedHandler<Bindings, QueueMessage>;
+} satisfies ExportedHandler<Bindings, QueueMessage | NotifyQueueMessage>;

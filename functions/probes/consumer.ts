@@ -21,7 +21,10 @@ export const MAX_PROBE_ATTEMPTS = 4;
 
 type Job = { slice_pk: number; batch: number; item_ids: string; status: string; attempts: number };
 
-export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise<'done' | 'skipped'> {
+/** Runs when a job's batch made its slice `complete` (the entry points queue its notifications). */
+export type OnSliceComplete = (slice: { region: string; sliceId: string }) => Promise<void>;
+
+export async function processProbeJob(env: Bindings, msg: ProbeMessage, onComplete?: OnSliceComplete): Promise<'done' | 'skipped'> {
   const job = await env.DB.prepare('SELECT * FROM probe_jobs WHERE slice_pk = ? AND batch = ?').bind(msg.slicePk, msg.batch).first<Job>();
   if (!job || job.status !== 'queued') return 'skipped';
   const slice = (await sliceByPk(env.DB, msg.slicePk))!;
@@ -47,7 +50,7 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
     const plan = await planSliceEdit(env.DB, slice, editors);
     const now = new Date().toISOString();
     try {
-      await env.DB.batch([
+      const results = await env.DB.batch([
         env.DB.prepare(`UPDATE probe_jobs SET status = 'done', attempts = attempts + 1, error = NULL, updated_at = ? WHERE slice_pk = ? AND batch = ? AND status = 'queued'`)
           .bind(now, msg.slicePk, msg.batch),
         env.DB.prepare(guardSql('changes() = 1', 'job-done')),
@@ -56,6 +59,8 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
           AND NOT EXISTS (SELECT 1 FROM probe_jobs WHERE slice_pk = ? AND status != 'done')`).bind(now, msg.slicePk, msg.slicePk),
       ]);
       plan.committed();
+      // Only the job whose batch flipped the slice sees a change here: one `complete` per slice.
+      if (results[results.length - 1].meta.changes === 1) await onComplete?.({ region: slice.region, sliceId: slice.slice_id });
       return 'done';
     } catch (e) {
       plan.failed();
@@ -65,9 +70,9 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage): Promise
   }, { attempts: 4, pause: false });
 }
 
-export async function handleProbeMessage(env: Bindings, m: Message<ProbeMessage>): Promise<void> {
+export async function handleProbeMessage(env: Bindings, m: Message<ProbeMessage>, onComplete?: OnSliceComplete): Promise<void> {
   try {
-    await processProbeJob(env, m.body);
+    await processProbeJob(env, m.body, onComplete);
     m.ack();
   } catch (e) {
     const err = e as Error;

@@ -1,5 +1,5 @@
 // The layering rules of ARCHITECTURE.md, checked over the import graph of functions/: ingest,
-// labels and probes depend on store/ and taxonomy/, never on each other; store/ depends on no
+// labels, probes and notify depend on store/ and taxonomy/ (notify also on services/), never on each other; store/ depends on no
 // layer above it; route files hold no SQL (services do); and no import cycle anywhere.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -62,8 +62,8 @@ describe('layers of functions/', () => {
     for (const [f, deps] of graph) for (const d of deps) expect(graph.has(d), `${f} imports ${d}`).toBe(true);
   });
 
-  it('ingest/, labels/ and probes/ import none of each other', () => {
-    const middle = ['ingest', 'labels', 'probes'];
+  it('ingest/, labels/, probes/ and notify/ import none of each other', () => {
+    const middle = ['ingest', 'labels', 'probes', 'notify'];
     const crossing = [...graph].flatMap(([f, deps]) => deps
       .filter((d) => middle.includes(layerOf(f)) && middle.includes(layerOf(d)) && layerOf(d) !== layerOf(f))
       .map((d) => `${f} → ${d}`));
@@ -71,7 +71,7 @@ describe('layers of functions/', () => {
   });
 
   it('store/ imports no layer above it', () => {
-    const above = ['ingest', 'labels', 'probes', 'routes', 'services', 'pages', 'middleware'];
+    const above = ['ingest', 'labels', 'probes', 'notify', 'routes', 'services', 'pages', 'middleware'];
     const up = [...graph].flatMap(([f, deps]) => layerOf(f) === 'store' ? deps.filter((d) => above.includes(layerOf(d))).map((d) => `${f} → ${d}`) : []);
     expect(up).toEqual([]);
   });

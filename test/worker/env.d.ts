@@ -7,6 +7,9 @@ declare global {
       TEST_MIGRATIONS: D1Migration[];
       FUZZ_RUNS: string;
       FUZZ_SEED: string;
+      /** The webhook receiver of global-setup.ts, and a URL nothing answers on. */
+      TEST_RECEIVER_URL: string;
+      TEST_DOWN_URL: string;
     }
   }
 }

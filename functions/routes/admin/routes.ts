@@ -47,7 +47,7 @@ const DeadLetter = z.object({
 export const listDeadLetters = createRoute({
   operationId: 'listDeadLetters',
   method: 'get', path: '/v1/admin/dead-letters', tags: ['admin'], security: bearer,
-  summary: 'GPU backend jobs that failed repeatedly (admin)',
+  summary: 'GPU backend jobs that failed repeatedly and webhook deliveries given up on (queue: probe | notify) (admin)',
   request: { query: z.object({ all: z.enum(['true', 'false']).optional().openapi({ description: 'include replayed ones' }) }) },
   responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ dead_letters: z.array(DeadLetter) }) } } }, ...errorResponses },
 });
@@ -55,7 +55,7 @@ export const listDeadLetters = createRoute({
 export const replayDeadLetter = createRoute({
   operationId: 'replayDeadLetter',
   method: 'post', path: '/v1/admin/dead-letters/{id}/replay', tags: ['admin'], security: bearer,
-  summary: 'Send a dead job to the queue again (admin)',
+  summary: 'Send a dead job or webhook delivery to its queue again (admin)',
   request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: { 200: { description: 'Re-queued', content: { 'application/json': { schema: z.object({ id: z.number(), replayed: z.boolean() }) } } }, ...errorResponses },
 });

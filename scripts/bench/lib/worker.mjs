@@ -18,6 +18,8 @@ function wranglerToml() {
   const str = (k) => new RegExp(`^${k}\\s*=\\s*"([^"]*)"`, 'm').exec(t)?.[1];
   const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(t)?.[1].match(/"([^"]+)"/g)?.map((s) => s.slice(1, -1)) ?? [];
   const consumer = /\[\[queues\.consumers\]\]([\s\S]*?)(?:\n\[|$)/.exec(t)?.[1] ?? '';
+  // The notification queue's consumer block (SPEC §13).
+  const notify = /\[\[queues\.consumers\]\]\s*\nqueue\s*=\s*"(avlm-diag-notify)"([\s\S]*?)(?:\n\[|$)/.exec(t);
   const num = (src, k) => Number(new RegExp(`^${k}\\s*=\\s*(\\d+)`, 'm').exec(src)?.[1]);
   return {
     compatibilityDate: str('compatibility_date'),
@@ -29,6 +31,9 @@ function wranglerToml() {
     dlq: /^dead_letter_queue\s*=\s*"([^"]+)"/m.exec(consumer)?.[1],
     maxBatchSize: num(consumer, 'max_batch_size') || 1,
     maxRetries: num(consumer, 'max_retries') || 5,
+    notifyQueue: notify?.[1] ?? 'avlm-diag-notify',
+    notifyBatchSize: num(notify?.[2] ?? '', 'max_batch_size') || 10,
+    notifyMaxRetries: num(notify?.[2] ?? '', 'max_retries') || 100,
   };
 }
 
@@ -170,9 +175,10 @@ export async function startWorker(opts = {}) {
         ...(o.directSocket ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {}),
         d1Databases: { DB: 'avlm-diag' },
         r2Buckets: { SLICES: 'avlm-diag-slices' },
-        queueProducers: { INGEST_QUEUE: { queueName: cfg.queue } },
+        queueProducers: { INGEST_QUEUE: { queueName: cfg.queue }, NOTIFY_QUEUE: { queueName: cfg.notifyQueue } },
         queueConsumers: {
           [cfg.queue]: { maxBatchSize: cfg.maxBatchSize, maxBatchTimeout: o.maxBatchTimeout ?? 0.05, maxRetries: cfg.maxRetries, ...(cfg.dlq ? { deadLetterQueue: cfg.dlq } : {}) },
+          [cfg.notifyQueue]: { maxBatchSize: cfg.notifyBatchSize, maxBatchTimeout: o.maxBatchTimeout ?? 0.05, maxRetries: cfg.notifyMaxRetries },
         },
       }],
     }));

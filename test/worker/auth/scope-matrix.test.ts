@@ -77,7 +77,7 @@ const items = (k: number, n: number) => [...Array.from({ length: k }, (_, i) => 
 
 const tokens = {} as Record<Who, string>;
 const cookies = {} as Record<Who, string>;
-const ids = { recBR: '', recAR: '', vendor: 'scope-vendor' };
+const ids = { recBR: '', recAR: '', vendor: 'scope-vendor', sub: '' };
 let seq = 0;
 
 type Req = { method: string; path: string; json?: unknown; headers?: Record<string, string>; body?: string };
@@ -103,6 +103,14 @@ const MATRIX: Record<string, Row> = {
   },
   'GET /v1/admin/dead-letters': { req: get('/v1/admin/dead-letters'), status: adminOnly(200) },
   'POST /v1/admin/dead-letters/{id}/replay': { req: () => ({ method: 'POST', path: '/v1/admin/dead-letters/999999/replay' }), status: adminOnly(404) },
+  'POST /v1/admin/subscriptions': { req: () => ({ method: 'POST', path: '/v1/admin/subscriptions', json: { url: 'http://127.0.0.1:9/x', regions: ['BR'], events: ['slice.completed'] } }), status: adminOnly(201) },
+  'GET /v1/admin/subscriptions': { req: get('/v1/admin/subscriptions'), status: adminOnly(200) },
+  'GET /v1/admin/subscriptions/{id}': { req: () => ({ method: 'GET', path: `/v1/admin/subscriptions/${ids.sub}` }), status: adminOnly(200) },
+  'DELETE /v1/admin/subscriptions/{id}': {
+    req: async () => ({ method: 'DELETE', path: `/v1/admin/subscriptions/${(await api('/v1/admin/subscriptions', { method: 'POST', json: { url: 'http://127.0.0.1:9/x', regions: ['*'], events: ['slice.completed'] } })).data.id}` }),
+    status: adminOnly(200),
+  },
+  'GET /v1/admin/subscriptions/{id}/deliveries': { req: () => ({ method: 'GET', path: `/v1/admin/subscriptions/${ids.sub}/deliveries` }), status: adminOnly(200) },
   'GET /v1/regions': { req: get('/v1/regions'), status: all(200), catalogue: true },
   'GET /v1/policies': { req: get('/v1/policies'), status: all(200) },
   'GET /v1/taxonomy': { req: get('/v1/taxonomy'), status: all(200) },
@@ -206,6 +214,8 @@ describe('key-scope matrix', () => {
     ids.recBR = (await rec(['BR'])).data.id;
     ids.recAR = (await rec(['AR'])).data.id;
     expect((await api('/v1/admin/vendors', { method: 'POST', json: { vendor: ids.vendor, scheme: 'standard-webhooks' } })).status).toBe(201);
+    // Subscribed after the seed: no delivery is made to its (unreachable) URL.
+    ids.sub = (await api('/v1/admin/subscriptions', { method: 'POST', json: { url: 'http://127.0.0.1:9/x', regions: ['AR'], events: ['region.disparity'] } })).data.id;
     const all3 = ['read', 'submit', 'intervene'];
     tokens.admin = ADMIN;
     tokens.star = await createKey(['*'], all3);
