@@ -144,7 +144,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * A region's slices, newest first (optionally of one model or model version)
+         * @description Ordered by `created_at`, newest first, then `slice_id` (descending): a walk with `next_cursor` never skips or repeats a slice. Counts as in each slice's summary.
+         */
+        get: operations["listSlices"];
         put?: never;
         /**
          * Submit an eval slice (JSON, or NDJSON: header line {slice_id, model} then one item per line)
@@ -620,6 +624,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every model and its versions with their stage, first slice, regions and items
+         * @description Models by id, versions most recent first slice first. A region key sees its own regions only: `regions` and `items` are counted over them, and a version without a committed slice there is left out.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -792,6 +816,25 @@ export interface components {
             /** @description Items the GPU backend can never score (malformed features), when there are any; each item says why in `probe_error`. Those without a prediction have no outcome and stay in `pending` */
             unprobeable?: number;
             error?: string;
+        };
+        SliceList: {
+            slices: {
+                slice_id: string;
+                model: {
+                    id: string;
+                    version: string;
+                    stage: string;
+                };
+                created_at: string;
+                /** @enum {string} */
+                status: "processing" | "probing" | "complete" | "failed";
+                items: number;
+                failures: number;
+                excluded: number;
+                pending: number;
+            }[];
+            /** @description Pass as `cursor` for the next page; null on the last page */
+            next_cursor: string | null;
         };
         ItemDiagnosis: {
             slice_id: string;
@@ -1436,6 +1479,20 @@ export interface components {
             /** @description the delivery now: pending | delivered | dead */
             delivery: string | null;
         };
+        Models: {
+            models: {
+                id: string;
+                versions: {
+                    version: string;
+                    stage: string;
+                    first_slice_at: string;
+                    /** @description Regions with a committed slice of this version (among the key's regions) */
+                    regions: number;
+                    /** @description Items of those slices */
+                    items: number;
+                }[];
+            }[];
+        };
     };
     responses: never;
     parameters: never;
@@ -1962,6 +2019,71 @@ export interface operations {
                             rate: components["schemas"]["Rate"];
                         };
                     };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listSlices: {
+        parameters: {
+            query?: {
+                model?: string;
+                /** @description Needs `model` */
+                version?: string;
+                /** @description 1–1000, default 100 */
+                limit?: number;
+                cursor?: string;
+            };
+            header?: never;
+            path: {
+                region: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of slices */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SliceList"];
                 };
             };
             /** @description Bad input; the message names the field (and line) */
@@ -4042,6 +4164,62 @@ export interface operations {
                     "application/json": {
                         deliveries: components["schemas"]["DeliveryAttempt"][];
                     };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The models */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Models"];
                 };
             };
             /** @description Bad input; the message names the field (and line) */

@@ -21,6 +21,7 @@ import { pagesRouter } from './routes/pages/index.ts';
 import { interventionsRouter } from './routes/interventions/index.ts';
 import { discoveryRouter } from './routes/discovery/index.ts';
 import { subscriptionsRouter } from './routes/subscriptions/index.ts';
+import { modelsRouter } from './routes/models/index.ts';
 import { SliceJsonSchema } from './schemas/item.ts';
 import { docsPage } from './pages/docs.tsx';
 import { TAXONOMY_VERSION } from '../taxonomy/config.ts';
@@ -66,6 +67,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', interventionsRouter);
   app.route('/', discoveryRouter);
   app.route('/', subscriptionsRouter);
+  app.route('/', modelsRouter);
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));

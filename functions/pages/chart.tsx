@@ -6,9 +6,12 @@ import type { RateOut } from '../services/rates.ts';
 import { fmtCount, fmtEdge, fmtInterval, fmtPct, raw } from './format.ts';
 import { niceMax } from './palette.ts';
 
-export interface Bar { code: string; count: number; rate: RateOut }
+/** `href`: where the count links to (its items), when set. */
+export interface Bar { code: string; count: number; rate: RateOut; href?: string }
 
-const W = 800;
+// Wide enough for the longest value label ("12,345 · 12.34% (10.12%–15.23%) · too few items",
+// ~370 px at 13 px) right of the bars: at 800 it was clipped to "too few item".
+const W = 960;
 const LABEL_W = 200;
 const BAR_W = 330;
 const ROW_H = 30;
@@ -25,6 +28,18 @@ function ticks(top: number): number[] {
 export function barLabel(b: Bar): string {
   const r = b.rate;
   return `${b.code}: ${fmtCount(b.count)} failures, rate ${fmtPct(r.value)} (95% CI ${fmtInterval(r.low, r.high)}, n = ${fmtCount(r.n)})${r.too_few ? ', too few items to compare' : ''}`;
+}
+
+/** The bar's numbers right of it; the count links to its items when the bar has an href. */
+function valueText(b: Bar, x: number, y: number) {
+  const r = b.rate;
+  const rest = ` · ${fmtPct(r.value)} (${fmtInterval(r.low, r.high)})${r.too_few ? ' · too few items' : ''}`;
+  if (!b.href) return <text class="value" x={x} y={y} font-size="13" fill="#111">{fmtCount(b.count) + rest}</text>;
+  return (
+    <text class="value" x={x} y={y} font-size="13" fill="#111">
+      <a href={b.href} class="items"><tspan fill="#0b5394" text-decoration="underline">{fmtCount(b.count)}</tspan></a>{rest}
+    </text>
+  );
 }
 
 export function SignatureChart({ bars, id, caption }: { bars: Bar[]; id: string; caption: string }) {
@@ -72,9 +87,7 @@ export function SignatureChart({ bars, id, caption }: { bars: Bar[]; id: string;
                   <line x1={x(r.high)} x2={x(r.high)} y1={mid - 6} y2={mid + 6} stroke="#111" stroke-width="1.5" />
                 </g>
               ) : null}
-              <text x={LABEL_W + BAR_W + 12} y={mid + 4} font-size="13" fill="#111">
-                {`${fmtCount(b.count)} · ${fmtPct(r.value)} (${fmtInterval(r.low, r.high)})${r.too_few ? ' · too few items' : ''}`}
-              </text>
+              {valueText(b, LABEL_W + BAR_W + 12, mid + 4)}
             </g>
           );
         })}

@@ -62,7 +62,7 @@ ol.recs{padding-left:1.4rem}
 ol.recs li{margin-bottom:1rem}
 .arith{font-variant-numeric:tabular-nums}
 details summary{cursor:pointer;color:#0b5394;font-weight:600}
-.heat-wrap{overflow:auto;max-height:78vh;border:1px solid #c8c8c8;margin:.3rem 0 1rem}
+.heat-wrap{margin:.3rem 0 1rem}
 .heat{margin:0}
 .heat caption{padding:.4rem .5rem}
 .heat thead th{position:sticky;top:0;z-index:2;font-size:.82rem;vertical-align:bottom}

@@ -12,6 +12,7 @@ import { fmtCount, fmtInterval, fmtNum, fmtP, fmtPct, fmtPp, fmtStat, raw } from
 import { html, Layout } from './layout.tsx';
 import { RegionInterventions, type Attribution } from './interventions.tsx';
 import { OperatingSection, type OperatingProps } from './operating.tsx';
+import { itemsHref, type ItemsCell } from './links.ts';
 
 export type Scorecard = Awaited<ReturnType<typeof buildScorecard>>;
 type CompareCell = ReturnType<typeof compareCells>[number];
@@ -47,6 +48,15 @@ export interface ScorecardPageProps {
 const enc = encodeURIComponent;
 export const regionHref = (region: string, model: string, version: string) => `/scorecards/${region}?model=${enc(model)}&version=${enc(version)}`;
 
+/** The items cell of this page's region and version, narrowed by `f`. */
+const cellOf = (sc: Scorecard, f: Omit<ItemsCell, 'region' | 'model' | 'version'> = {}): ItemsCell =>
+  ({ region: sc.region, model: sc.model.id, version: sc.model.version, ...f });
+
+/** A count that links to the items behind it (a plain number when there are none). */
+function Count({ n, cell }: { n: number; cell: ItemsCell }) {
+  return n > 0 ? <a class="items" href={itemsHref(cell)}>{fmtCount(n)}</a> : <>{fmtCount(n)}</>;
+}
+
 function RateText({ rate }: { rate: RateOut }) {
   return (
     <span>
@@ -73,13 +83,15 @@ function Summary({ sc }: { sc: Scorecard }) {
           <span>{fmtInterval(r.low, r.high)} · n = {fmtCount(r.n)}</span>
           {r.too_few ? <span class="tag" style="margin-top:.2rem">too few items (n &lt; 30)</span> : null}
         </div>
-        <div class="kpi" data-metric="items" data-value={raw(sc.items)}><span class="k">Items</span><span class="v">{fmtCount(sc.items)}</span></div>
+        <div class="kpi" data-metric="items" data-value={raw(sc.items)}><span class="k">Items</span><span class="v"><Count n={sc.items} cell={cellOf(sc)} /></span></div>
         <div class="kpi" data-metric="failures" data-value={raw(sc.failures)}><span class="k">Failures (all)</span><span class="v">{fmtCount(sc.failures)}</span></div>
         <div class="kpi" data-metric="excluded" data-value={raw(sc.excluded)}><span class="k">Excluded (LBL.AMBIG)</span><span class="v">{fmtCount(sc.excluded)}</span></div>
-        <div class="kpi" data-metric="pending" data-value={raw(sc.pending)}><span class="k">Pending (no label or prediction)</span><span class="v">{fmtCount(sc.pending)}</span></div>
+        <div class="kpi" data-metric="pending" data-value={raw(sc.pending)}><span class="k">Pending (no label or prediction)</span><span class="v"><Count n={sc.pending} cell={cellOf(sc, { outcome: 'pending' })} /></span></div>
       </div>
       <p class="small muted">Rate = (failures − excluded) ÷ n, with n = items − excluded − pending = {fmtCount(sc.items)} − {fmtCount(sc.excluded)} − {fmtCount(sc.pending)} = {fmtCount(r.n)}.
-        Outcomes: TP {fmtCount(sc.outcomes.tp)} · TN {fmtCount(sc.outcomes.tn)} · FP {fmtCount(sc.outcomes.fp)} · FN {fmtCount(sc.outcomes.fn)}.
+        Outcomes: <span id="outcomes">{(['TP', 'TN', 'FP', 'FN'] as const).map((o, i) => (
+          <>{i ? ' · ' : ''}{o} <Count n={sc.outcomes[o.toLowerCase() as 'tp']} cell={cellOf(sc, { outcome: o })} /></>
+        ))}</span>.
         {r.too_few ? ' Fewer than 30 items: shown, but not ranked or tested.' : ''}</p>
     </section>
   );
@@ -105,16 +117,18 @@ function PolicyTable({ sc }: { sc: Scorecard }) {
             <tr data-policy={p.policy} {...rateAttrs('', p.failure_rate)} data-items={raw(p.items)}>
               <th scope="row"><code>{p.policy}</code> <span class="muted small">{policyByCode(p.policy)?.name ?? ''}</span></th>
               <td class="num">{fmtNum(p.severity)}</td>
-              <td class="num">{fmtCount(p.items)}</td>
+              <td class="num"><Count n={p.items} cell={cellOf(sc, { policy: p.policy })} /></td>
               <td class="num">{fmtCount(p.excluded)}</td>
               <td class="num">{fmtCount(p.pending)}</td>
               <td class="num">{fmtCount(p.failures - p.excluded)}</td>
               <td class="num">{fmtPct(p.failure_rate.value)}{p.failure_rate.too_few ? <> <span class="tag">too few</span></> : null}</td>
               <td class="num">{fmtInterval(p.failure_rate.low, p.failure_rate.high)}</td>
               <td class="num">{fmtCount(p.failure_rate.n)}</td>
-              <td class="num">{fmtCount(p.outcomes.fp)}</td>
-              <td class="num">{fmtCount(p.outcomes.fn)}</td>
-              <td class="small">{p.by_signature.slice(0, 3).map((s) => `${s.code} ${fmtCount(s.count)}`).join(' · ') || '—'}</td>
+              <td class="num"><Count n={p.outcomes.fp} cell={cellOf(sc, { policy: p.policy, outcome: 'FP' })} /></td>
+              <td class="num"><Count n={p.outcomes.fn} cell={cellOf(sc, { policy: p.policy, outcome: 'FN' })} /></td>
+              <td class="small">{p.by_signature.length ? p.by_signature.slice(0, 3).map((s, i) => (
+                <>{i ? ' · ' : ''}{s.code} <Count n={s.count} cell={cellOf(sc, { policy: p.policy, signature: s.code })} /></>
+              )) : '—'}</td>
             </tr>
           ))}
         </tbody>
@@ -225,9 +239,9 @@ function Comparison({ sc, compare }: { sc: Scorecard; compare: ScorecardPageProp
               data-z={raw(c.z)} data-p={raw(c.p)} data-q={raw(c.q)}>
               <td><code>{c.policy}</code></td>
               <th scope="row">{c.signature === '*' ? 'all failures (*)' : <code>{c.signature}</code>}</th>
-              <td class="num">{fmtCount(c.from.count)} / {fmtCount(c.from.n)}</td>
+              <td class="num">{c.signature === '*' ? fmtCount(c.from.count) : <Count n={c.from.count} cell={{ ...cellOf(sc, { policy: c.policy, signature: c.signature }), version: compare.from.version }} />} / {fmtCount(c.from.n)}</td>
               <td class="num">{fmtPct(c.from.rate.value)}</td>
-              <td class="num">{fmtCount(c.to.count)} / {fmtCount(c.to.n)}</td>
+              <td class="num">{c.signature === '*' ? fmtCount(c.to.count) : <Count n={c.to.count} cell={cellOf(sc, { policy: c.policy, signature: c.signature })} />} / {fmtCount(c.to.n)}</td>
               <td class="num">{fmtPct(c.to.rate.value)}</td>
               <td class="num">{c.diff ? <>{fmtPp(c.diff.value)}<span class="sub">{fmtPp(c.diff.low)} to {fmtPp(c.diff.high)}</span></> : '—'}</td>
               <td class="num">{fmtStat(c.z)}</td>
@@ -244,7 +258,7 @@ function Comparison({ sc, compare }: { sc: Scorecard; compare: ScorecardPageProp
 
 type Rec = Scorecard['recommendations'][number];
 
-function Recommendation({ r, rank }: { r: Rec; rank: number }) {
+function Recommendation({ r, rank, sc }: { r: Rec; rank: number; sc: Scorecard }) {
   const name = getIntervention(r.intervention)?.name ?? '';
   return (
     <li data-intervention={r.intervention} data-score={raw(r.score)} data-recoverable={raw(r.recoverable)} data-cost={raw(r.cost)} data-rank={String(rank)}>
@@ -259,7 +273,7 @@ function Recommendation({ r, rank }: { r: Rec; rank: number }) {
           {r.terms.map((t) => (
             <tr data-signature={t.signature} data-policy={t.policy} data-failures={raw(t.failures)} data-weight={raw(t.weight)} data-severity={raw(t.severity)}>
               <td><code>{t.signature}</code></td><td><code>{t.policy}</code></td>
-              <td class="num">{fmtCount(t.failures)}</td><td class="num">× {fmtNum(t.weight)}</td><td class="num">× {fmtNum(t.severity)}</td>
+              <td class="num"><Count n={t.failures} cell={cellOf(sc, { policy: t.policy, signature: t.signature })} /></td><td class="num">× {fmtNum(t.weight)}</td><td class="num">× {fmtNum(t.severity)}</td>
               <td class="num">= {fmtNum(t.failures * t.weight * t.severity)}</td>
             </tr>
           ))}
@@ -282,13 +296,13 @@ function Recommendations({ sc, top }: { sc: Scorecard; top: number }) {
       {!recs.length ? <p class="muted" id="recs-none">Nothing to recover: no failures with a mapped signature.</p> : (
         <>
           <ol class="recs" id="recommendations">
-            {recs.slice(0, top).map((r, i) => <Recommendation r={r} rank={i + 1} />)}
+            {recs.slice(0, top).map((r, i) => <Recommendation r={r} rank={i + 1} sc={sc} />)}
           </ol>
           {recs.length > top ? (
             <details>
               <summary>All {recs.length} recommendations</summary>
               <ol class="recs" start={top + 1}>
-                {recs.slice(top).map((r, i) => <Recommendation r={r} rank={top + i + 1} />)}
+                {recs.slice(top).map((r, i) => <Recommendation r={r} rank={top + i + 1} sc={sc} />)}
               </ol>
             </details>
           ) : null}
@@ -330,7 +344,7 @@ function Picker(p: ScorecardPageProps) {
 export function scorecardPage(p: ScorecardPageProps): string {
   const { sc } = p;
   const title = `${sc.region} ${p.regionName} — ${sc.model.id} ${sc.model.version}`;
-  const bars = sc.by_signature.map((s) => ({ code: s.code, count: s.count, rate: s.rate }));
+  const bars = sc.by_signature.map((s) => ({ code: s.code, count: s.count, rate: s.rate, href: itemsHref(cellOf(sc, { signature: s.code })) }));
   return html(
     <Layout title={title} signedIn={p.signedIn}>
       <p class="small"><a href={`/scorecards?model=${enc(sc.model.id)}&version=${enc(sc.model.version)}`}>← All regions</a></p>

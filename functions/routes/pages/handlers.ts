@@ -20,6 +20,8 @@ import { emptyHeatmapPage, heatmapPage } from '../../pages/heatmap.tsx';
 import { loginPage } from '../../pages/login.tsx';
 import { emptyRegionPage, scorecardPage } from '../../pages/scorecard.tsx';
 import { allVersions, modelIds, regionName, regionNames, regionVersions } from '../../services/page-data.ts';
+import { defaultVersion, listModels } from '../../services/models.ts';
+import { parseSort, sortRows } from '../../pages/heatmap-sort.ts';
 
 type C = Context<PagesEnv>;
 
@@ -120,18 +122,22 @@ export async function globalPage(c: C) {
   const wanted = param(c, 'version', 64);
   const policy = param(c, 'policy', 64) ?? null;
   if (policy !== null && !POLICY_CODES.includes(policy)) throw new ApiError(400, 'invalid_request', `policy: unknown policy '${policy}'.`);
-  const all = await allVersions(d1);
+  const sort = parseSort(param(c, 'sort', 64), param(c, 'dir', 8));
+  const [all, models] = await Promise.all([allVersions(d1), wanted ? null : listModels(d1, regionScope(p))]);
   if (!all.length && !model) return c.html(emptyHeatmapPage(signedIn), 200);
-  const modelId = model ?? all[0].model_id;
+  // By default the version the most of the reader's regions have (newest among equals), not
+  // merely the newest: a small test version submitted last would hide the real one.
+  const fallback = models ? defaultVersion(models, model) : null;
+  const modelId = model ?? fallback?.model ?? all[0].model_id;
   const mine = all.filter((v) => v.model_id === modelId);
   if (!mine.length) throw new ApiError(404, 'not_found', `Model ${modelId} has no versions with slices.`);
-  const version = wanted ?? mine[0].version;
+  const version = wanted ?? fallback?.version ?? mine[0].version;
   const row = mine.find((v) => v.version === version);
   if (!row) throw new ApiError(404, 'not_found', `Model ${modelId} has no version '${version}' with slices.`);
   const scoped = p.kind === 'key' && !p.regions.includes('*');
   const visible = scoped ? (r: string) => (p as { regions: string[] }).regions.includes(r) : undefined;
   const [map, names] = await Promise.all([buildHeatmap(d1, modelId, version, policy, visible), regionNames(d1)]);
-  return c.html(heatmapPage({ map, stage: row.stage, names, models: modelIds(all), versions: mine, scoped, signedIn }), 200);
+  return c.html(heatmapPage({ map: { ...map, rows: sortRows(map.rows, sort) }, stage: row.stage, names, models: modelIds(all), versions: mine, scoped, signedIn, sort }), 200);
 }
 
 export function loginForm(c: C) {

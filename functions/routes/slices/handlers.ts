@@ -1,12 +1,14 @@
 import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess } from '../../middleware/auth.ts';
-import { notFound } from '../../lib/errors.ts';
+import { badRequest, notFound } from '../../lib/errors.ts';
 import { submitSlice as submit } from '../../ingest/submit.ts';
 import { onPublished } from '../../hooks.ts';
 import { currentSummary, getSlice } from '../../store/slices.ts';
 import { findCurrentItem } from '../../store/items/editor.ts';
 import { isUnprobeable } from '../../store/counters.ts';
-import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
+import { assertRegion } from '../../store/regions.ts';
+import { listSlices } from '../../services/slice-list.ts';
+import type { getItemRoute, getSliceRoute, listSlicesRoute, submitSlice } from './routes.ts';
 
 export const submitSliceHandler: AppRouteHandler<typeof submitSlice> = async (c) => {
   const { region } = c.req.valid('param');
@@ -41,4 +43,13 @@ export const getItemHandler: AppRouteHandler<typeof getItemRoute> = async (c) =>
     primary: d.primary, secondary: d.secondary, item: i as unknown as Record<string, unknown>,
     ...(isUnprobeable(i) ? { probe_error: i.probe_error as string } : {}),
   }, 200);
+};
+
+export const listSlicesHandler: AppRouteHandler<typeof listSlicesRoute> = async (c) => {
+  const { region } = c.req.valid('param');
+  const q = c.req.valid('query');
+  requireAccess(c.get('principal'), 'read', region);
+  if (q.version !== undefined && q.model === undefined) throw badRequest('version: only used together with model', { field: 'version' });
+  await assertRegion(c.env.DB, region);
+  return c.json(await listSlices(c.env.DB, region, q), 200);
 };

@@ -1,8 +1,9 @@
 import { createRouter } from '../../lib/openapi.ts';
-import { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
-import { getItemHandler, getSliceHandler, submitSliceHandler } from './handlers.ts';
+import { getItemRoute, getSliceRoute, listSlicesRoute, submitSlice } from './routes.ts';
+import { getItemHandler, getSliceHandler, listSlicesHandler, submitSliceHandler } from './handlers.ts';
 
 export const slicesRouter = createRouter()
   .openapi(submitSlice, submitSliceHandler)
+  .openapi(listSlicesRoute, listSlicesHandler)
   .openapi(getSliceRoute, getSliceHandler)
   .openapi(getItemRoute, getItemHandler);

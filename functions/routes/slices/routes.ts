@@ -74,3 +74,31 @@ export const getItemRoute = createRoute({
   request: { params: SliceParams.extend({ item_id: z.string().min(1).max(128).openapi({ param: { name: 'item_id', in: 'path' } }) }) },
   responses: { 200: { description: 'The diagnosis', content: { 'application/json': { schema: ItemDiagnosisSchema } } }, ...errorResponses },
 });
+
+export const SliceListSchema = z.object({
+  slices: z.array(z.object({
+    slice_id: z.string(),
+    model: z.object({ id: z.string(), version: z.string(), stage: z.string() }),
+    created_at: z.string(),
+    status: z.enum(['processing', 'probing', 'complete', 'failed']),
+    items: z.number().int(), failures: z.number().int(), excluded: z.number().int(), pending: z.number().int(),
+  })),
+  next_cursor: z.string().nullable().openapi({ description: 'Pass as `cursor` for the next page; null on the last page' }),
+}).openapi('SliceList');
+
+export const listSlicesRoute = createRoute({
+  operationId: 'listSlices',
+  method: 'get', path: '/v1/regions/{region}/slices', tags: ['slices'], security: bearer,
+  summary: 'A region\'s slices, newest first (optionally of one model or model version)',
+  description: 'Ordered by `created_at`, newest first, then `slice_id` (descending): a walk with `next_cursor` never skips or repeats a slice. Counts as in each slice\'s summary.',
+  request: {
+    params: z.object({ region: RegionParam }),
+    query: z.object({
+      model: z.string().min(1).max(128).optional(),
+      version: z.string().min(1).max(64).optional().openapi({ description: 'Needs `model`' }),
+      limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: '1–1000, default 100' }),
+      cursor: z.string().min(1).max(512).optional(),
+    }),
+  },
+  responses: { 200: { description: 'A page of slices', content: { 'application/json': { schema: SliceListSchema } } }, ...errorResponses },
+});

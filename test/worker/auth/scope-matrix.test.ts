@@ -152,6 +152,9 @@ const MATRIX: Record<string, Row> = {
     req: () => ({ method: 'POST', path: '/v1/regions/BR/slices', json: { slice_id: `mx-post-${++seq}`, model: { id: `${M}-post`, version: '1', stage: 'sft' }, items: [pass('a')] } }),
     status: { admin: 201, star: 201, inRegion: 201, outRegion: 403, readOnly: 403 },
   },
+  'GET /v1/regions/{region}/slices': { req: get(`/v1/regions/BR/slices?model=${M}`), status: brRead },
+  // Counts over the key's regions only (the leak scan checks them): CO sees no version.
+  'GET /v1/models': { req: get('/v1/models'), status: all(200) },
   'GET /v1/regions/{region}/slices/{slice_id}': { req: get(`/v1/regions/BR/slices/${M}-BR-2`), status: brRead },
   'GET /v1/regions/{region}/slices/{slice_id}/items/{item_id}': { req: get(`/v1/regions/BR/slices/${M}-BR-2/items/f0`), status: brRead },
   'POST /v1/admin/vendors': { req: () => ({ method: 'POST', path: '/v1/admin/vendors', json: { vendor: `scope-v${++seq}`, scheme: 'standard-webhooks' } }), status: adminOnly(201) },
@@ -177,6 +180,7 @@ const EXTRA: Array<[string, Row]> = [
   ['scorecard of AR', { req: get(`/v1/regions/AR/scorecard?model=${M}&version=2`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['discovery of AR', { req: get(`/v1/regions/AR/discovery?model=${M}&version=2`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['attribution of an AR record', { req: () => ({ method: 'GET', path: `/v1/interventions/${ids.recAR}/attribution` }), status: { admin: 200, star: 200, inRegion: 404, outRegion: 404, readOnly: 404 } }],
+  ['slices of AR', { req: get(`/v1/regions/AR/slices?model=${M}`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['signature without region', { req: get('/v1/signatures/THR.MARGIN'), status: all(200) }],
 ];
 
