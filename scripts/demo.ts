@@ -119,6 +119,17 @@ if (ints) {
     console.log(`  ${r.intervention.padEnd(23)} v${r.version} ${r.targets.signatures.join(',')} in ${r.targets.regions.join(',')} → expect ${r.expect}${fx}${ints.ids[i] ? `: ${base}/scorecards/interventions/${ints.ids[i]}` : ''}`);
   }
 }
+// The release gate of the last version against its predecessor (SPEC §14): the regions a new
+// cause appears in (the threshold fix's side effect) fail; the others pass.
+if (plan.versions.length > 1) {
+  const last = plan.versions[plan.versions.length - 1].version;
+  const g = await getJson(api, `/v1/models/${encodeURIComponent(plan.model)}/versions/${last}/gate`);
+  if (g.status !== 200) console.error(`[demo] release gate of v${last}: ${g.status} ${JSON.stringify(g.body).slice(0, 300)}`);
+  else {
+    const by = (v: string) => (g.body.regions as Array<{ region: string; verdict: string; regressed: Array<{ policy: string; signature: string }> }>).filter((r) => r.verdict === v);
+    console.log(`[demo] release gate of v${last} against v${g.body.baseline}: ${g.body.pass ? 'PASS' : 'FAIL'} — fails in ${by('fail').map((r) => `${r.region} (${[...new Set(r.regressed.map((c) => c.signature))].join(', ')})`).join(', ') || 'no region'}; ${by('pass').length} pass, ${by('no_data').length} no data${plan.sideEffects.length ? `; planted side effect: ${plan.sideEffects.map((fx) => `${fx.signature} in ${fx.regions.join(',')}`).join('; ')}` : ''}: ${base}/scorecards/gate?model=${encodeURIComponent(plan.model)}&version=${last}`);
+  }
+}
 console.log(`[demo] e.g. ${base}/scorecards/${plan.plants[0]?.regions[0] ?? regions[0].code}`);
 if (counts.conflicts) console.error(`[demo] ${counts.conflicts} slice ids hold other content (generated with other --seed/--items/--regions?). Reset the local D1 (rm -rf .wrangler/state) to start over.`);
 process.exit(counts.failed || counts.conflicts || counts.interventions.failed ? 1 : 0);
