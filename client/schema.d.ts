@@ -1194,7 +1194,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description all is not true or false */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1212,17 +1212,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1241,6 +1232,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "regions": [
+                 *         "BR",
+                 *         "MX"
+                 *       ],
+                 *       "scopes": [
+                 *         "submit",
+                 *         "read"
+                 *       ],
+                 *       "note": "Brazil eval pipeline"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateKey"];
             };
         };
@@ -1259,7 +1263,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A region code that is not seeded, '*' beside other regions, an unknown scope or a malformed body (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1277,17 +1281,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1320,15 +1315,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -1338,7 +1324,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1347,7 +1333,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No such key, or it was revoked already */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1381,7 +1367,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description all is not true or false */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1399,17 +1385,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1442,7 +1419,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description id is not a number */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1460,7 +1437,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1469,8 +1446,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No dead letter with this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The dead letter was replayed already */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1500,35 +1486,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Key outside its regions or scopes */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1558,35 +1517,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Key outside its regions or scopes */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1618,35 +1550,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Key outside its regions or scopes */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1690,7 +1595,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model or version without region, one of model and version without the other, or a malformed region (the message names it) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1708,7 +1613,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description With region: the key lacks the 'read' scope or is not scoped to that region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1717,7 +1622,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown signature code, or (with region) an unknown region */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1739,7 +1644,41 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "slice_id": "br-2026-11-eval",
+                 *       "model": {
+                 *         "id": "avlm",
+                 *         "version": "4",
+                 *         "stage": "alignment"
+                 *       },
+                 *       "items": [
+                 *         {
+                 *           "item_id": "v-1",
+                 *           "surface": "vod",
+                 *           "language": "pt-BR",
+                 *           "policy": "hate.slur",
+                 *           "label": {
+                 *             "violating": true,
+                 *             "evidence": [
+                 *               "audio"
+                 *             ]
+                 *           },
+                 *           "prediction": {
+                 *             "score": 0.12
+                 *           },
+                 *           "probes": {
+                 *             "audio_only": 0.91
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SliceSubmission"];
+                /**
+                 * @example {"slice_id":"br-2026-11-eval","model":{"id":"avlm","version":"4","stage":"alignment"}}
+                 *     {"item_id":"v-1","surface":"vod","language":"pt-BR","policy":"hate.slur","label":{"violating":false},"prediction":{"score":0.08}}
+                 */
                 "application/x-ndjson": string;
             };
         };
@@ -1774,7 +1713,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed header or item: the message names the field and, for NDJSON, the line; nothing is stored */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1792,7 +1731,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'submit' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1801,7 +1740,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1860,15 +1799,6 @@ export interface operations {
                     "application/json": components["schemas"]["SliceSummary"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -1878,7 +1808,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1887,7 +1817,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, or no slice of this id there */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1920,15 +1850,6 @@ export interface operations {
                     "application/json": components["schemas"]["ItemDiagnosis"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -1938,7 +1859,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1947,7 +1868,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, slice or item (an item of a slice still processing is not there yet) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1981,7 +1902,7 @@ export interface operations {
                     "application/json": components["schemas"]["Scorecard"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model or version missing or too long, or a malformed region (the message names it) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1999,7 +1920,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2008,7 +1929,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, or the model has no such version with slices */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2057,15 +1978,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2075,7 +1987,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2084,7 +1996,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2108,6 +2020,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "interventions": [
+                 *         {
+                 *           "code": "TRAIN.MODALITY_DROPOUT",
+                 *           "weight": 0.6
+                 *         },
+                 *         {
+                 *           "code": "EVAL.PROBE",
+                 *           "weight": 0.4
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["MappingOverride"];
             };
         };
@@ -2121,7 +2047,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegionMapping"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description Not a family or slice-level code, an unknown intervention, a weight outside (0, 1], or not 1–4 entries (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2139,7 +2065,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2148,7 +2074,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2181,15 +2107,6 @@ export interface operations {
                     "application/json": components["schemas"]["RegionMapping"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2199,7 +2116,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2208,7 +2125,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, or the region has no override for this signature */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2255,7 +2172,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model, from or to missing or too long (the message names it) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2273,7 +2190,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2282,7 +2199,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, or the model has no such from or to version with slices (the message names which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2331,7 +2248,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model missing, or a malformed region */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2349,17 +2266,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope; or, without region=, is not scoped to ["*"] (all regions pooled) */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2451,15 +2359,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2469,17 +2368,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2498,6 +2388,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "vendor": "acme-labels",
+                 *       "scheme": "standard-webhooks"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateVendor"];
             };
         };
@@ -2511,7 +2407,7 @@ export interface operations {
                     "application/json": components["schemas"]["VendorSecret"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed vendor name, unknown scheme, bad header name (or one that may not carry a signature), or a secret of the wrong format or length for the scheme (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2529,7 +2425,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2538,16 +2434,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The vendor exists */
+            /** @description The vendor exists (rotate its secret instead) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2578,7 +2465,7 @@ export interface operations {
                     "application/json": components["schemas"]["Vendor"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed vendor name */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2596,7 +2483,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2605,7 +2492,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No vendor of this name */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2627,6 +2514,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "overlap_seconds": 86400
+                 *     }
+                 */
                 "application/json": components["schemas"]["RotateVendor"];
             };
         };
@@ -2640,7 +2532,7 @@ export interface operations {
                     "application/json": components["schemas"]["VendorSecret"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description overlap_seconds out of range, or a secret of the wrong format for the scheme (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2658,7 +2550,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2667,7 +2559,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No vendor of this name */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2698,6 +2590,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         {
+                 *           "region": "BR",
+                 *           "slice_id": "br-2026-11-eval",
+                 *           "item_id": "v-1",
+                 *           "violating": true,
+                 *           "annotator": "rater-07",
+                 *           "evidence": [
+                 *             "audio"
+                 *           ],
+                 *           "labelled_at": "2026-11-20T14:03:00Z"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["LabelDelivery"];
             };
         };
@@ -2711,7 +2620,7 @@ export interface operations {
                     "application/json": components["schemas"]["LabelDeliveryResult"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed delivery or event, or an event naming an unknown region (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2787,15 +2696,6 @@ export interface operations {
                     "application/json": components["schemas"]["VendorQuality"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2805,7 +2705,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to ['*'] (quality spans regions) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2814,7 +2714,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No registered vendor of this name */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2845,15 +2745,6 @@ export interface operations {
                     "application/json": components["schemas"]["AnnotatorQuality"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2863,7 +2754,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to ['*'] (quality spans regions) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2872,7 +2763,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No votes by this annotator */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2892,6 +2783,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "limit": 5000
+                 *     }
+                 */
                 "application/json": components["schemas"]["RunConsensus"];
             };
         };
@@ -2905,7 +2801,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsensusResult"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description limit or cursor out of range (the message names it) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2923,17 +2819,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2966,15 +2853,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2984,17 +2862,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3013,6 +2882,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "intervention": "TRAIN.MODALITY_DROPOUT",
+                 *       "model": {
+                 *         "id": "avlm",
+                 *         "version": "4"
+                 *       },
+                 *       "targets": {
+                 *         "signatures": [
+                 *           "FUS.SUPPRESS"
+                 *         ],
+                 *         "regions": [
+                 *           "BR",
+                 *           "MX"
+                 *         ]
+                 *       },
+                 *       "note": "modality dropout 0.3 in the alignment run",
+                 *       "applied_at": "2026-11-01T00:00:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["InterventionRecordInput"];
             };
         };
@@ -3026,7 +2915,7 @@ export interface operations {
                     "application/json": components["schemas"]["InterventionRecord"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description Unknown intervention, signature, policy or region, '*' beside other regions, a model version without slices, or a malformed body (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3044,17 +2933,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'intervene' scope, or targets a region outside its own */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3092,15 +2972,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3110,17 +2981,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3150,15 +3012,6 @@ export interface operations {
                     "application/json": components["schemas"]["InterventionRecord"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3168,7 +3021,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3177,7 +3030,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No such record, or none this key may read (a region key reads records targeting its regions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3212,15 +3065,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3230,7 +3074,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3239,7 +3083,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No such record (or deleted already) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3270,15 +3114,6 @@ export interface operations {
                     "application/json": components["schemas"]["Attribution"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3288,7 +3123,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3297,7 +3132,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No such record, or none this key may read */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3333,15 +3168,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3351,7 +3177,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3360,7 +3186,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description The model has no such version with slices */
             404: {
                 headers: {
                     [name: string]: unknown;
