@@ -1,4 +1,4 @@
-// `npm run demo -- [--url http://127.0.0.1:8787] [--regions 120] [--items 2000] [--seed 42]
+// `npm run demo -- [--url http://127.0.0.1:8787] [--regions 120] [--items 1000] [--seed 42]
 //                  [--versions 3] [--concurrency 4] [--if-empty]`
 //
 // Writes the demo platform — eval slices for N regions × 3 versions of the AVLM, with
@@ -20,7 +20,8 @@ const { values: args } = parseArgs({
   options: {
     url: { type: 'string', default: process.env.DEMO_URL ?? 'http://127.0.0.1:8787' },
     regions: { type: 'string', default: '120' },
-    items: { type: 'string', default: '2000' },
+    // 1,000 items per region and version (360k items): ~175 MB of local state; 2,000 took ~325 MB.
+    items: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '42' },
     versions: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '4' },

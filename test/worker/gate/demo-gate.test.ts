@@ -1,4 +1,4 @@
-// The release gate on the demo world (scripts/demo/world.ts) at the demo's own size (2,000 items
+// The release gate on the demo world (scripts/demo/world.ts) at the demo's own size (1,000 items
 // per region): v3 brings one new cause — the threshold fix's side effect, false alarms near the
 // threshold (THR.MARGIN) in a region it does not target — so v3 must fail the gate in that
 // region alone, with THR.MARGIN (or the failure rate it raises) in every regressed cell, and pass
@@ -10,7 +10,7 @@ import { pushWorld } from '../../../scripts/demo/push.ts';
 import { ADMIN, api } from '../helpers.ts';
 
 const workerFetch = (req: Request) => (exports as unknown as { default: { fetch: (r: Request) => Promise<Response> } }).default.fetch(req);
-const OPTS = { seed: 7, regions: ['BR', 'IN', 'US', 'KE', 'DE', 'NG', 'MX', 'JP'], itemsPerRegion: 2000, versions: 3 };
+const OPTS = { seed: 7, regions: ['BR', 'IN', 'US', 'KE', 'DE', 'NG', 'MX', 'JP'], itemsPerRegion: 1000, versions: 3 };
 
 let world: World;
 let leak: string;
