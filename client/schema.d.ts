@@ -1525,7 +1525,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description all is not true or false */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1543,17 +1543,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1572,6 +1563,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "regions": [
+                 *         "BR",
+                 *         "MX"
+                 *       ],
+                 *       "scopes": [
+                 *         "submit",
+                 *         "read"
+                 *       ],
+                 *       "note": "Brazil eval pipeline"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateKey"];
             };
         };
@@ -1590,7 +1594,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A region code that is not seeded, '*' beside other regions, an unknown scope or a malformed body (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1608,17 +1612,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1651,15 +1646,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -1669,7 +1655,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1678,7 +1664,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No such key, or it was revoked already */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1712,7 +1698,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description all is not true or false */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1730,17 +1716,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1773,7 +1750,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description id is not a number */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1791,7 +1768,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1800,8 +1777,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No dead letter with this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The dead letter was replayed already */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1831,35 +1817,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Key outside its regions or scopes */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1889,35 +1848,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Key outside its regions or scopes */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1949,35 +1881,8 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Key outside its regions or scopes */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2021,7 +1926,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model or version without region, one of model and version without the other, or a malformed region (the message names it) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2039,7 +1944,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description With region: the key lacks the 'read' scope or is not scoped to that region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2048,7 +1953,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown signature code, or (with region) an unknown region */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2135,7 +2040,41 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "slice_id": "br-2026-11-eval",
+                 *       "model": {
+                 *         "id": "avlm",
+                 *         "version": "4",
+                 *         "stage": "alignment"
+                 *       },
+                 *       "items": [
+                 *         {
+                 *           "item_id": "v-1",
+                 *           "surface": "vod",
+                 *           "language": "pt-BR",
+                 *           "policy": "hate.slur",
+                 *           "label": {
+                 *             "violating": true,
+                 *             "evidence": [
+                 *               "audio"
+                 *             ]
+                 *           },
+                 *           "prediction": {
+                 *             "score": 0.12
+                 *           },
+                 *           "probes": {
+                 *             "audio_only": 0.91
+                 *           }
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["SliceSubmission"];
+                /**
+                 * @example {"slice_id":"br-2026-11-eval","model":{"id":"avlm","version":"4","stage":"alignment"}}
+                 *     {"item_id":"v-1","surface":"vod","language":"pt-BR","policy":"hate.slur","label":{"violating":false},"prediction":{"score":0.08}}
+                 */
                 "application/x-ndjson": string;
             };
         };
@@ -2170,7 +2109,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed header or item: the message names the field and, for NDJSON, the line; nothing is stored */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2188,7 +2127,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'submit' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2197,7 +2136,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2256,15 +2195,6 @@ export interface operations {
                     "application/json": components["schemas"]["SliceSummary"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2274,7 +2204,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2283,7 +2213,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, or no slice of this id there */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2316,15 +2246,6 @@ export interface operations {
                     "application/json": components["schemas"]["ItemDiagnosis"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2334,7 +2255,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2343,7 +2264,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, slice or item (an item of a slice still processing is not there yet) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2377,7 +2298,7 @@ export interface operations {
                     "application/json": components["schemas"]["Scorecard"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model or version missing or too long, or a malformed region (the message names it) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2395,7 +2316,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2404,7 +2325,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, or the model has no such version with slices */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2453,15 +2374,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2471,7 +2383,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2480,7 +2392,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2504,6 +2416,20 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "interventions": [
+                 *         {
+                 *           "code": "TRAIN.MODALITY_DROPOUT",
+                 *           "weight": 0.6
+                 *         },
+                 *         {
+                 *           "code": "EVAL.PROBE",
+                 *           "weight": 0.4
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["MappingOverride"];
             };
         };
@@ -2517,7 +2443,7 @@ export interface operations {
                     "application/json": components["schemas"]["RegionMapping"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description Not a family or slice-level code, an unknown intervention, a weight outside (0, 1], or not 1–4 entries (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2535,7 +2461,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2544,7 +2470,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2577,15 +2503,6 @@ export interface operations {
                     "application/json": components["schemas"]["RegionMapping"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2595,7 +2512,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2604,7 +2521,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, or the region has no override for this signature */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2651,7 +2568,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model, from or to missing or too long (the message names it) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2669,7 +2586,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2678,7 +2595,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region, or the model has no such from or to version with slices (the message names which) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2735,7 +2652,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model missing, or a malformed region */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2753,17 +2670,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope; or, without region=, is not scoped to ["*"] (all regions pooled) */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2855,15 +2763,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -2873,17 +2772,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2902,6 +2792,12 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "vendor": "acme-labels",
+                 *       "scheme": "standard-webhooks"
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateVendor"];
             };
         };
@@ -2915,7 +2811,7 @@ export interface operations {
                     "application/json": components["schemas"]["VendorSecret"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed vendor name, unknown scheme, bad header name (or one that may not carry a signature), or a secret of the wrong format or length for the scheme (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2933,7 +2829,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2942,16 +2838,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description The vendor exists */
+            /** @description The vendor exists (rotate its secret instead) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -2982,7 +2869,7 @@ export interface operations {
                     "application/json": components["schemas"]["Vendor"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed vendor name */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3000,7 +2887,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3009,7 +2896,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No vendor of this name */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3031,6 +2918,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "overlap_seconds": 86400
+                 *     }
+                 */
                 "application/json": components["schemas"]["RotateVendor"];
             };
         };
@@ -3044,7 +2936,7 @@ export interface operations {
                     "application/json": components["schemas"]["VendorSecret"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description overlap_seconds out of range, or a secret of the wrong format for the scheme (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3062,7 +2954,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3071,7 +2963,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No vendor of this name */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3102,6 +2994,23 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "events": [
+                 *         {
+                 *           "region": "BR",
+                 *           "slice_id": "br-2026-11-eval",
+                 *           "item_id": "v-1",
+                 *           "violating": true,
+                 *           "annotator": "rater-07",
+                 *           "evidence": [
+                 *             "audio"
+                 *           ],
+                 *           "labelled_at": "2026-11-20T14:03:00Z"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["LabelDelivery"];
             };
         };
@@ -3115,7 +3024,7 @@ export interface operations {
                     "application/json": components["schemas"]["LabelDeliveryResult"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed delivery or event, or an event naming an unknown region (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3191,15 +3100,6 @@ export interface operations {
                     "application/json": components["schemas"]["VendorQuality"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3209,7 +3109,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to ['*'] (quality spans regions) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3218,7 +3118,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No registered vendor of this name */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3249,15 +3149,6 @@ export interface operations {
                     "application/json": components["schemas"]["AnnotatorQuality"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3267,7 +3158,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to ['*'] (quality spans regions) */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3276,7 +3167,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No votes by this annotator */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3296,6 +3187,11 @@ export interface operations {
         };
         requestBody?: {
             content: {
+                /**
+                 * @example {
+                 *       "limit": 5000
+                 *     }
+                 */
                 "application/json": components["schemas"]["RunConsensus"];
             };
         };
@@ -3309,7 +3205,7 @@ export interface operations {
                     "application/json": components["schemas"]["ConsensusResult"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description limit or cursor out of range (the message names it) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3327,17 +3223,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3370,15 +3257,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3388,17 +3266,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3417,6 +3286,26 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "intervention": "TRAIN.MODALITY_DROPOUT",
+                 *       "model": {
+                 *         "id": "avlm",
+                 *         "version": "4"
+                 *       },
+                 *       "targets": {
+                 *         "signatures": [
+                 *           "FUS.SUPPRESS"
+                 *         ],
+                 *         "regions": [
+                 *           "BR",
+                 *           "MX"
+                 *         ]
+                 *       },
+                 *       "note": "modality dropout 0.3 in the alignment run",
+                 *       "applied_at": "2026-11-01T00:00:00Z"
+                 *     }
+                 */
                 "application/json": components["schemas"]["InterventionRecordInput"];
             };
         };
@@ -3430,7 +3319,7 @@ export interface operations {
                     "application/json": components["schemas"]["InterventionRecord"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description Unknown intervention, signature, policy or region, '*' beside other regions, a model version without slices, or a malformed body (the message names the field) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3448,17 +3337,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'intervene' scope, or targets a region outside its own */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3496,15 +3376,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3514,17 +3385,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3554,15 +3416,6 @@ export interface operations {
                     "application/json": components["schemas"]["InterventionRecord"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3572,7 +3425,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3581,7 +3434,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No such record, or none this key may read (a region key reads records targeting its regions) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3616,15 +3469,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3634,7 +3478,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3643,7 +3487,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No such record (or deleted already) */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3674,15 +3518,6 @@ export interface operations {
                     "application/json": components["schemas"]["Attribution"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3692,7 +3527,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3701,7 +3536,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No such record, or none this key may read */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3737,15 +3572,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3755,7 +3581,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3764,7 +3590,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description The model has no such version with slices */
             404: {
                 headers: {
                     [name: string]: unknown;

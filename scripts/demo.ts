@@ -1,4 +1,4 @@
-// `npm run demo -- [--url http://127.0.0.1:8787] [--regions 120] [--items 2000] [--seed 42]
+// `npm run demo -- [--url http://127.0.0.1:8787] [--regions 120] [--items 1000] [--seed 42]
 //                  [--versions 3] [--concurrency 4] [--if-empty]`
 //
 // Writes the demo platform — eval slices for N regions × 3 versions of the AVLM, with
@@ -20,7 +20,8 @@ const { values: args } = parseArgs({
   options: {
     url: { type: 'string', default: process.env.DEMO_URL ?? 'http://127.0.0.1:8787' },
     regions: { type: 'string', default: '120' },
-    items: { type: 'string', default: '2000' },
+    // 1,000 items per region and version (360k items): ~175 MB of local state; 2,000 took ~325 MB.
+    items: { type: 'string', default: '1000' },
     seed: { type: 'string', default: '42' },
     versions: { type: 'string', default: '3' },
     concurrency: { type: 'string', default: '4' },
@@ -117,6 +118,17 @@ if (ints) {
   for (const [i, r] of plan.interventions.entries()) {
     const fx = r.collateral.map((c) => `, collateral ${c.verdict} ${c.signature} in ${c.region}`).join('');
     console.log(`  ${r.intervention.padEnd(23)} v${r.version} ${r.targets.signatures.join(',')} in ${r.targets.regions.join(',')} → expect ${r.expect}${fx}${ints.ids[i] ? `: ${base}/scorecards/interventions/${ints.ids[i]}` : ''}`);
+  }
+}
+// The release gate of the last version against its predecessor (SPEC §14): the regions a new
+// cause appears in (the threshold fix's side effect) fail; the others pass.
+if (plan.versions.length > 1) {
+  const last = plan.versions[plan.versions.length - 1].version;
+  const g = await getJson(api, `/v1/models/${encodeURIComponent(plan.model)}/versions/${last}/gate`);
+  if (g.status !== 200) console.error(`[demo] release gate of v${last}: ${g.status} ${JSON.stringify(g.body).slice(0, 300)}`);
+  else {
+    const by = (v: string) => (g.body.regions as Array<{ region: string; verdict: string; regressed: Array<{ policy: string; signature: string }> }>).filter((r) => r.verdict === v);
+    console.log(`[demo] release gate of v${last} against v${g.body.baseline}: ${g.body.pass ? 'PASS' : 'FAIL'} — fails in ${by('fail').map((r) => `${r.region} (${[...new Set(r.regressed.map((c) => c.signature))].join(', ')})`).join(', ') || 'no region'}; ${by('pass').length} pass, ${by('no_data').length} no data${plan.sideEffects.length ? `; planted side effect: ${plan.sideEffects.map((fx) => `${fx.signature} in ${fx.regions.join(',')}`).join('; ')}` : ''}: ${base}/scorecards/gate?model=${encodeURIComponent(plan.model)}&version=${last}`);
   }
 }
 console.log(`[demo] e.g. ${base}/scorecards/${plan.plants[0]?.regions[0] ?? regions[0].code}`);

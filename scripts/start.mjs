@@ -10,8 +10,10 @@ const DEMO = process.env.DEMO !== '0';
 const children = [];
 
 // Offline-friendly wrangler: no Request.cf fetch from workers.cloudflare.com (an ENOTFOUND
-// trace on every start without network), no metrics, no banner.
-const WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true' };
+// trace on every start without network), no metrics, no banner; and no local trace store
+// (X_LOCAL_OBSERVABILITY: on by default, it keeps a span per D1 query and queue batch under
+// .wrangler/state/v3/observability, which grew by tens of MB per demo run and kept growing).
+const WRANGLER_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_SEND_METRICS: 'false', WRANGLER_HIDE_BANNER: 'true', X_LOCAL_OBSERVABILITY: 'false' };
 
 /** Runs a command quietly; its output is shown only when it fails. */
 function run(cmd, args) {

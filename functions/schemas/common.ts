@@ -26,4 +26,21 @@ export const errorResponses = {
   404: { description: 'Not found', content: { 'application/json': { schema: ErrorSchema } } },
 } as const;
 
+const errorOf = (description: string) => ({ description, content: { 'application/json': { schema: ErrorSchema } } });
+type ErrorStatus = 400 | 403 | 404 | 409 | 413 | 415 | 429 | 503;
+
+/** A route's error responses, each saying when it happens (401 reads the same on every route). */
+export function errorsWhen<T extends Partial<Record<ErrorStatus, string>>>(when: T) {
+  const out = { 401: errorResponses[401] } as { 401: typeof errorResponses[401] } & { [K in keyof T]: ReturnType<typeof errorOf> };
+  for (const [status, description] of Object.entries(when)) (out as Record<string, unknown>)[status] = errorOf(description as string);
+  return out;
+}
+
+/** The 403 of routes for the admin token only. */
+export const ADMIN_ONLY = 'The key is not the admin token';
+/** The 403 of region-scoped reads. */
+export const READ_REGION = "The key lacks the 'read' scope or is not scoped to this region";
+/** The 404 of routes under /v1/regions/{region}. */
+export const UNKNOWN_REGION = 'Unknown region code';
+
 export const bearer = [{ bearer: [] as string[] }];

@@ -129,6 +129,22 @@ describe('demo world with planted causes', () => {
   });
 });
 
+describe('the demo\'s noisy vendor', () => {
+  it('is reachable under the names the README uses: its raters vendor-nimbus-r01… agree less with the consensus than others', async () => {
+    const plant = world.plants.find((p) => p.cause === 'noisy_vendor')!;
+    expect(plant.vendor).toBe('vendor-nimbus');
+    const noisy = await api('/v1/annotators/vendor-nimbus-r01');
+    expect(noisy.status).toBe(200);
+    // Votes inside submitted items are kept under the vendor "(submitted)" (store/submitted-votes.ts).
+    expect(noisy.data.vendors.map((v: any) => v.vendor)).toEqual(['(submitted)']);
+    const votes = world.slices.flatMap((sl) => sl.items.flatMap((i) => (i.label?.votes ?? []) as Array<{ annotator: string }>));
+    const other = votes.map((v) => v.annotator).find((a) => !a.startsWith('vendor-nimbus-'))!;
+    const calm = await api(`/v1/annotators/${other}`);
+    expect(calm.status).toBe(200);
+    expect(noisy.data.agreement).toBeLessThan(calm.data.agreement);
+  });
+});
+
 describe('pushing a world', () => {
   it('sends one version after the other, so each version\'s predecessor is the one before it', async () => {
     const world = generateWorld({ ...OPTS, seed: 7 });

@@ -67,7 +67,57 @@ describe('GET /openapi.json', () => {
   });
 });
 
+describe('request examples and error descriptions (issue 17)', () => {
+  const GENERIC = ['Bad input; the message names the field (and line)', 'Key outside its regions or scopes', 'Not found'];
+  const ops = (doc: any) => Object.entries<any>(doc.paths).flatMap(([path, item]) => Object.entries<any>(item).map(([method, op]) => ({ name: `${method} ${path}`, op })));
+
+  it('every request body has an example for each media type', async () => {
+    const doc = (await api('/openapi.json', { token: null })).data;
+    const withBody = ops(doc).filter((o) => o.op.requestBody);
+    expect(withBody.length).toBeGreaterThanOrEqual(8);
+    for (const { name, op } of withBody) {
+      for (const [type, media] of Object.entries<any>(op.requestBody.content)) expect(media.example, `${name} ${type}`).toBeDefined();
+    }
+  });
+
+  it('the examples are accepted by their routes (keys, vendors, slices)', async () => {
+    const doc = (await api('/openapi.json', { token: null })).data;
+    const key = doc.paths['/v1/admin/keys'].post.requestBody.content['application/json'].example;
+    expect((await api('/v1/admin/keys', { method: 'POST', json: key })).status).toBe(201);
+    const vendor = doc.paths['/v1/admin/vendors'].post.requestBody.content['application/json'].example;
+    expect((await api('/v1/admin/vendors', { method: 'POST', json: vendor })).status).toBe(201);
+    const slice = doc.paths['/v1/regions/{region}/slices'].post.requestBody.content;
+    expect((await api('/v1/regions/BR/slices', { method: 'POST', json: slice['application/json'].example })).status).toBe(201);
+    const nd = await api('/v1/regions/BR/slices', { method: 'POST', body: slice['application/x-ndjson'].example.replace('br-2026-11-eval', 'br-nd'), headers: { 'content-type': 'application/x-ndjson' } });
+    expect(nd.status).toBe(201);
+  });
+
+  it('every 4xx of every bearer route says when it happens', async () => {
+    const doc = (await api('/openapi.json', { token: null })).data;
+    for (const { name, op } of ops(doc)) {
+      expect(op.responses['401'], name).toBeDefined();
+      for (const [status, r] of Object.entries<any>(op.responses)) {
+        if (!/^4/.test(status)) continue;
+        expect(GENERIC, `${name} ${status}: ${r.description}`).not.toContain(r.description);
+        expect(r.content['application/json'].schema, `${name} ${status}`).toEqual({ $ref: '#/components/schemas/Error' });
+      }
+    }
+  });
+});
+
 describe('GET /docs', () => {
+  it('shows each request body: media type, fields and the example', async () => {
+    const html = (await api('/docs', { token: null })).data as string;
+    const section = (id: string) => html.slice(html.indexOf(`id="${id}"`), html.indexOf('</section>', html.indexOf(`id="${id}"`)));
+    const rec = section('post-/v1/interventions');
+    expect(rec).toContain('request body <code>application/json</code>, required: intervention (required)');
+    expect(rec).toContain('TRAIN.MODALITY_DROPOUT');
+    const slices = section('post-/v1/regions/{region}/slices');
+    expect(slices).toContain('<code>application/x-ndjson</code>');
+    expect(slices).toContain('slice_id (required)');
+    expect(section('get-/v1/regions')).not.toContain('request body');
+  });
+
   it('is an HTML page listing every documented route', async () => {
     const r = await api('/docs', { token: null });
     expect(r.status).toBe(200);

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses } from '../../schemas/common.ts';
+import { ADMIN_ONLY, bearer, errorsWhen } from '../../schemas/common.ts';
 
 export const CreateKeyBody = z.object({
   regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, "a region code or '*'")).min(1).max(300),
@@ -11,10 +11,10 @@ export const createKey = createRoute({
   operationId: 'createKey',
   method: 'post', path: '/v1/admin/keys', tags: ['admin'], security: bearer,
   summary: 'Create a region key (admin). The key is shown once; only its hash is stored.',
-  request: { body: { content: { 'application/json': { schema: CreateKeyBody } }, required: true } },
+  request: { body: { content: { 'application/json': { schema: CreateKeyBody, example: { regions: ['BR', 'MX'], scopes: ['submit', 'read'], note: 'Brazil eval pipeline' } } }, required: true } },
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: z.object({ id: z.string(), key: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()) }) } } },
-    ...errorResponses,
+    ...errorsWhen({ 400: "A region code that is not seeded, '*' beside other regions, an unknown scope or a malformed body (the message names the field)", 403: ADMIN_ONLY }),
   },
 });
 
@@ -23,7 +23,7 @@ export const revokeKey = createRoute({
   method: 'delete', path: '/v1/admin/keys/{id}', tags: ['admin'], security: bearer,
   summary: 'Revoke a region key (admin)',
   request: { params: z.object({ id: z.string() }) },
-  responses: { 200: { description: 'Revoked', content: { 'application/json': { schema: z.object({ id: z.string(), revoked: z.boolean() }) } } }, ...errorResponses },
+  responses: { 200: { description: 'Revoked', content: { 'application/json': { schema: z.object({ id: z.string(), revoked: z.boolean() }) } } }, ...errorsWhen({ 403: ADMIN_ONLY, 404: 'No such key, or it was revoked already' }) },
 });
 
 const KeyInfo = z.object({
@@ -36,7 +36,7 @@ export const listKeys = createRoute({
   method: 'get', path: '/v1/admin/keys', tags: ['admin'], security: bearer,
   summary: 'Region keys (admin): id, regions, scopes and dates — never the key or its hash',
   request: { query: z.object({ all: z.enum(['true', 'false']).optional().openapi({ description: 'include revoked keys' }) }) },
-  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ keys: z.array(KeyInfo) }) } } }, ...errorResponses },
+  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ keys: z.array(KeyInfo) }) } } }, ...errorsWhen({ 400: 'all is not true or false', 403: ADMIN_ONLY }) },
 });
 
 const DeadLetter = z.object({
@@ -49,7 +49,7 @@ export const listDeadLetters = createRoute({
   method: 'get', path: '/v1/admin/dead-letters', tags: ['admin'], security: bearer,
   summary: 'GPU backend jobs that failed repeatedly and webhook deliveries given up on (queue: probe | notify) (admin)',
   request: { query: z.object({ all: z.enum(['true', 'false']).optional().openapi({ description: 'include replayed ones' }) }) },
-  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ dead_letters: z.array(DeadLetter) }) } } }, ...errorResponses },
+  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ dead_letters: z.array(DeadLetter) }) } } }, ...errorsWhen({ 400: 'all is not true or false', 403: ADMIN_ONLY }) },
 });
 
 export const replayDeadLetter = createRoute({
@@ -57,5 +57,5 @@ export const replayDeadLetter = createRoute({
   method: 'post', path: '/v1/admin/dead-letters/{id}/replay', tags: ['admin'], security: bearer,
   summary: 'Send a dead job or webhook delivery to its queue again (admin)',
   request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }) },
-  responses: { 200: { description: 'Re-queued', content: { 'application/json': { schema: z.object({ id: z.number(), replayed: z.boolean() }) } } }, ...errorResponses },
+  responses: { 200: { description: 'Re-queued', content: { 'application/json': { schema: z.object({ id: z.number(), replayed: z.boolean() }) } } }, ...errorsWhen({ 400: 'id is not a number', 403: ADMIN_ONLY, 404: 'No dead letter with this id', 409: 'The dead letter was replayed already' }) },
 });

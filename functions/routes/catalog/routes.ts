@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses, RateSchema } from '../../schemas/common.ts';
+import { bearer, errorsWhen, RateSchema } from '../../schemas/common.ts';
 
 const json = <T extends z.ZodType>(schema: T, description = 'OK') => ({ description, content: { 'application/json': { schema } } });
 
@@ -15,21 +15,21 @@ export const SignatureSchema = z.object({
 export const listRegions = createRoute({
   operationId: 'listRegions',
   method: 'get', path: '/v1/regions', tags: ['catalogue'], security: bearer, summary: 'Seeded regions (ISO 3166-1 alpha-2) with their languages',
-  responses: { 200: json(z.object({ regions: z.array(RegionSchema) })), ...errorResponses },
+  responses: { 200: json(z.object({ regions: z.array(RegionSchema) })), ...errorsWhen({}) },
 });
 
 export const listPolicies = createRoute({
   operationId: 'listPolicies',
   method: 'get', path: '/v1/policies', tags: ['catalogue'], security: bearer,
   summary: 'Moderation policies, in the order of the model\'s score outputs',
-  responses: { 200: json(z.object({ policies: z.array(PolicySchema) })), ...errorResponses },
+  responses: { 200: json(z.object({ policies: z.array(PolicySchema) })), ...errorsWhen({}) },
 });
 
 export const getTaxonomy = createRoute({
   operationId: 'getTaxonomy',
   method: 'get', path: '/v1/taxonomy', tags: ['catalogue'], security: bearer,
   summary: 'The taxonomy version: signatures with their default interventions, and the intervention space',
-  responses: { 200: json(z.object({ version: z.string(), signatures: z.array(SignatureSchema), interventions: z.array(InterventionSchema) })), ...errorResponses },
+  responses: { 200: json(z.object({ version: z.string(), signatures: z.array(SignatureSchema), interventions: z.array(InterventionSchema) })), ...errorsWhen({}) },
 });
 
 export const getSignature = createRoute({
@@ -52,6 +52,10 @@ export const getSignature = createRoute({
         region: z.string(), model: z.string().nullable(), version: z.string().nullable(), count: z.number(), rate: RateSchema,
       }).optional(),
     })),
-    ...errorResponses,
+    ...errorsWhen({
+      400: 'model or version without region, one of model and version without the other, or a malformed region (the message names it)',
+      403: "With region: the key lacks the 'read' scope or is not scoped to that region",
+      404: 'Unknown signature code, or (with region) an unknown region',
+    }),
   },
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses, RateSchema } from '../../schemas/common.ts';
+import { ADMIN_ONLY, bearer, errorsWhen, RateSchema } from '../../schemas/common.ts';
 
 export const RecordBody = z.object({
   intervention: z.string().max(64).openapi({ example: 'TRAIN.MODALITY_DROPOUT' }),
@@ -42,8 +42,14 @@ export const createRecord = createRoute({
   operationId: 'createIntervention',
   method: 'post', path: '/v1/interventions', tags: ['interventions'], security: bearer,
   summary: 'Record an intervention applied in a model version (admin, or a key with the intervene scope)',
-  request: { body: { content: { 'application/json': { schema: RecordBody } }, required: true } },
-  responses: { 201: json(RecordSchema, 'Recorded'), ...errorResponses },
+  request: { body: { content: { 'application/json': { schema: RecordBody, example: {
+    intervention: 'TRAIN.MODALITY_DROPOUT', model: { id: 'avlm', version: '4' }, targets: { signatures: ['FUS.SUPPRESS'], regions: ['BR', 'MX'] },
+    note: 'modality dropout 0.3 in the alignment run', applied_at: '2026-11-01T00:00:00Z',
+  } } }, required: true } },
+  responses: { 201: json(RecordSchema, 'Recorded'), ...errorsWhen({
+    400: "Unknown intervention, signature, policy or region, '*' beside other regions, a model version without slices, or a malformed body (the message names the field)",
+    403: "The key lacks the 'intervene' scope, or targets a region outside its own",
+  }) },
 });
 
 export const listRecords = createRoute({
@@ -51,14 +57,14 @@ export const listRecords = createRoute({
   method: 'get', path: '/v1/interventions', tags: ['interventions'], security: bearer,
   summary: 'Recorded interventions (optionally of one model version)',
   request: { query: z.object({ model: z.string().optional(), version: z.string().optional() }) },
-  responses: { 200: json(z.object({ interventions: z.array(RecordSchema) })), ...errorResponses },
+  responses: { 200: json(z.object({ interventions: z.array(RecordSchema) })), ...errorsWhen({ 403: "The key lacks the 'read' scope" }) },
 });
 
 export const getRecord = createRoute({
   operationId: 'getIntervention',
   method: 'get', path: '/v1/interventions/{id}', tags: ['interventions'], security: bearer,
   summary: 'One recorded intervention', request: { params: IdParam },
-  responses: { 200: json(RecordSchema), ...errorResponses },
+  responses: { 200: json(RecordSchema), ...errorsWhen({ 403: "The key lacks the 'read' scope", 404: 'No such record, or none this key may read (a region key reads records targeting its regions)' }) },
 });
 
 export const getAttribution = createRoute({
@@ -67,7 +73,7 @@ export const getAttribution = createRoute({
   summary: 'Did it work? Targeted cells before (predecessor) vs after, with verdicts; collateral moves elsewhere',
   description: 'Where several interventions of the same version target the same (region, signature) cell, each is credited an equal share of that cell\'s recovery (shared_with names the others). A region key\'s report (cells, collateral, q, overall gain) covers its own regions only.',
   request: { params: IdParam },
-  responses: { 200: json(AttributionSchema), ...errorResponses },
+  responses: { 200: json(AttributionSchema), ...errorsWhen({ 403: "The key lacks the 'read' scope", 404: 'No such record, or none this key may read' }) },
 });
 
 export const getVersionAttribution = createRoute({
@@ -75,7 +81,7 @@ export const getVersionAttribution = createRoute({
   method: 'get', path: '/v1/models/{model}/versions/{version}/attribution', tags: ['interventions'], security: bearer,
   summary: 'The attribution reports of every intervention recorded for a model version',
   request: { params: z.object({ model: z.string().openapi({ param: { name: 'model', in: 'path' } }), version: z.string().openapi({ param: { name: 'version', in: 'path' } }) }) },
-  responses: { 200: json(z.object({ model: z.string(), version: z.string(), reports: z.array(AttributionSchema) })), ...errorResponses },
+  responses: { 200: json(z.object({ model: z.string(), version: z.string(), reports: z.array(AttributionSchema) })), ...errorsWhen({ 403: "The key lacks the 'read' scope", 404: 'The model has no such version with slices' }) },
 });
 
 export const deleteRecord = createRoute({
@@ -83,7 +89,7 @@ export const deleteRecord = createRoute({
   method: 'delete', path: '/v1/interventions/{id}', tags: ['interventions'], security: bearer,
   summary: 'Delete a mistaken intervention record (admin; audited): attribution no longer counts it',
   request: { params: IdParam },
-  responses: { 200: json(z.object({ id: z.string(), deleted: z.boolean(), record: RecordSchema }), 'Deleted; the record as it was'), ...errorResponses },
+  responses: { 200: json(z.object({ id: z.string(), deleted: z.boolean(), record: RecordSchema }), 'Deleted; the record as it was'), ...errorsWhen({ 403: ADMIN_ONLY, 404: 'No such record (or deleted already)' }) },
 });
 
 const RecordAuditEntry = z.object({
@@ -94,5 +100,5 @@ export const listRecordAudit = createRoute({
   operationId: 'listInterventionAudit',
   method: 'get', path: '/v1/interventions/audit', tags: ['interventions'], security: bearer,
   summary: 'Deleted intervention records (admin): who deleted which record when, and the record as it was',
-  responses: { 200: json(z.object({ entries: z.array(RecordAuditEntry) }), 'Oldest first'), ...errorResponses },
+  responses: { 200: json(z.object({ entries: z.array(RecordAuditEntry) }), 'Oldest first'), ...errorsWhen({ 403: ADMIN_ONLY }) },
 });

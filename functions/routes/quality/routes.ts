@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses } from '../../schemas/common.ts';
+import { ADMIN_ONLY, bearer, errorsWhen } from '../../schemas/common.ts';
 import { CONSENSUS_LIMITS } from '../../labels/consensus.ts';
 
 const Consensus = z.object({
@@ -25,7 +25,7 @@ export const vendorQuality = createRoute({
   request: { params: z.object({ vendor: z.string().max(64).openapi({ param: { name: 'vendor', in: 'path' }, example: 'acme-labels' }) }) },
   responses: {
     200: { description: 'Per-vendor summary and per-annotator figures', content: { 'application/json': { schema: z.object({ vendor: z.string(), consensus: Consensus, summary: z.object({ annotators: z.number().int(), ...Quality }), annotators: z.array(AnnotatorQ) }).openapi('VendorQuality') } } },
-    ...errorResponses,
+    ...errorsWhen({ 403: "The key lacks the 'read' scope or is not scoped to ['*'] (quality spans regions)", 404: 'No registered vendor of this name' }),
   },
 });
 
@@ -36,7 +36,7 @@ export const annotatorQuality = createRoute({
   request: { params: z.object({ id: z.string().max(128).openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: {
     200: { description: 'The annotator', content: { 'application/json': { schema: z.object({ annotator: z.string(), consensus: Consensus, ...Quality, vendors: z.array(VendorQ) }).openapi('AnnotatorQuality') } } },
-    ...errorResponses,
+    ...errorsWhen({ 403: "The key lacks the 'read' scope or is not scoped to ['*'] (quality spans regions)", 404: 'No votes by this annotator' }),
   },
 });
 
@@ -51,7 +51,7 @@ export const runConsensus = createRoute({
     body: { content: { 'application/json': { schema: z.object({
       limit: z.number().int().min(1).max(CONSENSUS_LIMITS.maxItems).optional(),
       cursor: z.number().int().min(0).optional(),
-    }).openapi('RunConsensus') } }, required: false },
+    }).openapi('RunConsensus'), example: { limit: 5000 } } }, required: false },
   },
   responses: {
     200: { description: 'What changed', content: { 'application/json': { schema: z.object({
@@ -65,6 +65,6 @@ export const runConsensus = createRoute({
       unstored_items: z.number().int(), remaining: z.number().int(), next_cursor: z.number().int().nullable(),
       limits: z.object({ items_per_call: z.number().int() }),
     }).openapi('ConsensusResult') } } },
-    ...errorResponses,
+    ...errorsWhen({ 400: 'limit or cursor out of range (the message names it)', 403: ADMIN_ONLY }),
   },
 });

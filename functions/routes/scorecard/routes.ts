@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses, RateSchema, RegionParam } from '../../schemas/common.ts';
+import { bearer, errorsWhen, RateSchema, READ_REGION, RegionParam } from '../../schemas/common.ts';
 import { SLICE_SIGNATURE_CODES } from '../../../taxonomy/slice-signatures.ts';
 
 const SignatureRate = z.object({ code: z.string(), count: z.number(), rate: RateSchema });
@@ -61,5 +61,5 @@ export const getScorecard = createRoute({
     params: z.object({ region: RegionParam }),
     query: z.object({ model: z.string().min(1).max(128), version: z.string().min(1).max(64) }),
   },
-  responses: { 200: { description: 'The scorecard', content: { 'application/json': { schema: ScorecardSchema } } }, ...errorResponses },
+  responses: { 200: { description: 'The scorecard', content: { 'application/json': { schema: ScorecardSchema } } }, ...errorsWhen({ 400: 'model or version missing or too long, or a malformed region (the message names it)', 403: READ_REGION, 404: 'Unknown region, or the model has no such version with slices' }) },
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses, ErrorSchema, RegionParam } from '../../schemas/common.ts';
+import { bearer, errorsWhen, ErrorSchema, READ_REGION, RegionParam, UNKNOWN_REGION } from '../../schemas/common.ts';
 
 export const SliceSummarySchema = z.object({
   slice_id: z.string(),
@@ -30,8 +30,11 @@ export const submitSlice = createRoute({
     body: {
       required: true,
       content: {
-        'application/json': { schema: { $ref: '#/components/schemas/SliceSubmission' } },
-        'application/x-ndjson': { schema: { type: 'string', description: 'line 1: {"slice_id", "model"}; then one EvalItem per line' } },
+        'application/json': { schema: { $ref: '#/components/schemas/SliceSubmission' }, example: {
+          slice_id: 'br-2026-11-eval', model: { id: 'avlm', version: '4', stage: 'alignment' },
+          items: [{ item_id: 'v-1', surface: 'vod', language: 'pt-BR', policy: 'hate.slur', label: { violating: true, evidence: ['audio'] }, prediction: { score: 0.12 }, probes: { audio_only: 0.91 } }],
+        } },
+        'application/x-ndjson': { schema: { type: 'string', description: 'line 1: {"slice_id", "model"}; then one EvalItem per line' }, example: '{"slice_id":"br-2026-11-eval","model":{"id":"avlm","version":"4","stage":"alignment"}}\n{"item_id":"v-1","surface":"vod","language":"pt-BR","policy":"hate.slur","label":{"violating":false},"prediction":{"score":0.08}}\n' },
       },
     },
   },
@@ -42,7 +45,10 @@ export const submitSlice = createRoute({
     409: err('Same slice_id with other content, or a model version registered with another stage'),
     413: err('Body too large'),
     415: err('Unsupported content type'),
-    ...errorResponses,
+    ...errorsWhen({
+      400: 'A malformed header or item: the message names the field and, for NDJSON, the line; nothing is stored',
+      403: "The key lacks the 'submit' scope or is not scoped to this region", 404: UNKNOWN_REGION,
+    }),
   },
 });
 
@@ -51,7 +57,7 @@ export const getSliceRoute = createRoute({
   method: 'get', path: '/v1/regions/{region}/slices/{slice_id}', tags: ['slices'], security: bearer,
   summary: 'A slice\'s summary and status',
   request: { params: SliceParams },
-  responses: { 200: summary('The summary'), ...errorResponses },
+  responses: { 200: summary('The summary'), ...errorsWhen({ 403: READ_REGION, 404: 'Unknown region, or no slice of this id there' }) },
 });
 
 export const ItemDiagnosisSchema = z.object({
@@ -72,7 +78,7 @@ export const getItemRoute = createRoute({
   method: 'get', path: '/v1/regions/{region}/slices/{slice_id}/items/{item_id}', tags: ['slices'], security: bearer,
   summary: 'One item\'s outcome, primary and secondary signatures with evidence, and the item as stored',
   request: { params: SliceParams.extend({ item_id: z.string().min(1).max(128).openapi({ param: { name: 'item_id', in: 'path' } }) }) },
-  responses: { 200: { description: 'The diagnosis', content: { 'application/json': { schema: ItemDiagnosisSchema } } }, ...errorResponses },
+  responses: { 200: { description: 'The diagnosis', content: { 'application/json': { schema: ItemDiagnosisSchema } } }, ...errorsWhen({ 403: READ_REGION, 404: 'Unknown region, slice or item (an item of a slice still processing is not there yet)' }) },
 });
 
 export const SliceListSchema = z.object({

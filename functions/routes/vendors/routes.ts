@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses } from '../../schemas/common.ts';
+import { ADMIN_ONLY, bearer, errorsWhen } from '../../schemas/common.ts';
 import { SCHEMES } from '../../labels/vendors.ts';
 
 export const VendorName = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/, 'letters, digits, _ . - (1–64, starting with a letter or digit)');
@@ -36,11 +36,13 @@ export const createVendor = createRoute({
   operationId: 'createVendor',
   method: 'post', path: '/v1/admin/vendors', tags: ['vendors'], security: bearer,
   summary: 'Register a labelling vendor (admin). Its secret is shown once; an existing vendor is 409 (rotate instead).',
-  request: { body: { content: { 'application/json': { schema: CreateVendorBody } }, required: true } },
+  request: { body: { content: { 'application/json': { schema: CreateVendorBody, example: { vendor: 'acme-labels', scheme: 'standard-webhooks' } } }, required: true } },
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: SecretOut } } },
-    409: { description: 'The vendor exists', content: { 'application/json': { schema: errorResponses[400].content['application/json'].schema } } },
-    ...errorResponses,
+    ...errorsWhen({
+      400: 'A malformed vendor name, unknown scheme, bad header name (or one that may not carry a signature), or a secret of the wrong format or length for the scheme (the message names the field)',
+      403: ADMIN_ONLY, 409: 'The vendor exists (rotate its secret instead)',
+    }),
   },
 });
 
@@ -50,9 +52,9 @@ export const rotateVendor = createRoute({
   summary: 'Rotate a vendor\'s secret (admin): the new one is shown once; the previous one stays valid for overlap_seconds',
   request: {
     params: Params,
-    body: { content: { 'application/json': { schema: z.object({ overlap_seconds: z.number().int().min(0).max(30 * 86_400).default(86_400), secret: VendorSecretIn.optional() }).openapi('RotateVendor') } }, required: false },
+    body: { content: { 'application/json': { schema: z.object({ overlap_seconds: z.number().int().min(0).max(30 * 86_400).default(86_400), secret: VendorSecretIn.optional() }).openapi('RotateVendor'), example: { overlap_seconds: 86400 } } }, required: false },
   },
-  responses: { 200: { description: 'Rotated', content: { 'application/json': { schema: SecretOut } } }, ...errorResponses },
+  responses: { 200: { description: 'Rotated', content: { 'application/json': { schema: SecretOut } } }, ...errorsWhen({ 400: 'overlap_seconds out of range, or a secret of the wrong format for the scheme (the message names the field)', 403: ADMIN_ONLY, 404: 'No vendor of this name' }) },
 });
 
 export const getVendor = createRoute({
@@ -60,12 +62,12 @@ export const getVendor = createRoute({
   method: 'get', path: '/v1/admin/vendors/{vendor}', tags: ['vendors'], security: bearer,
   summary: 'A vendor\'s configuration (admin); never its secret',
   request: { params: Params },
-  responses: { 200: { description: 'The vendor', content: { 'application/json': { schema: VendorOut } } }, ...errorResponses },
+  responses: { 200: { description: 'The vendor', content: { 'application/json': { schema: VendorOut } } }, ...errorsWhen({ 400: 'A malformed vendor name', 403: ADMIN_ONLY, 404: 'No vendor of this name' }) },
 });
 
 export const listVendors = createRoute({
   operationId: 'listVendors',
   method: 'get', path: '/v1/admin/vendors', tags: ['vendors'], security: bearer,
   summary: 'Every vendor (admin); never a secret',
-  responses: { 200: { description: 'Vendors by name', content: { 'application/json': { schema: z.object({ vendors: z.array(VendorOut) }) } } }, ...errorResponses },
+  responses: { 200: { description: 'Vendors by name', content: { 'application/json': { schema: z.object({ vendors: z.array(VendorOut) }) } } }, ...errorsWhen({ 403: ADMIN_ONLY }) },
 });

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses, ErrorSchema, RateSchema, RegionParam } from '../../schemas/common.ts';
+import { bearer, errorsWhen, RateSchema, READ_REGION, RegionParam } from '../../schemas/common.ts';
 
 const Side = z.object({ count: z.number(), n: z.number(), rate: RateSchema });
 const Interval = z.object({ value: z.number(), low: z.number(), high: z.number() });
@@ -22,7 +22,7 @@ export const compare = createRoute({
   },
   responses: {
     200: { description: 'Cells', content: { 'application/json': { schema: z.object({ region: z.string(), model: z.string(), from: Version, to: Version, cells: z.array(CompareCell) }) } } },
-    ...errorResponses,
+    ...errorsWhen({ 400: 'model, from or to missing or too long (the message names it)', 403: READ_REGION, 404: 'Unknown region, or the model has no such from or to version with slices (the message names which)' }),
   },
 });
 
@@ -42,7 +42,7 @@ export const lifecycle = createRoute({
             .openapi({ description: 'SPEC §12, pooled over the stage\'s versions and policies (ms; null without live TPs)' }) })),
       }) } },
     },
-    ...errorResponses,
+    ...errorsWhen({ 400: 'model missing, or a malformed region', 403: "The key lacks the 'read' scope; or, without region=, is not scoped to [\"*\"] (all regions pooled)" }),
   },
 });
 
@@ -81,9 +81,9 @@ when no region fails. A key scoped to some regions sees only those regions, and 
   },
   responses: {
     200: { description: 'The gate, regions in code order', content: { 'application/json': { schema: GateReport } } },
-    400: { description: 'baseline equals version, or a parameter is malformed (the message names it)', content: { 'application/json': { schema: ErrorSchema } } },
-    401: errorResponses[401],
-    403: { description: "The key lacks the 'read' scope", content: { 'application/json': { schema: ErrorSchema } } },
-    404: { description: 'Unknown model, version or baseline, or a first version without baseline= (the message names which)', content: { 'application/json': { schema: ErrorSchema } } },
+    ...errorsWhen({
+      400: 'baseline equals version, or a parameter is malformed (the message names it)', 403: "The key lacks the 'read' scope",
+      404: 'Unknown model, version or baseline, or a first version without baseline= (the message names which)',
+    }),
   },
 });

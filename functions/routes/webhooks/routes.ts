@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { errorResponses, ErrorSchema } from '../../schemas/common.ts';
+import { ErrorSchema } from '../../schemas/common.ts';
 
 /** At most this many events per delivery (SPEC §6). */
 export const MAX_EVENTS = 1000;
@@ -53,11 +53,11 @@ export const labelWebhook = createRoute({
       'webhook-signature': hdr('standard-webhooks: v1,<base64> [v1,<base64> …]'),
       'x-hub-signature-256': hdr('hmac-sha256-hex (default header): sha256=<hex>'),
     }),
-    body: { content: { 'application/json': { schema: LabelDeliverySchema } }, required: true },
+    body: { content: { 'application/json': { schema: LabelDeliverySchema, example: { events: [{ region: 'BR', slice_id: 'br-2026-11-eval', item_id: 'v-1', violating: true, annotator: 'rater-07', evidence: ['audio'], labelled_at: '2026-11-20T14:03:00Z' }] } } }, required: true },
   },
   responses: {
     200: { description: 'Applied (or a duplicate, applied before)', content: { 'application/json': { schema: DeliveryResult } } },
-    400: errorResponses[400],
+    400: { description: 'A malformed delivery or event, or an event naming an unknown region (the message names the field)', content: { 'application/json': { schema: ErrorSchema } } },
     401: { description: 'Missing or wrong signature, or a timestamp outside the tolerance', content: { 'application/json': { schema: ErrorSchema } } },
     404: { description: 'Unknown vendor', content: { 'application/json': { schema: ErrorSchema } } },
     413: { description: 'Body larger than 2 MiB', content: { 'application/json': { schema: ErrorSchema } } },
