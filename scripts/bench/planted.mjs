@@ -20,6 +20,7 @@ import { startWorker, ROOT, ADMIN_TOKEN, fmt } from './lib/worker.mjs';
 import { DEMO_REGIONS, generateWorld } from '../demo/world.ts';
 import { pushWorld } from '../demo/push.ts';
 import { evaluateInterventions, evaluateRecovery } from '../demo/recovery.ts';
+import { thresholdPlant } from './lib/threshold-plant.mjs';
 
 export const title = 'Planted-cause recovery';
 
@@ -60,7 +61,8 @@ export async function run({
     const rec = await evaluateRecovery(world, f, w.url.toString(), ADMIN_TOKEN, { samplePerSlice: sample });
     const ints = await evaluateInterventions(world, f, w.url.toString(), ADMIN_TOKEN);
     const evalMs = performance.now() - t2;
-    const ok = rec.ok && ints.ok;
+    const thr = await thresholdPlant(w, { seed, regions, items, log });
+    const ok = rec.ok && ints.ok && thr.ok;
     const plants = world.plants.map((p) => {
       const what = [p.policy, p.language && `language ${p.language}`, p.vendor && `vendor ${p.vendor}`, `v${p.versions.join(', v')}`, p.fixedIn && `fixed in v${p.fixedIn}`].filter(Boolean).join('; ');
       return `\`${p.id}\` ${p.cause}: ${p.regions.join(', ')} (${what}) → \`${p.expectSignature}\` → \`${p.expectIntervention}\`, ${p.failuresPerSlice} per slice`;
@@ -85,6 +87,7 @@ export async function run({
       ints.markdown,
       ...(world.sideEffects.length ? ['', ...world.sideEffects.map((x) => `Side effect \`${x.id}\`: ${x.description} (\`${x.signature}\`, ${x.failuresPerSlice} per slice in v${x.version}).`)] : []),
       ...(rec.rows.some((r) => r.misses.length) ? ['', 'Misses:', '', ...rec.rows.flatMap((r) => r.misses.map((m) => `- ${r.cause} ${m.region} v${m.version}: ${m.observed}/${m.planted} observed, top ${m.top}`))] : []),
+      ...(thr.markdown ? ['', thr.markdown] : []),
     ].join('\n');
     return { markdown, ok, data: { regions, items, versions, seed, slices: world.slices.length, nItems, genMs, pushMs, evalMs, pushed: { ...pushed, results: undefined }, rows: rec.rows, agreement: rec.agreement, confusion: rec.confusion, interventions: { rows: ints.rows, collateral: ints.collateral, reports: ints.reports } } };
   } finally {
