@@ -10,6 +10,8 @@ import { fmtCount, fmtEdge, fmtInterval, fmtPct, raw } from './format.ts';
 import { html, Layout } from './layout.tsx';
 import { legend, niceMax, STEPS, stepOf } from './palette.ts';
 import { regionHref, type VersionOption } from './scorecard.tsx';
+import { DiscoverySection } from './discovery.tsx';
+import type { DiscoveryPair } from '../services/discovery.ts';
 
 export interface HeatmapPageProps {
   map: Heatmap;
@@ -21,6 +23,8 @@ export interface HeatmapPageProps {
   /** The reader's key covers only some regions (rows of others are not shown). */
   scoped: boolean;
   signedIn: boolean;
+  /** Slice discovery over the regions shown (SPEC §11). */
+  discovery?: DiscoveryPair;
 }
 
 const enc = encodeURIComponent;
@@ -145,6 +149,7 @@ export function heatmapPage(p: HeatmapPageProps): string {
           </div>
         </>
       )}
+      {p.discovery ? <DiscoverySection {...p.discovery} api={`GET /v1/discovery?model=${p.map.model}&version=${p.map.version}`} /> : null}
     </Layout>,
   );
 }

@@ -11,6 +11,8 @@ import { SignatureChart } from './chart.tsx';
 import { fmtCount, fmtInterval, fmtNum, fmtP, fmtPct, fmtPp, fmtStat, raw } from './format.ts';
 import { html, Layout } from './layout.tsx';
 import { RegionInterventions, type Attribution } from './interventions.tsx';
+import { DiscoverySection, DISCOVERY_ANCHOR, UNEXPLAINED_ANCHOR } from './discovery.tsx';
+import type { DiscoveryPair } from '../services/discovery.ts';
 
 export type Scorecard = Awaited<ReturnType<typeof buildScorecard>>;
 type CompareCell = ReturnType<typeof compareCells>[number];
@@ -39,6 +41,8 @@ export interface ScorecardPageProps {
   topRecommendations?: number;
   /** Attribution reports of the interventions of this version that target this region. */
   interventions?: Attribution[];
+  /** Slice discovery of this region × version: all failures and UNEXPLAINED ones (SPEC §11). */
+  discovery?: DiscoveryPair;
 }
 
 const enc = encodeURIComponent;
@@ -247,6 +251,7 @@ function Recommendation({ r, rank }: { r: Rec; rank: number }) {
     <li data-intervention={r.intervention} data-score={raw(r.score)} data-recoverable={raw(r.recoverable)} data-cost={raw(r.cost)} data-rank={String(rank)}>
       <h3><code>{r.intervention}</code> {name} <span class="muted small">· lever {r.lever} · cost {fmtNum(r.cost)}</span></h3>
       <p class="arith"><strong>score {fmtNum(r.score)}</strong> = recoverable {fmtNum(r.recoverable)} ÷ cost {fmtNum(r.cost)}</p>
+      {r.intervention === 'EVAL.PROBE' ? <p class="small"><a href={`#${DISCOVERY_ANCHOR}`}>Slices where failures concentrate →</a></p> : null}
       <table class="terms">
         <caption class="sr-only">Terms of {r.intervention}: failures × weight × severity</caption>
         <thead>
@@ -341,9 +346,11 @@ export function scorecardPage(p: ScorecardPageProps): string {
         <h2 id="sig-h">Failures by primary signature</h2>
         <SignatureChart id="signatures" bars={bars}
           caption={`Rate of each primary signature with its 95% Wilson interval (whiskers), n = ${fmtCount(sc.failure_rate.n)}; LBL.AMBIG over all labelled items. Hatched: too few items.`} />
+        {p.discovery && sc.by_signature.some((s) => s.code === 'UNEXPLAINED') ? <p class="small" id="unexplained-link"><a href={`#${UNEXPLAINED_ANCHOR}`}>UNEXPLAINED: where those failures concentrate →</a></p> : null}
       </section>
       <PolicyTable sc={sc} />
       <Recommendations sc={sc} top={p.topRecommendations ?? 5} />
+      {p.discovery ? <DiscoverySection {...p.discovery} api={`GET /v1/regions/${sc.region}/discovery?model=${sc.model.id}&version=${sc.model.version}`} /> : null}
       <SliceSignatures sc={sc} />
       <Comparison sc={sc} compare={p.compare} />
       <RegionInterventions region={sc.region} model={sc.model.id} version={sc.model.version} reports={p.interventions ?? []} />
