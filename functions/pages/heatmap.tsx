@@ -15,6 +15,8 @@ import { regionHref, type VersionOption } from './scorecard.tsx';
 import { gateHref } from './gate.tsx';
 import { itemsHref } from './links.ts';
 import { linkDir, type HeatSort } from './heatmap-sort.ts';
+import { DiscoverySection } from './discovery.tsx';
+import type { DiscoveryPair } from '../services/discovery.ts';
 
 export interface HeatmapPageProps {
   map: Heatmap;
@@ -28,6 +30,8 @@ export interface HeatmapPageProps {
   signedIn: boolean;
   /** How map.rows are sorted (the caller sorts them). */
   sort: HeatSort;
+  /** Slice discovery over the regions shown (SPEC §11). */
+  discovery?: DiscoveryPair;
 }
 
 const enc = encodeURIComponent;
@@ -184,6 +188,7 @@ export function heatmapPage(p: HeatmapPageProps): string {
           </div>
         </>
       )}
+      {p.discovery ? <DiscoverySection {...p.discovery} api={`GET /v1/discovery?model=${p.map.model}&version=${p.map.version}`} /> : null}
     </Layout>,
   );
 }

@@ -13,6 +13,8 @@ import { html, Layout } from './layout.tsx';
 import { RegionInterventions, type Attribution } from './interventions.tsx';
 import { OperatingSection, type OperatingProps } from './operating.tsx';
 import { itemsHref, type ItemsCell } from './links.ts';
+import { DiscoverySection, DISCOVERY_ANCHOR, UNEXPLAINED_ANCHOR } from './discovery.tsx';
+import type { DiscoveryPair } from '../services/discovery.ts';
 
 export type Scorecard = Awaited<ReturnType<typeof buildScorecard>>;
 type CompareCell = ReturnType<typeof compareCells>[number];
@@ -43,6 +45,8 @@ export interface ScorecardPageProps {
   interventions?: Attribution[];
   /** SPEC §12's section: the scorecard's numbers plus the cost curves and the compared version's points. */
   operating?: Pick<OperatingProps, 'curves' | 'previous'>;
+  /** Slice discovery of this region × version: all failures and UNEXPLAINED ones (SPEC §11). */
+  discovery?: DiscoveryPair;
 }
 
 const enc = encodeURIComponent;
@@ -264,6 +268,7 @@ function Recommendation({ r, rank, sc }: { r: Rec; rank: number; sc: Scorecard }
     <li data-intervention={r.intervention} data-score={raw(r.score)} data-recoverable={raw(r.recoverable)} data-cost={raw(r.cost)} data-rank={String(rank)}>
       <h3><code>{r.intervention}</code> {name} <span class="muted small">· lever {r.lever} · cost {fmtNum(r.cost)}</span></h3>
       <p class="arith"><strong>score {fmtNum(r.score)}</strong> = recoverable {fmtNum(r.recoverable)} ÷ cost {fmtNum(r.cost)}</p>
+      {r.intervention === 'EVAL.PROBE' ? <p class="small"><a href={`#${DISCOVERY_ANCHOR}`}>Slices where failures concentrate →</a></p> : null}
       <table class="terms">
         <caption class="sr-only">Terms of {r.intervention}: failures × weight × severity</caption>
         <thead>
@@ -358,10 +363,12 @@ export function scorecardPage(p: ScorecardPageProps): string {
         <h2 id="sig-h">Failures by primary signature</h2>
         <SignatureChart id="signatures" bars={bars}
           caption={`Rate of each primary signature with its 95% Wilson interval (whiskers), n = ${fmtCount(sc.failure_rate.n)}; LBL.AMBIG over all labelled items. Hatched: too few items.`} />
+        {p.discovery && sc.by_signature.some((s) => s.code === 'UNEXPLAINED') ? <p class="small" id="unexplained-link"><a href={`#${UNEXPLAINED_ANCHOR}`}>UNEXPLAINED: where those failures concentrate →</a></p> : null}
       </section>
       <PolicyTable sc={sc} />
       {p.operating ? <OperatingSection region={sc.region} version={sc.model.version} points={sc.operating_points} thresholds={sc.thresholds} times={sc.time_to_detect} {...p.operating} /> : null}
       <Recommendations sc={sc} top={p.topRecommendations ?? 5} />
+      {p.discovery ? <DiscoverySection {...p.discovery} api={`GET /v1/regions/${sc.region}/discovery?model=${sc.model.id}&version=${sc.model.version}`} /> : null}
       <SliceSignatures sc={sc} />
       <Comparison sc={sc} compare={p.compare} />
       <RegionInterventions region={sc.region} model={sc.model.id} version={sc.model.version} reports={p.interventions ?? []} />

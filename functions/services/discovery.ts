@@ -65,3 +65,17 @@ export async function globalDiscovery(d1: D1Database, regions: string[] | null, 
   await getVersion(d1, q.model, q.version);
   return answer(await readGlobalDiscovery(d1, q.model, q.version, regions), q, undefined);
 }
+
+/** For the pages: all failures and UNEXPLAINED ones from one read of the counts. */
+export interface DiscoveryPair { all: DiscoveryResponse; unexplained: DiscoveryResponse }
+const pair = (stored: StoredDiscovery, q: DiscoveryQuery, region: string | undefined): DiscoveryPair => ({
+  all: answer(stored, q, region), unexplained: answer(stored, { ...q, signature: 'UNEXPLAINED' }, region),
+});
+
+export async function regionDiscoveryPair(d1: D1Database, region: string, q: DiscoveryQuery): Promise<DiscoveryPair> {
+  return pair(await readRegionDiscovery(d1, region, q.model, q.version), q, region);
+}
+
+export async function globalDiscoveryPair(d1: D1Database, regions: string[] | null, q: DiscoveryQuery): Promise<DiscoveryPair> {
+  return pair(await readGlobalDiscovery(d1, q.model, q.version, regions), q, undefined);
+}

@@ -5,13 +5,15 @@
 // a retried commit is refused as a whole by the ledger, so retries never double count.
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import {
-  ATTR_PREFIX, DISCOVERY, cellAt, emptyCounts, featuresOf, predicatesOf, tally,
+  ATTR_PREFIX, DISCOVERY, cellAt, emptyCounts, featuresOf, pooledCounts, predicatesOf, tally,
   type DiscoveryCounts, type IgnoredFeature,
 } from '../../taxonomy/discovery/index.ts';
 import { jsonRows } from '../lib/db.ts';
 
 /** The partition feature: kept as a column, pooled back as a feature when read. */
 const PARTITION = 'policy';
+/** The `region` of the rows summed over every region of a version (never a region code). */
+export const ALL_REGIONS = '*';
 const POPULATION_KEY = '[]';
 /** A failure without a primary still counts as an error; '' is the item-count code. */
 const NO_PRIMARY = 'UNEXPLAINED';
@@ -86,9 +88,15 @@ export function discoveryStatements(
 ): D1PreparedStatement[] {
   const rows = delta.rows();
   if (rows.length === 0) return [];
-  const k = [key.region, key.model_id, key.model_version] as const;
-  const out = jsonRows(rows).map((json) => d1.prepare(UPSERT).bind(...k, json));
-  if (delta.hasAttributes()) out.push(...[IGNORE_VALUES, IGNORE_KEYS, PURGE, MARK_PURGED].map((sql) => d1.prepare(sql).bind(...k)));
+  const out: D1PreparedStatement[] = [];
+  const attrs = delta.hasAttributes();
+  // The region's rows, and the same moves summed over every region (ALL_REGIONS): the global
+  // route then reads one version's cells once instead of once per region.
+  for (const region of [key.region, ALL_REGIONS]) {
+    const k = [region, key.model_id, key.model_version] as const;
+    for (const json of jsonRows(rows)) out.push(d1.prepare(UPSERT).bind(...k, json));
+    if (attrs) out.push(...[IGNORE_VALUES, IGNORE_KEYS, PURGE, MARK_PURGED].map((sql) => d1.prepare(sql).bind(...k)));
+  }
   return out;
 }
 
@@ -108,7 +116,7 @@ function addRow(counts: DiscoveryCounts, r: CountRow): void {
   else cell.errors[r.code] = (cell.errors[r.code] ?? 0) + r.n;
 }
 
-function assemble(rows: CountRow[], ignoredRows: IgnoredFeature[], partOf: (r: CountRow) => Array<[string, string]>, extra: CountRow[] = []): StoredDiscovery {
+function assemble(rows: CountRow[], ignoredRows: IgnoredFeature[], partOf: (r: CountRow) => Array<[string, string]>): StoredDiscovery {
   // A row of an ignored key written by a commit racing the one that ignored it: never read.
   const ignored = new Map(ignoredRows.map((g) => [g.feature, g]));
   const usable = (r: CountRow) => !ignored.has(r.f1) && !ignored.has(r.f2);
@@ -121,15 +129,7 @@ function assemble(rows: CountRow[], ignoredRows: IgnoredFeature[], partOf: (r: C
     if (!p) parts.set(id, (p = { predicates, counts: emptyCounts() }));
     addRow(p.counts, r);
   }
-  const out: StoredDiscovery = { parts: [...parts.values()], ignored: [...ignored.values()].sort((a, b) => (a.feature < b.feature ? -1 : 1)) };
-  if (extra.length) {
-    // Two-predicate totals over every partition: one more part that names no partition.
-    const totals = emptyCounts();
-    for (const r of extra) if (usable(r)) addRow(totals, r);
-    totals.population.n = 0;
-    out.parts.push({ predicates: [], counts: totals });
-  }
-  return out;
+  return { parts: [...parts.values()], ignored: [...ignored.values()].sort((a, b) => (a.feature < b.feature ? -1 : 1)) };
 }
 
 /** One region × model version, every policy (or one). */
@@ -150,20 +150,33 @@ const VERSION_REGIONS = `WITH r(region) AS (SELECT DISTINCT region FROM aggregat
 
 /**
  * A model version over the regions `regions` (null: every region): populations and
- * one-predicate cells per region × policy, and two-predicate cells summed in SQL (so the read
- * carries each cell once, not once per region). A key ignored in any region is ignored for all:
- * its counts from the others would be a partial sum.
+ * one-predicate cells per region × policy (the `region` feature's cells), and every cell summed
+ * over those regions — read from the ALL_REGIONS rows when all regions are asked for, else
+ * summed in SQL. A key ignored in any region is ignored for all: its counts from the others
+ * would be a partial sum.
  */
 export async function readGlobalDiscovery(d1: D1Database, modelId: string, version: string, regions: string[] | null): Promise<StoredDiscovery> {
   const scope = regions === null ? null : JSON.stringify(regions);
-  const [ones, twos, ignored] = await d1.batch([
+  const totals = regions === null
+    ? d1.prepare(`SELECT 'ALL' AS region, policy, slice_key, f1, f2, code, n FROM discovery_counts WHERE region = ?3 AND model_id = ?1 AND model_version = ?2 AND n <> 0`)
+      .bind(modelId, version, ALL_REGIONS)
+    : d1.prepare(`${VERSION_REGIONS} SELECT 'ALL' AS region, c.policy, c.slice_key, c.f1, c.f2, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
+      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 GROUP BY c.policy, c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope);
+  const [ones, all, ignored] = await d1.batch([
     d1.prepare(`${VERSION_REGIONS} SELECT c.region, c.policy, c.slice_key, c.f1, c.f2, c.code, c.n FROM r CROSS JOIN discovery_counts c
       ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' WHERE c.n <> 0`).bind(modelId, version, scope),
-    d1.prepare(`${VERSION_REGIONS} SELECT c.slice_key, c.f1, c.f2, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
-      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 WHERE c.f2 <> '' GROUP BY c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope),
-    d1.prepare(`${VERSION_REGIONS} SELECT g.feature, min(g.reason) AS reason FROM r CROSS JOIN discovery_ignored g
-      ON g.region = r.region AND g.model_id = ?1 AND g.model_version = ?2 GROUP BY g.feature`).bind(modelId, version, scope),
+    totals,
+    // The keys ignored in any region read, and (all regions read) in the totals.
+    d1.prepare(`${VERSION_REGIONS} SELECT feature, min(reason) AS reason FROM discovery_ignored WHERE model_id = ?1 AND model_version = ?2
+      AND (region IN (SELECT region FROM r) OR (?3 IS NULL AND region = '${ALL_REGIONS}')) GROUP BY feature`).bind(modelId, version, scope),
   ]);
-  return assemble(ones.results as unknown as CountRow[], ignored.results as unknown as IgnoredFeature[],
-    (r) => [['region', r.region], [PARTITION, r.policy]], twos.results as unknown as CountRow[]);
+  const ignoredRows = ignored.results as unknown as IgnoredFeature[];
+  // Per policy over the regions: every cell, `policy` pooled back as a feature …
+  const pooled = assemble(all.results as unknown as CountRow[], ignoredRows, (r) => [[PARTITION, r.policy]]);
+  // … and per region × policy: only the cells that name a region (derived from its population
+  // and one-predicate cells); the rest are in the totals already.
+  const perRegion = assemble(ones.results as unknown as CountRow[], ignoredRows, (r) => [['region', r.region], [PARTITION, r.policy]]);
+  const regionCells = emptyCounts();
+  for (const [k, cell] of pooledCounts(perRegion.parts).cells) if (predicatesOf(k).some(([f]) => f === 'region')) regionCells.cells.set(k, cell);
+  return { parts: [...pooled.parts, { predicates: [], counts: regionCells }], ignored: pooled.ignored };
 }

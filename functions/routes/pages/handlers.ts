@@ -10,6 +10,7 @@ import { compareCells } from '../../services/compare.ts';
 import { buildHeatmap } from '../../services/heatmap.ts';
 import { buildScorecard } from '../../services/scorecard.ts';
 import { costCurves, operatingPoints } from '../../services/operating.ts';
+import { globalDiscoveryPair, regionDiscoveryPair } from '../../services/discovery.ts';
 import { getVersion, predecessor } from '../../services/versions.ts';
 import { attribution, isTargeted } from '../../services/attribution.ts';
 import { canReadRecord, listRecords, readRecord, versionRecords } from '../../services/records.ts';
@@ -57,12 +58,13 @@ export async function regionPage(c: C) {
 
   // The page's numbers are the JSON API's: the same function builds both. The reads of the
   // comparison run beside it.
-  const [sc, pred, picked, after, recs] = await Promise.all([
+  const [sc, pred, picked, after, recs, discovery] = await Promise.all([
     buildScorecard(d1, region, modelId, version),
     predecessor(d1, modelId, version).catch(() => null), // unknown version: buildScorecard says so
     chosen ? getVersion(d1, modelId, chosen, 'compare') : null,
     readCells(d1, region, modelId, version),
     versionRecords(d1, modelId, version),
+    regionDiscoveryPair(d1, region, { model: modelId, version }),
   ]);
   // Interventions of this version that target this region (and this key may read), each with
   // its attribution report: the same attribution() the JSON API answers with.
@@ -78,6 +80,7 @@ export async function regionPage(c: C) {
   return c.html(scorecardPage({
     sc, regionName: name, models: modelIds(here), versions, compare, predecessor: pred?.version ?? null,
     compareOptions: ofModel.filter((v) => v.version !== version), signedIn, interventions, operating,
+    discovery,
   }), 200);
 }
 
@@ -136,8 +139,10 @@ export async function globalPage(c: C) {
   if (!row) throw new ApiError(404, 'not_found', `Model ${modelId} has no version '${version}' with slices.`);
   const scoped = p.kind === 'key' && !p.regions.includes('*');
   const visible = scoped ? (r: string) => (p as { regions: string[] }).regions.includes(r) : undefined;
-  const [map, names] = await Promise.all([buildHeatmap(d1, modelId, version, policy, visible), regionNames(d1)]);
-  return c.html(heatmapPage({ map: { ...map, rows: sortRows(map.rows, sort) }, stage: row.stage, names, models: modelIds(all), versions: mine, scoped, signedIn, sort }), 200);
+  // Discovery pools the regions the key may see (regionScope), as the heatmap shows them.
+  const [map, names, discovery] = await Promise.all([buildHeatmap(d1, modelId, version, policy, visible), regionNames(d1),
+    globalDiscoveryPair(d1, regionScope(p), { model: modelId, version })]);
+  return c.html(heatmapPage({ map: { ...map, rows: sortRows(map.rows, sort) }, stage: row.stage, names, models: modelIds(all), versions: mine, scoped, signedIn, sort, discovery }), 200);
 }
 
 export function loginForm(c: C) {

@@ -6,6 +6,7 @@ import { env } from 'cloudflare:workers';
 import { api, createKey, submit } from '../helpers.ts';
 import { expectError, wilsonRef } from '../reference.ts';
 import { erfc } from '../stats.ts';
+import { elements, page } from '../pages/html.ts';
 
 const M = 'disc-http';
 const VERSION = '1';
@@ -197,6 +198,25 @@ describe('slice discovery routes', () => {
     expect(mine.data.population).toEqual(own.data.population);
     expect(mine.data.slices.map(keyOf)).toEqual(own.data.slices.map(keyOf));
     expectError(await api(`/v1/regions/AR/discovery?model=${M}&version=${VERSION}`, { token: brKey }), 403, 'forbidden');
+  });
+
+  it('the region and global pages show the top slices, the API\'s numbers, linked to their items', async () => {
+    const api1 = (await api(`/v1/regions/BR/discovery?model=${M}&version=${VERSION}`)).data;
+    const html = (await page(`/scorecards/BR?model=${M}&version=${VERSION}`)).data as string;
+    const shown = await elements(html, '#discovery tr[data-slice]');
+    expect(shown.map((r) => [r['data-slice'], Number(r['data-n']), Number(r['data-errors'])]))
+      .toEqual(api1.slices.slice(0, 5).map((s: any) => [s.predicates.map((p: any) => `${p.feature} = ${p.value}`).join(' ∧ '), s.n, s.errors]));
+    expect((await elements(html, '#discovery tr[data-slice] a'))[0].href).toBe(api1.slices[0].items_url);
+    expect(await elements(html, '#discovery-unexplained')).toHaveLength(1);
+    // The UNEXPLAINED row links to its slices when the version has such failures.
+    const sc = (await api(`/v1/regions/BR/scorecard?model=${M}&version=${VERSION}`)).data;
+    const hasUnexplained = sc.by_signature.some((s: any) => s.code === 'UNEXPLAINED');
+    expect((await elements(html, '#unexplained-link a[href="#discovery-unexplained"]')).length).toBe(hasUnexplained ? 1 : 0);
+    const probe = sc.recommendations.some((r: any) => r.intervention === 'EVAL.PROBE');
+    expect((await elements(html, 'li[data-intervention="EVAL.PROBE"] a[href="#discovery"]')).length).toBe(probe ? 1 : 0);
+    // The global page, for a BR key: BR's slices only.
+    const global = (await page(`/scorecards?model=${M}&version=${VERSION}`, { token: brKey })).data as string;
+    expect((await elements(global, '#discovery tr[data-slice]')).map((r) => Number(r['data-n']))).toEqual(api1.slices.slice(0, 5).map((s: any) => s.n));
   });
 
   it('bad input: a clear 4xx naming the field', async () => {
