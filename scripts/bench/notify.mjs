@@ -177,7 +177,7 @@ ${drow('`*` → all four events', allD)}
   on Cloudflare it runs in its own invocations.
 - Deliveries/s: slice.completed deliveries over the time from the burst's first commit to its last delivery (they flow
   while the burst runs). Lag: from a slice's 201 to its delivery at the receiver; it grows through a burst when
-  commits arrive faster than the local consumer (Miniflare: one batch of 25 at a time) delivers.
+  commits arrive faster than the local consumer (batches of 25) delivers them.
 - ${fmt(data.attempts)} attempts in all, ${fmt(data.attemptsOk)} answered 200, ${data.badSignatures} bad signatures, no slice lost or
   delivered twice; ${cellEvents} cell events (version.regression / region.disparity) in burst 3.`;
     return { markdown, data };
