@@ -22,6 +22,8 @@ const USAGE = `usage: avlm-diag <command> [options]
   keys create --regions BR,MX --scopes submit,read [--note TEXT] | keys list [--all] | keys revoke KEY_ID
   vendors [list] | vendors show NAME | vendors create NAME [--scheme S] [--signature-header H] [--id-header H] [--secret-env VAR]
           | vendors rotate NAME [--overlap-seconds N] [--secret-env VAR]   (VAR holds the vendor's own secret)
+  subscriptions [list] | subscriptions show ID | subscriptions delete ID | subscriptions deliveries ID [--limit N]
+          | subscriptions create --hook-url URL --regions BR,MX|* --events slice.completed,version.regression,…
 
 options: --url (AVLM_URL, default http://localhost:8787)  --key (AVLM_KEY)  --json  --quiet
          --retries N (5)  --backoff-ms MS (1000)  --poll-ms MS (1000)  --wait-s S (3600: give up waiting)`;
@@ -34,6 +36,7 @@ const OPTIONS = /** @type {const} */ ({
   regions: { type: 'string' }, scopes: { type: 'string' }, note: { type: 'string' },
   scheme: { type: 'string' }, 'signature-header': { type: 'string' }, 'id-header': { type: 'string' }, 'overlap-seconds': { type: 'string' },
   'secret-env': { type: 'string' },
+  'hook-url': { type: 'string' }, events: { type: 'string' }, limit: { type: 'string' },
 });
 
 /** @param {unknown} v @param {string} name @param {number} dflt */

@@ -111,6 +111,26 @@ export const COMMANDS = {
     }
     throw new UsageError(`vendors ${sub}: expected list, show, create or rotate`);
   },
+  /* Webhook subscriptions of regional teams (admin). The receiver's URL is --hook-url: --url is the server's. */
+  async subscriptions(c) {
+    const sub = c.args[0] ?? 'list';
+    if (sub === 'list') return { kind: 'subscriptions', data: await call(c, () => c.api.GET('/v1/admin/subscriptions')) };
+    if (sub === 'create') {
+      const body = { url: need(c, 'hook-url'), regions: list(need(c, 'regions')), events: /** @type {any} */ (list(need(c, 'events'))) };
+      return { kind: 'subscription', data: await call(c, () => c.api.POST('/v1/admin/subscriptions', { body })) };
+    }
+    const id = arg(c, 1, 'SUBSCRIPTION_ID');
+    const path = { params: { path: { id } } };
+    if (sub === 'show') return { kind: 'subscription', data: await call(c, () => c.api.GET('/v1/admin/subscriptions/{id}', path)) };
+    if (sub === 'delete') return { kind: 'unsubscribed', data: await call(c, () => c.api.DELETE('/v1/admin/subscriptions/{id}', path)) };
+    if (sub === 'deliveries') {
+      const limit = c.values.limit === undefined ? undefined : Number(c.values.limit);
+      if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new UsageError(`--limit: expected 1 to 1000, got ${JSON.stringify(c.values.limit)}`);
+      const query = limit === undefined ? {} : { limit };
+      return { kind: 'deliveries', data: await call(c, () => c.api.GET('/v1/admin/subscriptions/{id}/deliveries', { params: { path: { id }, query: /** @type {any} */ (query) } })) };
+    }
+    throw new UsageError(`subscriptions ${sub}: expected list, show, create, delete or deliveries`);
+  },
 };
 
 /** `{secret}` from the environment variable named by --secret-env, or nothing. @param {Ctx} c @returns {{ secret?: string }} */

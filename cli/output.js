@@ -46,6 +46,17 @@ const FORMATS = {
     ...(d.previous_valid_until ? [`  previous secret valid until ${d.previous_valid_until}`] : []),
     ...(d.secret ? ['  secret — shown once, give it to the vendor now:', d.secret] : []),
   ],
+  subscriptions: (d) => (d.subscriptions.length
+    ? d.subscriptions.map((/** @type {any} */ s) => `${s.id.padEnd(24)} ${s.regions.join(',').padEnd(12)} ${s.events.join(',')}  ${s.url}`)
+    : ['no subscriptions']),
+  subscription: (d) => [
+    `${d.id}: ${d.url}`, `  regions ${d.regions.join(', ')}; events ${d.events.join(', ')}; created ${d.created_at}`,
+    ...(d.secret ? ['  secret — shown once, give it to the receiver now (it verifies webhook-signature with it):', d.secret] : []),
+  ],
+  unsubscribed: (d) => [`subscription ${d.id} deleted`],
+  deliveries: (d) => (d.deliveries.length
+    ? d.deliveries.map((/** @type {any} */ a) => `${a.at}  ${String(a.status ?? '—').padEnd(4)} ${(a.event_type ?? '?').padEnd(19)} ${a.webhook_id}  ${a.delivery ?? ''}${a.error ? `  ${a.error}` : ''}`)
+    : ['no delivery attempts']),
 };
 
 /** @param {string} kind @param {unknown} data @param {boolean} json */

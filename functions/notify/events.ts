@@ -26,12 +26,15 @@ function wanted(listeners: Listener[], region: string) {
 
 export async function computeEvents(env: Bindings, msg: NotifyMessage): Promise<void> {
   const d1 = env.DB;
-  const listeners = (await d1.prepare('SELECT regions, events FROM subscriptions').all<Listener>()).results;
+  // One round trip for both reads (D1 is one writer for ingest and this consumer alike).
+  const [subs, slice] = await d1.batch<Listener | SliceRow>([
+    d1.prepare('SELECT regions, events FROM subscriptions'),
+    d1.prepare(`SELECT pk, region, slice_id, model_id, model_version, model_stage, status, items, failures, excluded,
+     (SELECT COUNT(*) FROM probe_jobs WHERE slice_pk = slices.pk) AS jobs FROM slices WHERE region = ? AND slice_id = ?`).bind(msg.region, msg.sliceId),
+  ]);
+  const listeners = subs.results as Listener[];
   if (!listeners.length) return; // nobody listens: no work at all
-  const s = await d1.prepare(
-    `SELECT pk, region, slice_id, model_id, model_version, model_stage, status, items, failures, excluded,
-     (SELECT COUNT(*) FROM probe_jobs WHERE slice_pk = slices.pk) AS jobs FROM slices WHERE region = ? AND slice_id = ?`,
-  ).bind(msg.region, msg.sliceId).first<SliceRow>();
+  const s = slice.results[0] as SliceRow | undefined;
   if (!s || (s.status !== 'complete' && s.status !== 'probing')) return;
   const wants = wanted(listeners, s.region);
   const link = linker(env);
@@ -104,26 +107,29 @@ export async function computeEvents(env: Bindings, msg: NotifyMessage): Promise<
     }
   }
 
-  if (stmts.length) await d1.batch(stmts);
-  await fanOut(env, source);
+  // The events, their deliveries and the deliveries to queue: one batch.
+  const out = await d1.batch([...stmts, ...fanOut(d1, source)]);
+  const pending = out[out.length - 1].results as Array<{ subscription_id: string; event_id: string }>;
+  const msgs = pending.map((r): { body: DeliverMessage } => ({ body: { kind: 'deliver', subscriptionId: r.subscription_id, eventId: r.event_id } }));
+  for (const part of chunk(msgs, 100)) await env.NOTIFY_QUEUE.sendBatch(part);
 }
 
 /** One delivery per (subscription, event of `source`) that matches its regions and events and
- *  existed when the event happened, then a queue message for each delivery not attempted yet. */
-async function fanOut(env: Bindings, source: string): Promise<void> {
-  const d1 = env.DB;
-  await d1.prepare(
-    `INSERT OR IGNORE INTO notify_deliveries (subscription_id, event_id, webhook_id, status, attempts, created_at)
-     SELECT s.id, e.id, 'msg_' || lower(hex(randomblob(16))), 'pending', 0, ?2 FROM notify_events e JOIN subscriptions s
-       ON EXISTS (SELECT 1 FROM json_each(s.regions) r WHERE r.value IN (e.region, '*'))
-      AND EXISTS (SELECT 1 FROM json_each(s.events) t WHERE t.value = e.type)
-      AND s.created_at <= e.created_at
-     WHERE e.source = ?1`,
-  ).bind(source, nowIso()).run();
-  const { results } = await d1.prepare(
-    `SELECT d.subscription_id, d.event_id FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id
-     WHERE e.source = ? AND d.status = 'pending' AND d.attempts = 0`,
-  ).bind(source).all<{ subscription_id: string; event_id: string }>();
-  const msgs = results.map((r): { body: DeliverMessage } => ({ body: { kind: 'deliver', subscriptionId: r.subscription_id, eventId: r.event_id } }));
-  for (const part of chunk(msgs, 100)) await env.NOTIFY_QUEUE.sendBatch(part);
+ *  existed when the event happened; then the deliveries not attempted yet (a retry of the
+ *  message queues them again: at least once). */
+function fanOut(d1: D1Database, source: string): D1PreparedStatement[] {
+  return [
+    d1.prepare(
+      `INSERT OR IGNORE INTO notify_deliveries (subscription_id, event_id, webhook_id, status, attempts, created_at)
+       SELECT s.id, e.id, 'msg_' || lower(hex(randomblob(16))), 'pending', 0, ?2 FROM notify_events e JOIN subscriptions s
+         ON EXISTS (SELECT 1 FROM json_each(s.regions) r WHERE r.value IN (e.region, '*'))
+        AND EXISTS (SELECT 1 FROM json_each(s.events) t WHERE t.value = e.type)
+        AND s.created_at <= e.created_at
+       WHERE e.source = ?1`,
+    ).bind(source, nowIso()),
+    d1.prepare(
+      `SELECT d.subscription_id, d.event_id FROM notify_deliveries d JOIN notify_events e ON e.id = d.event_id
+       WHERE e.source = ? AND d.status = 'pending' AND d.attempts = 0`,
+    ).bind(source),
+  ];
 }

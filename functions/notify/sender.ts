@@ -27,15 +27,15 @@ async function post(url: string, headers: Record<string, string>, body: string, 
   }
 }
 
-/** 'delivered' | 'dead' | seconds until the next attempt; 'skipped' when nothing is pending. */
-export async function attemptDelivery(env: Bindings, msg: DeliverMessage, random: () => number = Math.random): Promise<'skipped' | 'delivered' | 'dead' | number> {
+export type AttemptResult = 'skipped' | 'delivered' | 'dead' | number;
+
+const PENDING_SQL = `SELECT d.*, s.url, s.secret, e.type, e.payload, e.created_at AS event_at FROM json_each(?) j
+  JOIN notify_deliveries d ON d.subscription_id = j.value ->> 0 AND d.event_id = j.value ->> 1
+  JOIN subscriptions s ON s.id = d.subscription_id JOIN notify_events e ON e.id = d.event_id`;
+
+/** One attempt: the POST, and the statements that record it and the delivery's new state. */
+async function attempt(env: Bindings, d: Pending, random: () => number): Promise<{ result: AttemptResult; stmts: D1PreparedStatement[] }> {
   const d1 = env.DB;
-  const d = await d1.prepare(
-    `SELECT d.*, s.url, s.secret, e.type, e.payload, e.created_at AS event_at FROM notify_deliveries d
-     JOIN subscriptions s ON s.id = d.subscription_id JOIN notify_events e ON e.id = d.event_id
-     WHERE d.subscription_id = ? AND d.event_id = ?`,
-  ).bind(msg.subscriptionId, msg.eventId).first<Pending>();
-  if (!d || d.status !== 'pending') return 'skipped'; // delivered, dead, or its subscription deleted
   const body = `{"type":${JSON.stringify(d.type)},"timestamp":${JSON.stringify(d.event_at)},"event_id":${JSON.stringify(d.event_id)},"data":${d.payload}}`;
   const secret = await openSecret(env, secretContext(d.subscription_id), d.secret);
   const timestamp = Math.floor(Date.now() / 1000);
@@ -61,9 +61,37 @@ export async function attemptDelivery(env: Bindings, msg: DeliverMessage, random
       .bind(attempts, firstAt, outcome, outcome === 'delivered' ? at : null, d.subscription_id, d.event_id),
   ];
   if (outcome === 'dead') {
+    const letter: DeliverMessage = { kind: 'deliver', subscriptionId: d.subscription_id, eventId: d.event_id };
     stmts.push(d1.prepare(`INSERT INTO dead_letters (queue, body, error, attempts, created_at) SELECT 'notify', ?, ?, ?, ? WHERE changes() = 1`)
-      .bind(JSON.stringify(msg), `${r.error} (${d.url})`.slice(0, 1000), attempts, at));
+      .bind(JSON.stringify(letter), `${r.error} (${d.url})`.slice(0, 1000), attempts, at));
   }
-  await d1.batch(stmts);
-  return outcome === 'pending' ? delay! : outcome;
+  return { result: outcome === 'pending' ? delay! : outcome, stmts };
+}
+
+/**
+ * One attempt per message, concurrently; the deliveries read in one query and every attempt
+ * recorded in one batch (D1 is shared with the ingest: round trips are what a burst costs).
+ * Per message: 'delivered' | 'dead' | seconds until the next attempt; 'skipped' when nothing is
+ * pending (delivered, dead, its subscription deleted, or a second message for it in the batch).
+ */
+export async function attemptDeliveries(env: Bindings, msgs: readonly DeliverMessage[], random: () => number = Math.random): Promise<AttemptResult[]> {
+  const key = (sub: string, ev: string) => `${sub}\u0000${ev}`;
+  const { results } = await env.DB.prepare(PENDING_SQL).bind(JSON.stringify(msgs.map((m) => [m.subscriptionId, m.eventId]))).all<Pending>();
+  const byKey = new Map(results.map((d) => [key(d.subscription_id, d.event_id), d]));
+  const seen = new Set<string>();
+  const done = await Promise.all(msgs.map((m) => {
+    const k = key(m.subscriptionId, m.eventId);
+    const d = byKey.get(k);
+    if (!d || d.status !== 'pending' || seen.has(k)) return { result: 'skipped' as const, stmts: [] };
+    seen.add(k);
+    // Not one of the receiver's answers (e.g. a secret that no longer opens): try again later,
+    // without failing the batch's other deliveries (already POSTed).
+    return attempt(env, d, random).catch((e) => {
+      console.error(`notify: delivery ${d.webhook_id} not attempted: ${(e as Error).message}`);
+      return { result: 60, stmts: [] };
+    });
+  }));
+  const stmts = done.flatMap((x) => x.stmts);
+  if (stmts.length) await env.DB.batch(stmts);
+  return done.map((x) => x.result);
 }

@@ -50,6 +50,11 @@ describe('subscriptions', () => {
       expect(r.status, JSON.stringify(body)).toBe(400);
       expect(r.data.error.message, JSON.stringify(body)).toContain(field);
     }
+    for (const raw of ['"x"', '[]', 'null', '{']) {
+      const r = await api('/v1/admin/subscriptions', { method: 'POST', body: raw, headers: { 'content-type': 'application/json' } });
+      expect(r.status, raw).toBe(400);
+      expect(r.data.error.code, raw).toBe('invalid_request');
+    }
     expect((await rows<{ n: number }>('SELECT count(*) AS n FROM subscriptions'))[0].n).toBe(before);
   });
 
