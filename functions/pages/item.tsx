@@ -4,6 +4,7 @@
 // and probes, the label with its votes and what the store keeps of its history, the consensus
 // posterior and, for a live segment, its stream neighbours. The numbers are the item route's
 // (GET /v1/regions/{r}/slices/{s}/items/{id}: the same itemDiagnosis()), never recomputed.
+import { raw as rawHtml } from 'hono/html';
 import type { itemDiagnosis } from '../services/item-diagnosis.ts';
 import type { ItemVote, SignatureText } from '../services/item-page.ts';
 import { PROBE_KEYS, type EvalItem } from '../../taxonomy/types.ts';
@@ -131,6 +132,7 @@ export function itemPage(p: ItemPageProps): string {
   const c = rec.c;
   return html(
     <Layout title={`${body.item_id} — ${slice.region} ${slice.slice_id}`} signedIn={p.signedIn}>
+      <style>{rawHtml('ul.ev{margin:0;padding-left:1.1rem}')}</style>
       <p class="small">
         <a href={regionHref(slice.region, slice.model_id, slice.model_version)}>← {slice.region} {p.regionName}, {slice.model_id} {slice.model_version}</a>
         {' · '}<a href={itemsHref({ ...model, slice_id: slice.slice_id })}>items of slice {slice.slice_id}</a>
