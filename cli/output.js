@@ -24,6 +24,15 @@ const FORMATS = {
       `  ${c.policy.padEnd(22)} ${c.signature.padEnd(22)} ${pct(c.from.rate.value).padStart(8)} → ${pct(c.to.rate.value).padStart(8)}  q=${c.q === null ? '–' : c.q.toPrecision(2)}  ${c.verdict}`),
     `  (${d.cells.filter((/** @type {any} */ c) => c.verdict === 'too_few').length} cells with too few items not shown; --json for all)`,
   ],
+  models: (d) => (d.models.length ? d.models.flatMap((/** @type {any} */ m) => [
+    `${m.id}`,
+    ...m.versions.map((/** @type {any} */ v) => `  ${v.version.padEnd(12)} ${v.stage.padEnd(11)} first slice ${v.first_slice_at}  ${String(v.regions).padStart(4)} regions ${String(v.items).padStart(10)} items`),
+  ]) : ['no model has a committed slice (in this key\'s regions)']),
+  slices: (d) => [
+    ...(d.slices.length ? d.slices.map((/** @type {any} */ s) =>
+      `${s.slice_id.padEnd(28)} ${`${s.model.id} ${s.model.version}`.padEnd(18)} ${s.created_at}  ${s.status.padEnd(10)} ${s.items} items, ${s.failures} failures, ${s.excluded} excluded, ${s.pending} pending`) : ['no slices']),
+    ...(d.next_cursor ? [`more: --cursor ${d.next_cursor}`] : []),
+  ],
   key: (d) => [`key ${d.id} for ${d.regions.join(', ')} (${d.scopes.join(', ')}) — shown once, store it now:`, d.key],
   revoked: (d) => [`key ${d.id} ${d.revoked ? 'revoked' : 'was already revoked'}`],
   vendors: (d) => (d.vendors.length ? d.vendors.map((/** @type {any} */ v) => `${v.vendor.padEnd(24)} ${v.scheme}`) : ['no vendors']),
