@@ -19,6 +19,8 @@ const USAGE = `usage: avlm-diag <command> [options]
   scorecard --region BR --model avlm --version 4
   compare --region BR --model avlm --from 3 --to 4
   gate --model avlm --version 4 [--baseline 3]   exit 1 when the gate fails, 0 when it passes, 2 on any error
+  models
+  slices --region BR [--model avlm [--version 4]] [--limit N [--cursor C]]   (newest first; no --limit: every page)
   keys create --regions BR,MX --scopes submit,read [--note TEXT] | keys list [--all] | keys revoke KEY_ID
   vendors [list] | vendors show NAME | vendors create NAME [--scheme S] [--signature-header H] [--id-header H] [--secret-env VAR]
           | vendors rotate NAME [--overlap-seconds N] [--secret-env VAR]   (VAR holds the vendor's own secret)
@@ -33,6 +35,7 @@ const OPTIONS = /** @type {const} */ ({
   retries: { type: 'string' }, 'backoff-ms': { type: 'string' }, 'poll-ms': { type: 'string' }, 'wait-s': { type: 'string' },
   region: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, stage: { type: 'string' }, 'slice-id': { type: 'string' },
   from: { type: 'string' }, to: { type: 'string' }, wait: { type: 'boolean' }, baseline: { type: 'string' }, all: { type: 'boolean' },
+  limit: { type: 'string' }, cursor: { type: 'string' },
   regions: { type: 'string' }, scopes: { type: 'string' }, note: { type: 'string' },
   scheme: { type: 'string' }, 'signature-header': { type: 'string' }, 'id-header': { type: 'string' }, 'overlap-seconds': { type: 'string' },
   'secret-env': { type: 'string' },

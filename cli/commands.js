@@ -53,6 +53,30 @@ export const COMMANDS = {
     const query = { model: need(c, 'model'), version: need(c, 'version') };
     return { kind: 'scorecard', data: await call(c, () => c.api.GET('/v1/regions/{region}/scorecard', { params: { path: { region }, query } })) };
   },
+  async models(c) {
+    return { kind: 'models', data: await call(c, () => c.api.GET('/v1/models')) };
+  },
+  /* One page with --limit (and --cursor from the previous page's next_cursor); without --limit
+     every page, followed to the end, printed as one list. */
+  async slices(c) {
+    const region = need(c, 'region');
+    const filters = { ...(c.values.model ? { model: String(c.values.model) } : {}), ...(c.values.version ? { version: String(c.values.version) } : {}) };
+    const page = (/** @type {number} */ limit, /** @type {string | undefined} */ cursor) =>
+      call(c, () => c.api.GET('/v1/regions/{region}/slices', { params: { path: { region }, query: { ...filters, limit, ...(cursor ? { cursor } : {}) } } }));
+    if (c.values.limit !== undefined) {
+      const limit = Number(c.values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit: a whole number from 1 to 1000, got ${JSON.stringify(c.values.limit)}`);
+      return { kind: 'slices', data: await page(limit, c.values.cursor ? String(c.values.cursor) : undefined) };
+    }
+    const all = [];
+    let cursor = c.values.cursor ? String(c.values.cursor) : undefined;
+    do {
+      const p = await page(1000, cursor);
+      all.push(...p.slices);
+      cursor = p.next_cursor ?? undefined;
+    } while (cursor);
+    return { kind: 'slices', data: { slices: all, next_cursor: null } };
+  },
   async compare(c) {
     const region = need(c, 'region');
     const query = { model: need(c, 'model'), from: need(c, 'from'), to: need(c, 'to') };

@@ -36,6 +36,15 @@ const FORMATS = {
       ]),
     ];
   },
+  models: (d) => (d.models.length ? d.models.flatMap((/** @type {any} */ m) => [
+    `${m.id}`,
+    ...m.versions.map((/** @type {any} */ v) => `  ${v.version.padEnd(12)} ${v.stage.padEnd(11)} first slice ${v.first_slice_at}  ${String(v.regions).padStart(4)} regions ${String(v.items).padStart(10)} items`),
+  ]) : ['no model has a committed slice (in this key\'s regions)']),
+  slices: (d) => [
+    ...(d.slices.length ? d.slices.map((/** @type {any} */ s) =>
+      `${s.slice_id.padEnd(28)} ${`${s.model.id} ${s.model.version}`.padEnd(18)} ${s.created_at}  ${s.status.padEnd(10)} ${s.items} items, ${s.failures} failures, ${s.excluded} excluded, ${s.pending} pending`) : ['no slices']),
+    ...(d.next_cursor ? [`more: --cursor ${d.next_cursor}`] : []),
+  ],
   key: (d) => [`key ${d.id} for ${d.regions.join(', ')} (${d.scopes.join(', ')}) — shown once, store it now:`, d.key],
   keys: (d) => (d.keys.length ? d.keys.map((/** @type {any} */ k) =>
     `${k.id.padEnd(16)} ${k.regions.join(',').padEnd(20)} ${k.scopes.join(',').padEnd(24)} created ${k.created_at}${k.revoked_at ? `, revoked ${k.revoked_at}` : ''}`) : ['no keys']),

@@ -155,7 +155,7 @@ export function heatmapPage(p: HeatmapPageProps): string {
   const topFr = topOf(map.rows.map((r) => r.failure_rate));
   const scope = map.policy ? `policy ${map.policy}` : 'all policies';
   return html(
-    <Layout title={`All regions — ${map.model} ${map.version}`} signedIn={p.signedIn}>
+    <Layout title={`All regions — ${map.model} ${map.version}`} signedIn={p.signedIn} wide>
       <style>{rawHtml(STEP_CSS)}</style>
       <h1 data-model={map.model} data-version={map.version} data-policy={map.policy ?? ''}>
         All regions <span class="muted">— {map.model} {map.version} ({p.stage}), {scope}</span>

@@ -175,7 +175,7 @@ export interface InterventionPageProps { report: Attribution; stage: string | nu
 export function interventionPage({ report, stage, signedIn }: InterventionPageProps): string {
   const rec = report.intervention;
   return html(
-    <Layout title={`${rec.intervention} in ${rec.model.id} ${rec.model.version}`} signedIn={signedIn}>
+    <Layout title={`${rec.intervention} in ${rec.model.id} ${rec.model.version}`} signedIn={signedIn} wide>
       <p class="small"><a href={`/scorecards/interventions?model=${enc(rec.model.id)}&version=${enc(rec.model.version)}`}>← Interventions of {rec.model.id} {rec.model.version}</a></p>
       <h1 data-id={rec.id} data-intervention={rec.intervention} data-model={rec.model.id} data-version={rec.model.version} data-before={report.before ?? ''}>
         <InterventionName code={rec.intervention} /> <span class="muted">— {rec.model.id} {rec.model.version}</span>

@@ -16,6 +16,7 @@ header.site .who{margin-left:auto;font-size:.9rem;color:#e6e9f0}
 header.site form{display:inline;margin:0}
 header.site button{background:transparent;border:1px solid #e6e9f0;color:#fff;padding:.1rem .5rem}
 main{max-width:1240px;margin:0 auto;padding:.6rem 1rem 3rem}
+main.wide{max-width:1600px}
 h1{font-size:1.55rem;margin:.7rem 0 .3rem}
 h2{font-size:1.22rem;margin:2rem 0 .5rem;border-bottom:1px solid #c8c8c8;padding-bottom:.2rem}
 h3{font-size:1.05rem;margin:1rem 0 .3rem}
@@ -83,10 +84,12 @@ export interface LayoutProps {
   title: string;
   /** Shown in the header when the key came from the login cookie: a sign-out button. */
   signedIn?: boolean;
+  /** Pages with wide tables (13 columns and more): up to 1600 px, so at 1400 px their last column (Verdict) is not cut off. */
+  wide?: boolean;
   children?: Child;
 }
 
-export function Layout({ title, signedIn, children }: LayoutProps) {
+export function Layout({ title, signedIn, wide, children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -107,7 +110,7 @@ export function Layout({ title, signedIn, children }: LayoutProps) {
             </span>
           ) : null}
         </header>
-        <main id="content" tabindex={-1}>{children}</main>
+        <main id="content" tabindex={-1} class={wide ? 'wide' : undefined}>{children}</main>
       </body>
     </html>
   );

@@ -351,7 +351,7 @@ export function scorecardPage(p: ScorecardPageProps): string {
   const title = `${sc.region} ${p.regionName} — ${sc.model.id} ${sc.model.version}`;
   const bars = sc.by_signature.map((s) => ({ code: s.code, count: s.count, rate: s.rate, href: itemsHref(cellOf(sc, { signature: s.code })) }));
   return html(
-    <Layout title={title} signedIn={p.signedIn}>
+    <Layout title={title} signedIn={p.signedIn} wide>
       <p class="small"><a href={`/scorecards?model=${enc(sc.model.id)}&version=${enc(sc.model.version)}`}>← All regions</a></p>
       <h1 data-region={sc.region} data-model={sc.model.id} data-version={sc.model.version}>
         {sc.region} · {p.regionName} <span class="muted">— {sc.model.id} {sc.model.version} ({sc.model.stage})</span>

@@ -58,14 +58,15 @@ export function selfWithoutKey(c: Context): string {
 
 /**
  * Only paths of these pages are followed after login: /scorecards, /scorecards/XX,
- * /scorecards/interventions or /scorecards/interventions/{id}, with a query; anything else (other sites, //host, backslashes, the login page) goes to /scorecards.
+ * /scorecards/interventions or /scorecards/interventions/{id}, /scorecards/XX/items, /scorecards/XX/slices/{slice}/items/{item},
+ * with a query; anything else (other sites, //host, backslashes, the login page) goes to /scorecards.
  */
 export function safeNext(next: string | undefined | null): string {
   const fallback = '/scorecards';
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.includes('\\')) return fallback;
   let u: URL;
   try { u = new URL(next, 'http://pages.invalid'); } catch { return fallback; }
-  if (u.origin !== 'http://pages.invalid' || !/^\/scorecards(\/[A-Za-z]{2}|\/interventions(\/[A-Za-z0-9_-]{1,64})?)?$/.test(u.pathname)) return fallback;
+  if (u.origin !== 'http://pages.invalid' || !/^\/scorecards(\/[A-Za-z]{2}(\/slices\/[^/]{1,400}\/items\/[^/]{1,400}|\/items)?|\/interventions(\/[A-Za-z0-9_-]{1,64})?)?$/.test(u.pathname)) return fallback;
   u.searchParams.delete('key');
   return u.pathname + u.search;
 }

@@ -189,6 +189,8 @@ const PAGES: Array<[string, Row]> = [
   ['GET /scorecards/{region} (BR)', { req: get(`/scorecards/BR?model=${M}&version=2`), status: brRead }],
   ['GET /scorecards/{region} (AR)', { req: get(`/scorecards/AR?model=${M}&version=2`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['GET /scorecards/gate', { req: get(`/scorecards/gate?model=${M}&version=2`), status: all(200) }],
+  ['GET /scorecards/{region}/slices/{slice}/items/{item} (BR)', { req: get(`/scorecards/BR/slices/${M}-BR-2/items/f0`), status: brRead }],
+  ['GET /scorecards/{region}/slices/{slice}/items/{item} (AR)', { req: get(`/scorecards/AR/slices/${M}-AR-2/items/f0`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['GET /scorecards/interventions', { req: get(`/scorecards/interventions?model=${M}`), status: all(200) }],
   ['GET /scorecards/interventions/{id}', { req: () => ({ method: 'GET', path: `/scorecards/interventions/${ids.recBR}` }), status: brRead }],
 ];
