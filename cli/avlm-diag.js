@@ -39,7 +39,7 @@ const OPTIONS = /** @type {const} */ ({
   regions: { type: 'string' }, scopes: { type: 'string' }, note: { type: 'string' },
   scheme: { type: 'string' }, 'signature-header': { type: 'string' }, 'id-header': { type: 'string' }, 'overlap-seconds': { type: 'string' },
   'secret-env': { type: 'string' },
-  'hook-url': { type: 'string' }, events: { type: 'string' }, limit: { type: 'string' },
+  'hook-url': { type: 'string' }, events: { type: 'string' },
 });
 
 /** @param {unknown} v @param {string} name @param {number} dflt */

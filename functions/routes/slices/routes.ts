@@ -106,5 +106,5 @@ export const listSlicesRoute = createRoute({
       cursor: z.string().min(1).max(512).optional(),
     }),
   },
-  responses: { 200: { description: 'A page of slices', content: { 'application/json': { schema: SliceListSchema } } }, ...errorResponses },
+  responses: { 200: { description: 'A page of slices', content: { 'application/json': { schema: SliceListSchema } } }, ...errorsWhen({ 400: 'A bad query parameter (named in the message), or a cursor not made by this route', 403: READ_REGION, 404: UNKNOWN_REGION }) },
 });
