@@ -17,7 +17,10 @@ const TTL_MS = 5 * 60_000;
 const FALLBACK_TTL_MS = 30_000;
 const LOOKUP_TIMEOUT_MS = 2_000;
 
-let cached: { key: string; until: number; dims: Promise<FeatureDims> } | undefined;
+// The resolved dims, never a pending promise: a promise made by one request's I/O and awaited
+// by another runs the other's continuation in the first one's context, and workerd then refuses
+// that request's own I/O ("Cannot perform I/O on behalf of a different request").
+let cached: { key: string; until: number; dims: FeatureDims } | undefined;
 
 /** dims from an OIP model metadata document, or null when it does not declare all three. */
 export function dimsFromMetadata(meta: unknown): FeatureDims | null {
@@ -48,18 +51,14 @@ async function lookup(env: Bindings): Promise<{ dims: FeatureDims; fromBackend: 
   }
 }
 
-/** The backend's feature dims (cached), else the reference model's. Never throws. */
-export function featureDims(env: Bindings): Promise<FeatureDims> {
+/** The backend's feature dims (cached), else the reference model's. Never throws. Requests that
+ *  find no fresh entry each look up (a few concurrent lookups at expiry are cheap). */
+export async function featureDims(env: Bindings): Promise<FeatureDims> {
   const key = `${env.INFERENCE_TRANSPORT}|${env.INFERENCE_URL}|${env.INFERENCE_MODEL}`;
-  const now = Date.now();
-  if (cached && cached.key === key && now < cached.until) return cached.dims;
-  const entry = { key, until: now + FALLBACK_TTL_MS, dims: Promise.resolve(DIMS) };
-  entry.dims = lookup(env).then((r) => {
-    entry.until = Date.now() + (r.fromBackend ? TTL_MS : FALLBACK_TTL_MS);
-    return r.dims;
-  });
-  cached = entry;
-  return entry.dims;
+  if (cached && cached.key === key && Date.now() < cached.until) return cached.dims;
+  const r = await lookup(env);
+  cached = { key, until: Date.now() + (r.fromBackend ? TTL_MS : FALLBACK_TTL_MS), dims: r.dims };
+  return r.dims;
 }
 
 /** The first feature vector whose length the model does not take, as its field and why; null
@@ -74,3 +73,8 @@ export function featureLengthIssue(features: EvalItem['features'], dims: Feature
   return null;
 }
 
+
+/** Drops the cached dims (tests; a deployment changes its backend by a new version anyway). */
+export function forgetFeatureDims(): void {
+  cached = undefined;
+}
