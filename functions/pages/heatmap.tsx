@@ -13,7 +13,7 @@ import { html, Layout } from './layout.tsx';
 import { legend, niceMax, STEPS, stepOf } from './palette.ts';
 import { regionHref, type VersionOption } from './scorecard.tsx';
 import { itemsHref } from './links.ts';
-import { linkDir, type HeatSort } from './heatmap-sort.ts';
+import { DEFAULT_SORT, linkDir, type HeatSort } from './heatmap-sort.ts';
 
 export interface HeatmapPageProps {
   map: Heatmap;
@@ -99,6 +99,9 @@ function Filters(p: HeatmapPageProps) {
     <>
       <form class="filters" method="get" action="/scorecards" aria-label="Filter the heatmap">
         <input type="hidden" name="model" value={p.map.model} />
+        {p.sort.col !== DEFAULT_SORT.col || p.sort.dir !== DEFAULT_SORT.dir ? (
+          <><input type="hidden" name="sort" value={p.sort.col} /><input type="hidden" name="dir" value={p.sort.dir} /></>
+        ) : null}
         <div class="field">
           <label for="version">Version of {p.map.model}</label>
           <select id="version" name="version">
