@@ -60,7 +60,7 @@ function rowsHtml(rows: HeatmapRow[], p: HeatmapPageProps, top: number, topFr: n
     const cell = { region: row.region, model, version, policy };
     out.push(`<tr data-region="${esc(row.region)}" data-items="${raw(row.items)}">`,
       `<th scope="row"><a href="${esc(regionHref(row.region, model, version))}">${esc(row.region)}</a> <span class="small">${esc(p.names.get(row.region) ?? '')}</span></th>`,
-      `<td class="num" data-n="${raw(fr.n)}"><a class="items" href="${esc(itemsHref(cell))}" title="${esc(`The ${fmtCount(row.items)} items of ${row.region}`)}">${fmtCount(fr.n)}</a></td>`,
+      `<td class="num" data-n="${raw(fr.n)}"><a class="items" href="${esc(itemsHref(cell))}" title="${esc(`The ${fmtCount(row.items)} items of ${row.region} (n = ${fmtCount(fr.n)}: without excluded and pending)`)}">${fmtCount(fr.n)}</a></td>`,
       `<td class="num fr ${fr.too_few ? 'hatch' : `s${stepOf(fr.value ?? 0, topFr)}`}" data-value="${raw(fr.value)}" data-low="${raw(fr.low)}" data-high="${raw(fr.high)}" data-too-few="${fr.too_few}"`,
       ` title="${esc(`All failures in ${row.region}: ${fmtPct(fr.value)} (95% CI ${fmtInterval(fr.low, fr.high)}), n = ${fmtCount(fr.n)}`)}">`,
       `${fmtPct(fr.value)}${fr.too_few ? '<span class="tf">too few</span>' : `<span class="sub">${esc(fmtInterval(fr.low, fr.high))}</span>`}</td>`);
