@@ -14,7 +14,7 @@ import { legend, niceMax, STEPS, stepOf } from './palette.ts';
 import { regionHref, type VersionOption } from './scorecard.tsx';
 import { gateHref } from './gate.tsx';
 import { itemsHref } from './links.ts';
-import { linkDir, type HeatSort } from './heatmap-sort.ts';
+import { DEFAULT_SORT, linkDir, type HeatSort } from './heatmap-sort.ts';
 import { DiscoverySection } from './discovery.tsx';
 import type { DiscoveryPair } from '../services/discovery.ts';
 
@@ -65,7 +65,7 @@ function rowsHtml(rows: HeatmapRow[], p: HeatmapPageProps, top: number, topFr: n
     const cell = { region: row.region, model, version, policy };
     out.push(`<tr data-region="${esc(row.region)}" data-items="${raw(row.items)}">`,
       `<th scope="row"><a href="${esc(regionHref(row.region, model, version))}">${esc(row.region)}</a> <span class="small">${esc(p.names.get(row.region) ?? '')}</span></th>`,
-      `<td class="num" data-n="${raw(fr.n)}"><a class="items" href="${esc(itemsHref(cell))}" title="${esc(`The ${fmtCount(row.items)} items of ${row.region}`)}">${fmtCount(fr.n)}</a></td>`,
+      `<td class="num" data-n="${raw(fr.n)}"><a class="items" href="${esc(itemsHref(cell))}" title="${esc(`The ${fmtCount(row.items)} items of ${row.region} (n = ${fmtCount(fr.n)}: without excluded and pending)`)}">${fmtCount(fr.n)}</a></td>`,
       `<td class="num fr ${fr.too_few ? 'hatch' : `s${stepOf(fr.value ?? 0, topFr)}`}" data-value="${raw(fr.value)}" data-low="${raw(fr.low)}" data-high="${raw(fr.high)}" data-too-few="${fr.too_few}"`,
       ` title="${esc(`All failures in ${row.region}: ${fmtPct(fr.value)} (95% CI ${fmtInterval(fr.low, fr.high)}), n = ${fmtCount(fr.n)}`)}">`,
       `${fmtPct(fr.value)}${fr.too_few ? '<span class="tf">too few</span>' : `<span class="sub">${esc(fmtInterval(fr.low, fr.high))}</span>`}</td>`);
@@ -104,6 +104,9 @@ function Filters(p: HeatmapPageProps) {
     <>
       <form class="filters" method="get" action="/scorecards" aria-label="Filter the heatmap">
         <input type="hidden" name="model" value={p.map.model} />
+        {p.sort.col !== DEFAULT_SORT.col || p.sort.dir !== DEFAULT_SORT.dir ? (
+          <><input type="hidden" name="sort" value={p.sort.col} /><input type="hidden" name="dir" value={p.sort.dir} /></>
+        ) : null}
         <div class="field">
           <label for="version">Version of {p.map.model}</label>
           <select id="version" name="version">

@@ -89,7 +89,7 @@ function Summary({ sc }: { sc: Scorecard }) {
         </div>
         <div class="kpi" data-metric="items" data-value={raw(sc.items)}><span class="k">Items</span><span class="v"><Count n={sc.items} cell={cellOf(sc)} /></span></div>
         <div class="kpi" data-metric="failures" data-value={raw(sc.failures)}><span class="k">Failures (all)</span><span class="v">{fmtCount(sc.failures)}</span></div>
-        <div class="kpi" data-metric="excluded" data-value={raw(sc.excluded)}><span class="k">Excluded (LBL.AMBIG)</span><span class="v">{fmtCount(sc.excluded)}</span></div>
+        <div class="kpi" data-metric="excluded" data-value={raw(sc.excluded)}><span class="k">Excluded (LBL.AMBIG)</span><span class="v"><Count n={sc.excluded} cell={cellOf(sc, { signature: 'LBL.AMBIG' })} /></span></div>
         <div class="kpi" data-metric="pending" data-value={raw(sc.pending)}><span class="k">Pending (no label or prediction)</span><span class="v"><Count n={sc.pending} cell={cellOf(sc, { outcome: 'pending' })} /></span></div>
       </div>
       <p class="small muted">Rate = (failures − excluded) ÷ n, with n = items − excluded − pending = {fmtCount(sc.items)} − {fmtCount(sc.excluded)} − {fmtCount(sc.pending)} = {fmtCount(r.n)}.

@@ -102,6 +102,9 @@ describe('evidence links, heatmap default, sort and colours', () => {
     expect(hrefs[0]).toBe(`/scorecards?model=${M}&version=2&policy=hate.slur&sort=region&dir=asc`);
     expect(hrefs[2]).toBe(`/scorecards?model=${M}&version=2&policy=hate.slur&sort=failure_rate&dir=asc`);
     expect(hrefs[3]).toMatch(/&sort=[A-Z.a-z_]+&dir=desc$/);
+    // The filter form keeps the sort (hidden fields), and only when it is not the default.
+    expect((await elements(r.data, 'form.filters input[type="hidden"]')).map((i) => [i.name, i.value])).toEqual([['model', M], ['sort', 'failure_rate'], ['dir', 'desc']]);
+    expect((await elements((await page(`/scorecards?model=${M}&version=2`)).data, 'form.filters input[type="hidden"]')).map((i) => i.name)).toEqual(['model']);
     for (const [q, field] of [['sort=<b>', 'sort'], ['sort=items;drop', 'sort'], ['dir=up', 'dir']]) {
       const bad = await page(`/scorecards?model=${M}&version=2&${q}`);
       expect(bad.status, q).toBe(400);
