@@ -6,6 +6,7 @@ import { conflict } from '../lib/errors.ts';
 import { abortOf, claimGuard, guardSql, lostClaim } from '../store/guards.ts';
 import { KEY, type AggregateDelta } from '../store/counters.ts';
 import type { SliceSummary } from '../store/slices.ts';
+import { isSliceCounter } from '../store/operating-counts.ts';
 
 const AGG_ROWS = 16; // 6 columns × 16 = 96 bound parameters (D1 allows 100)
 const SLICE_AGG_ROWS = 25; // 4 columns
@@ -61,7 +62,7 @@ export async function commitSlice(
     d1.prepare('INSERT INTO slice_commits (slice_pk, committed_at) VALUES (?, ?)').bind(slice.pk, now),
     ...aggregateStatements(d1, { region: slice.region, modelId: slice.modelId, modelVersion: slice.modelVersion }, delta),
   ];
-  const rows = delta.rows();
+  const rows = delta.rows().filter((r) => isSliceCounter(r.metric));
   for (let i = 0; i < rows.length; i += SLICE_AGG_ROWS) {
     const part = rows.slice(i, i + SLICE_AGG_ROWS);
     stmts.push(d1.prepare(
