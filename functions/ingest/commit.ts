@@ -7,6 +7,7 @@ import { abortOf, claimGuard, guardSql, lostClaim } from '../store/guards.ts';
 import { KEY, type AggregateDelta } from '../store/counters.ts';
 import { discoveryStatements } from '../store/discovery-counts.ts';
 import type { SliceSummary } from '../store/slices.ts';
+import { isSliceCounter } from '../store/operating-counts.ts';
 
 const AGG_ROWS = 16; // 6 columns × 16 = 96 bound parameters (D1 allows 100)
 const SLICE_AGG_ROWS = 25; // 4 columns
@@ -63,7 +64,7 @@ export async function commitSlice(
     ...aggregateStatements(d1, { region: slice.region, modelId: slice.modelId, modelVersion: slice.modelVersion }, delta),
     ...discoveryStatements(d1, { region: slice.region, model_id: slice.modelId, model_version: slice.modelVersion }, delta.discovery),
   ];
-  const rows = delta.rows();
+  const rows = delta.rows().filter((r) => isSliceCounter(r.metric));
   for (let i = 0; i < rows.length; i += SLICE_AGG_ROWS) {
     const part = rows.slice(i, i + SLICE_AGG_ROWS);
     stmts.push(d1.prepare(

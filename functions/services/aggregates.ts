@@ -1,9 +1,14 @@
 // Reads the counters kept at ingest. Never scans items.
+import { prefixRange } from '../store/counters.ts';
+import { OP_KEY, OP_PREFIX } from '../store/operating-counts.ts';
 export type Cells = Map<string, Map<string, number>>; // policy → metric → value
 
-export async function readCells(d1: D1Database, region: string, modelId: string, version: string): Promise<Cells> {
+// The operating counters (SPEC §12) are most of a cell's rows: read only by who asks for them.
+const WITHOUT_OPERATING = `AND NOT (${prefixRange(OP_PREFIX)}) AND NOT (${prefixRange(OP_KEY.delay)})`;
+
+export async function readCells(d1: D1Database, region: string, modelId: string, version: string, opts: { operating?: boolean } = {}): Promise<Cells> {
   const { results } = await d1.prepare(
-    'SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ?',
+    `SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ? ${opts.operating ? '' : WITHOUT_OPERATING}`,
   ).bind(region, modelId, version).all<{ policy: string; metric: string; value: number }>();
   const cells: Cells = new Map();
   for (const r of results) {

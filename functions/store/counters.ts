@@ -4,7 +4,7 @@
 // removes its old diagnosis when a label changes.
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import { jsonRows, nowIso } from '../lib/db.ts';
-import { addOperatingCounts } from './operating-counts.ts';
+import { addOperatingCounts, isSliceCounter } from './operating-counts.ts';
 import { DiscoveryDelta, discoveryStatements } from './discovery-counts.ts';
 
 /** Counter names (the `metric` column) for the counts of items. */
@@ -207,10 +207,10 @@ export function countersStatements(
   const rows = delta.rows();
   if (rows.length === 0) return out;
   for (const json of jsonRows(rows.map((r) => [r.policy, r.metric, r.value]))) {
-    out.push(
-      d1.prepare(AGGREGATES_UPSERT).bind(slice.region, slice.model_id, slice.model_version, json),
-      d1.prepare(SLICE_AGGREGATES_UPSERT).bind(slice.pk, json),
-    );
+    out.push(d1.prepare(AGGREGATES_UPSERT).bind(slice.region, slice.model_id, slice.model_version, json));
+  }
+  for (const json of jsonRows(rows.filter((r) => isSliceCounter(r.metric)).map((r) => [r.policy, r.metric, r.value]))) {
+    out.push(d1.prepare(SLICE_AGGREGATES_UPSERT).bind(slice.pk, json));
   }
   out.push(d1.prepare(SLICE_SUMMARY_UPDATE).bind(delta.sum(COUNT.items), delta.sum(COUNT.failures), delta.sum(COUNT.excluded), delta.sum(COUNT.pending),
     nowIso(), JSON.stringify(delta.totals(KEY.sig)), slice.pk));

@@ -62,7 +62,7 @@ export async function regionPage(c: C) {
     buildScorecard(d1, region, modelId, version),
     predecessor(d1, modelId, version).catch(() => null), // unknown version: buildScorecard says so
     chosen ? getVersion(d1, modelId, chosen, 'compare') : null,
-    readCells(d1, region, modelId, version),
+    readCells(d1, region, modelId, version, { operating: true }),
     versionRecords(d1, modelId, version),
     regionDiscoveryPair(d1, region, { model: modelId, version }),
   ]);
@@ -73,7 +73,7 @@ export async function regionPage(c: C) {
   const interventions = [];
   for (const r of mine) interventions.push(await attribution(d1, r, recs, regionScope(p)));
   const from = picked ?? (chosen ? null : pred);
-  const before = from ? await readCells(d1, region, modelId, from.version) : null;
+  const before = from ? await readCells(d1, region, modelId, from.version, { operating: true }) : null;
   const compare = from && before ? { from, predecessor: !chosen, chosen, cells: compareCells(before, after) } : null;
   const operating = { curves: costCurves(after), previous: from && before ? { version: from.version, points: operatingPoints(before) } : null };
   const versions = ofModel.some((v) => v.version === version) ? ofModel : [{ ...sc.model, first_slice_at: '' }, ...ofModel];

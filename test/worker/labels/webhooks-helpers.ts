@@ -5,6 +5,7 @@ import { env } from 'cloudflare:workers';
 import { expect } from 'vitest';
 import { api } from '../helpers.ts';
 import { itemMetrics } from '../../../functions/store/counters.ts';
+import { isSliceCounter } from '../../../functions/store/operating-counts.ts';
 import type { StoredItem } from '../../../functions/store/items/writer.ts';
 import { parseRecords } from '../../../functions/store/items/format.ts';
 import { expectDiscoveryMatchStore } from '../discovery/recount.ts';
@@ -100,7 +101,7 @@ export async function expectCountersMatchStore(pk: number) {
   const bySig: Record<string, number> = {};
   {
     for (const rec of (await storedRecords(pk)).values()) {
-      for (const [m, v] of itemMetrics(rec.i, rec.d)) want.set(`${rec.i.policy}|${m}`, (want.get(`${rec.i.policy}|${m}`) ?? 0) + v);
+      for (const [m, v] of itemMetrics(rec.i, rec.d)) if (isSliceCounter(m)) want.set(`${rec.i.policy}|${m}`, (want.get(`${rec.i.policy}|${m}`) ?? 0) + v);
       items++;
       if (rec.d.outcome === 'pending') pending++;
       if (rec.d.failure) failures++;
