@@ -1991,7 +1991,7 @@ export interface operations {
                     "application/json": components["schemas"]["SliceList"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A bad query parameter (named in the message), or a cursor not made by this route */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -2009,7 +2009,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2018,7 +2018,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;
