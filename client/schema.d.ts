@@ -68,6 +68,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/partitions/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move items into the item partitions (admin): the migration, resumable
+         * @description Syncs, oldest first, every committed slice not yet in its region × version item partition or edited since its last sync, until about max_items items are synced (at least one slice). Idempotent: call again until remaining is 0; the cron does the same every run.
+         */
+        post: operations["syncPartitions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/regions": {
         parameters: {
             query?: never;
@@ -494,6 +514,26 @@ export interface paths {
         };
         /** The attribution reports of every intervention recorded for a model version */
         get: operations["getVersionAttribution"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/regions/{region}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The items of a cell (region × model version × policy × signature × outcome × slice): a page and the exact total, or all of them as CSV/NDJSON
+         * @description Order: slice created_at, then slice_id, then item_id; pages never skip or repeat an item. Read from the item partition of the region × version, which follows committed changes within moments (a queue message per change). An unknown model or version has no items (total 0). CSV columns: slice_id,item_id,policy,outcome,primary,secondary,score,threshold,language,surface (secondary codes joined by |); NDJSON: one item per line, secondary as an array.
+         */
+        get: operations["listRegionItems"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1084,6 +1124,27 @@ export interface components {
                 note?: string;
             };
         };
+        CellItems: {
+            /** @description every item of the cell (exact); for a (policy, signature) cell the scorecard's count of it */
+            total: number;
+            items: components["schemas"]["CellItem"][];
+            /** @description pass as `cursor` for the next page; null on the last */
+            next_cursor: string | null;
+        };
+        CellItem: {
+            slice_id: string;
+            item_id: string;
+            policy: string;
+            /** @enum {string} */
+            outcome: "TP" | "TN" | "FP" | "FN" | "pending";
+            /** @description primary signature (failures only) */
+            primary: string | null;
+            score: number | null;
+            /** @description the effective threshold */
+            threshold: number;
+            language: string | null;
+            surface: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1300,6 +1361,68 @@ export interface operations {
                     "application/json": {
                         id: number;
                         replayed: boolean;
+                    };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    syncPartitions: {
+        parameters: {
+            query?: {
+                max_items?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What this call synced, and how many slices are still to sync */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        slices: number;
+                        items: number;
+                        remaining: number;
                     };
                 };
             };
@@ -3130,6 +3253,78 @@ export interface operations {
                         version: string;
                         reports: components["schemas"]["Attribution"][];
                     };
+                };
+            };
+            /** @description Bad input; the message names the field (and line) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Key outside its regions or scopes */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRegionItems: {
+        parameters: {
+            query: {
+                model: string;
+                version: string;
+                policy?: string;
+                /** @description a primary signature code, or a family (FUS.SUPPRESS matches FUS.SUPPRESS.audio) */
+                signature?: string;
+                outcome?: "TP" | "TN" | "FP" | "FN" | "pending";
+                slice_id?: string;
+                limit?: number;
+                cursor?: string;
+                /** @description export every matching item, streamed (no page limit, no cursor) */
+                format?: "csv" | "ndjson";
+            };
+            header?: never;
+            path: {
+                region: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the cell, or the export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CellItems"];
+                    "text/csv": string;
+                    "application/x-ndjson": string;
                 };
             };
             /** @description Bad input; the message names the field (and line) */

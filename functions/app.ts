@@ -19,6 +19,7 @@ import { webhooksRouter } from './routes/webhooks/index.ts';
 import { qualityRouter } from './routes/quality/index.ts';
 import { pagesRouter } from './routes/pages/index.ts';
 import { interventionsRouter } from './routes/interventions/index.ts';
+import { itemsRouter } from './routes/items/index.ts';
 import { SliceJsonSchema } from './schemas/item.ts';
 import { docsPage } from './pages/docs.tsx';
 import { TAXONOMY_VERSION } from '../taxonomy/config.ts';
@@ -62,6 +63,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', webhooksRouter);
   app.route('/', qualityRouter);
   app.route('/', interventionsRouter);
+  app.route('/', itemsRouter);
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));

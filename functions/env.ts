@@ -1,8 +1,12 @@
 // Bindings and per-request variables of the Worker (Hono's typed context).
+import type { ItemPartition } from './store/partition/item-partition.ts';
+
 export interface Bindings {
   DB: D1Database;
   SLICES: R2Bucket;
   INGEST_QUEUE: Queue<QueueMessage>;
+  /** The item partitions: a SQLite Durable Object per region × model version (store/partition). */
+  ITEM_PARTITIONS: DurableObjectNamespace<ItemPartition>;
   ADMIN_TOKEN: string;
   /** Key material for secrets at rest (vendor HMAC secrets, AES-GCM via HKDF). Optional: without
    *  it the key is derived from ADMIN_TOKEN (see functions/lib/secrets.ts). */
@@ -50,7 +54,16 @@ export interface ProbeMessage {
   batch: number;
 }
 
-export type QueueMessage = IngestMessage | ProbeMessage;
+/** Sync a committed slice's items (all, or `itemIds` and their live neighbours) into its item
+ *  partition from D1's current state (store/partition/sync.ts). */
+export interface PartitionSyncMessage {
+  kind: 'partition-sync';
+  region: string;
+  sliceId: string;
+  itemIds?: string[];
+}
+
+export type QueueMessage = IngestMessage | ProbeMessage | PartitionSyncMessage;
 
 /** Queue message: a large slice whose validated body waits in R2. */
 export interface IngestMessage {

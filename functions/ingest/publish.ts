@@ -3,7 +3,8 @@
 // applies those events, diagnoses and writes the parts), and ONE commit batch publishes the
 // slice — counters, ledger, summary, probe jobs, the parked events it applied (deleted) and the
 // votes inside its items. Then the GPU backend jobs are sent and `onPublished` runs (the entry
-// points pass labels' applyStrandedLabels: events parked while the slice was processing).
+// points pass functions/published.ts: events parked while the slice was processing are
+// applied, and the slice is synced into its item partition).
 import type { Bindings } from '../env.ts';
 import type { SliceHeader } from '../schemas/item.ts';
 import { loadPendingLabels } from '../store/pending-labels.ts';
@@ -13,7 +14,7 @@ import { SliceProcessor } from './processor.ts';
 import { commitSlice } from './commit.ts';
 
 /** Runs once a slice is published (committed and its probe jobs sent). */
-export type OnPublished = (d1: D1Database, slice: { region: string; sliceId: string }) => Promise<void>;
+export type OnPublished = (env: Bindings, slice: { region: string; sliceId: string }) => Promise<void>;
 
 /** The claimed slice being published. `createdAt` is read from its row when not given. */
 export interface Publishing {
@@ -54,6 +55,6 @@ export async function publishSlice(
     ...proc.votes.statements(env.DB, { region: s.region, sliceId: s.sliceId, pk: s.pk }),
   ], hash);
   if (probe_jobs) await enqueueProbeJobs(env, s.pk, probe_jobs);
-  await opts.onPublished?.(env.DB, { region: s.region, sliceId: s.sliceId });
+  await opts.onPublished?.(env, { region: s.region, sliceId: s.sliceId });
   return { slice_id: s.sliceId, status: probe_jobs ? 'probing' : 'complete', ...summary };
 }

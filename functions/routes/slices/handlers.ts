@@ -2,7 +2,7 @@ import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess } from '../../middleware/auth.ts';
 import { notFound } from '../../lib/errors.ts';
 import { submitSlice as submit } from '../../ingest/submit.ts';
-import { applyStrandedLabels } from '../../labels/stranded.ts';
+import { onSlicePublished } from '../../published.ts';
 import { currentSummary, getSlice } from '../../store/slices.ts';
 import { findCurrentItem } from '../../store/items/editor.ts';
 import { isUnprobeable } from '../../store/counters.ts';
@@ -11,7 +11,7 @@ import type { getItemRoute, getSliceRoute, submitSlice } from './routes.ts';
 export const submitSliceHandler: AppRouteHandler<typeof submitSlice> = async (c) => {
   const { region } = c.req.valid('param');
   requireAccess(c.get('principal'), 'submit', region);
-  const r = await submit(c.env, region, c.req.raw, applyStrandedLabels);
+  const r = await submit(c.env, region, c.req.raw, onSlicePublished);
   return r.status === 202 ? c.json(r.body, 202) : c.json(r.body, r.status);
 };
 

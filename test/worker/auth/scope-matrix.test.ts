@@ -135,6 +135,8 @@ const MATRIX: Record<string, Row> = {
   },
   'GET /v1/models/{model}/versions/{version}/attribution': { req: get(`/v1/models/${M}/versions/2/attribution`), status: all(200) },
   'GET /v1/regions/{region}/scorecard': { req: get(`/v1/regions/BR/scorecard?model=${M}&version=2`), status: brRead },
+  'GET /v1/regions/{region}/items': { req: get(`/v1/regions/BR/items?model=${M}&version=2`), status: brRead },
+  'POST /v1/admin/partitions/sync': { req: () => ({ method: 'POST', path: '/v1/admin/partitions/sync' }), status: adminOnly(200) },
   'POST /v1/regions/{region}/slices': {
     // Another model: the seeded numbers stay as they are.
     req: () => ({ method: 'POST', path: '/v1/regions/BR/slices', json: { slice_id: `mx-post-${++seq}`, model: { id: `${M}-post`, version: '1', stage: 'sft' }, items: [pass('a')] } }),
@@ -161,6 +163,7 @@ const EXTRA: Array<[string, Row]> = [
   ['lifecycle of BR', { req: get(`/v1/lifecycle?model=${M}&region=BR`), status: brRead }],
   ['lifecycle of AR', { req: get(`/v1/lifecycle?model=${M}&region=AR`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['scorecard of AR', { req: get(`/v1/regions/AR/scorecard?model=${M}&version=2`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
+  ['items of AR (CSV)', { req: get(`/v1/regions/AR/items?model=${M}&version=2&format=csv`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['attribution of an AR record', { req: () => ({ method: 'GET', path: `/v1/interventions/${ids.recAR}/attribution` }), status: { admin: 200, star: 200, inRegion: 404, outRegion: 404, readOnly: 404 } }],
   ['signature without region', { req: get('/v1/signatures/THR.MARGIN'), status: all(200) }],
 ];
