@@ -7,6 +7,7 @@ import { ApiError } from '../../lib/errors.ts';
 import { errorPage } from '../../pages/login.tsx';
 import { pageHeaders, requirePageKey, type PagesEnv } from './auth.ts';
 import { globalPage, interventionRecordPage, interventionsIndex, login, loginForm, logout, regionPage } from './handlers.ts';
+import { regionItemsPage } from './items.ts';
 
 const HEADINGS: Record<number, string> = { 400: 'Bad request', 401: 'Sign in', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict' };
 
@@ -25,6 +26,7 @@ pagesRouter.get('/scorecards', requirePageKey, globalPage);
 pagesRouter.get('/scorecards/interventions', requirePageKey, interventionsIndex);
 pagesRouter.get('/scorecards/interventions/:id', requirePageKey, interventionRecordPage);
 pagesRouter.get('/scorecards/:region', requirePageKey, regionPage);
+pagesRouter.get('/scorecards/:region/items', requirePageKey, regionItemsPage);
 
 pagesRouter.onError((err, c) => {
   const signedIn = Boolean(c.get('signedIn'));

@@ -171,6 +171,8 @@ const EXTRA: Array<[string, Row]> = [
 const PAGES: Array<[string, Row]> = [
   ['GET /scorecards', { req: get(`/scorecards?model=${M}&version=2`), status: all(200) }],
   ['GET /scorecards/{region} (BR)', { req: get(`/scorecards/BR?model=${M}&version=2`), status: brRead }],
+  ['GET /scorecards/{region}/items (BR)', { req: get(`/scorecards/BR/items?model=${M}&version=2`), status: brRead }],
+  ['GET /scorecards/{region}/items (AR)', { req: get(`/scorecards/AR/items?model=${M}&version=2&format=csv`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['GET /scorecards/{region} (AR)', { req: get(`/scorecards/AR?model=${M}&version=2`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['GET /scorecards/interventions', { req: get(`/scorecards/interventions?model=${M}`), status: all(200) }],
   ['GET /scorecards/interventions/{id}', { req: () => ({ method: 'GET', path: `/scorecards/interventions/${ids.recBR}` }), status: brRead }],
