@@ -6,7 +6,7 @@ import type { Bindings } from '../env.ts';
 import { badRequest } from '../lib/errors.ts';
 import { partitionOf } from '../store/partition/sync.ts';
 import type { CellFilter, ItemCursor, ListedItem } from '../store/partition/rows.ts';
-import { csvLine } from '../lib/csv.ts';
+import { csvLine, csvLines } from '../lib/csv.ts';
 
 export interface ItemsQuery extends CellFilter { model: string; version: string; limit: number; cursor?: string }
 
@@ -63,9 +63,9 @@ export async function listItems(env: Bindings, region: string, q: ItemsQuery): P
   };
 }
 
-const csvRow = (it: ListedItem) => csvLine(ITEM_CSV_COLUMNS.map((k) => it[k]));
-const ndjsonRow = ({ secondary, ...it }: ListedItem) =>
-  `${JSON.stringify({ ...it, secondary: secondary ? secondary.split('|') : [] })}\n`;
+const csvPage = (items: ListedItem[]) => csvLines(items.map((it) => ITEM_CSV_COLUMNS.map((k) => it[k])));
+const ndjsonPage = (items: ListedItem[]) =>
+  items.map(({ secondary, ...it }) => `${JSON.stringify({ ...it, secondary: secondary ? secondary.split('|') : [] })}\n`).join('');
 
 /** Every item of the cell, streamed: pages of EXPORT_PAGE items fetched as the reader pulls. */
 export async function exportItems(env: Bindings, region: string, q: ItemsQuery, format: 'csv' | 'ndjson'): Promise<ReadableStream<Uint8Array>> {
@@ -73,7 +73,7 @@ export async function exportItems(env: Bindings, region: string, q: ItemsQuery, 
   const any = await hasSlices(env.DB, region, q);
   const stub = any ? partitionOf(env, region, q.model, q.version) : null;
   const enc = new TextEncoder();
-  const line = format === 'csv' ? csvRow : ndjsonRow;
+  const lines = format === 'csv' ? csvPage : ndjsonPage;
   let cursor: ItemCursor | null = null;
   let started = false;
   return new ReadableStream<Uint8Array>({
@@ -82,7 +82,7 @@ export async function exportItems(env: Bindings, region: string, q: ItemsQuery, 
       started = true;
       if (stub) {
         const page = await stub.list(cellOf(q), cursor, EXPORT_PAGE, false);
-        for (const it of page.items) text += line(it);
+        text += lines(page.items);
         cursor = page.next;
       }
       if (text) ctl.enqueue(enc.encode(text));
