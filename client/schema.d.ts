@@ -1422,6 +1422,9 @@ export interface operations {
                     "application/json": {
                         slices: number;
                         items: number;
+                        /** @description slices whose sync failed this time (logged; retried by the next call) */
+                        failed: number;
+                        /** @description slices still to sync (failed ones included), counted up to 1,000 */
                         remaining: number;
                     };
                 };

@@ -56,7 +56,11 @@ export const syncPartitions = createRoute({
   responses: {
     200: {
       description: 'What this call synced, and how many slices are still to sync',
-      content: { 'application/json': { schema: z.object({ slices: z.number().int(), items: z.number().int(), remaining: z.number().int() }) } },
+      content: { 'application/json': { schema: z.object({
+        slices: z.number().int(), items: z.number().int(),
+        failed: z.number().int().openapi({ description: 'slices whose sync failed this time (logged; retried by the next call)' }),
+        remaining: z.number().int().openapi({ description: 'slices still to sync (failed ones included), counted up to 1,000' }),
+      }) } },
     },
     ...errorResponses,
   },

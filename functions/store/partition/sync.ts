@@ -94,13 +94,13 @@ export async function syncItems(env: Bindings, slice: SyncSlice, itemIds: Iterab
   return feed.end();
 }
 
-export interface StaleSync { slices: number; items: number; remaining: number }
+export interface StaleSync { slices: number; items: number; failed: number; remaining: number }
 
 /**
  * The migration and the cron's catch-up: syncs, oldest first, committed slices without a
  * watermark or edited since theirs (version moved on), until `maxItems` items are synced (at
- * least one slice per call). Resumable and idempotent: a sync cut short leaves its watermark
- * unwritten (or behind), so the slice is simply synced again.
+ * least one slice per call; `remaining` counts at most 1,000). Resumable and idempotent: a sync
+ * cut short leaves its watermark unwritten (or behind), so the slice is simply synced again.
  */
 export async function syncStale(env: Bindings, maxItems: number): Promise<StaleSync> {
   const { results } = await env.DB.prepare(`SELECT ${SLICE_COLUMNS}, s.items FROM slices s
@@ -109,10 +109,17 @@ export async function syncStale(env: Bindings, maxItems: number): Promise<StaleS
       ORDER BY s.pk LIMIT 1000`).all<SyncSlice & { items: number }>();
   let items = 0;
   let slices = 0;
+  let failed = 0;
   for (const s of results) {
-    if (slices > 0 && items + s.items > maxItems) break;
-    items += await syncSlice(env, s);
-    slices++;
+    if (slices + failed > 0 && items + s.items > maxItems) break;
+    // One slice failing (its watermark stays behind: the next run retries it) stops no other.
+    try {
+      items += await syncSlice(env, s);
+      slices++;
+    } catch (e) {
+      failed++;
+      console.error(`partition sync of ${s.region}/${s.slice_id} failed (retried next run): ${(e as Error).message}`);
+    }
   }
-  return { slices, items, remaining: results.length - slices };
+  return { slices, items, failed, remaining: results.length - slices };
 }

@@ -96,7 +96,7 @@ describe('migration into the item partitions', () => {
     expect(calls.map((c) => c.remaining)).toEqual([3, 2, 1, 0]);
     await expectPartitionEqualsD1();
     // Idempotent: nothing is left to do, and a second pass changes nothing.
-    expect((await api('/v1/admin/partitions/sync', { method: 'POST' })).data).toEqual({ slices: 0, items: 0, remaining: 0 });
+    expect((await api('/v1/admin/partitions/sync', { method: 'POST' })).data).toEqual({ slices: 0, items: 0, failed: 0, remaining: 0 });
   });
 
   it('a slice edited after its watermark is synced again (the catch-up for a lost message)', async () => {
