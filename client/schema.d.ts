@@ -69,6 +69,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/admin/partitions/sync": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Move items into the item partitions (admin): the migration, resumable
+         * @description Syncs, oldest first, every committed slice not yet in its region × version item partition or edited since its last sync, until about max_items items are synced (at least one slice). Idempotent: call again until remaining is 0; the cron does the same every run.
+         */
+        post: operations["syncPartitions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/regions": {
         parameters: {
             query?: never;
@@ -636,6 +656,26 @@ export interface paths {
          * @description Models by id, versions most recent first slice first. A region key sees its own regions only: `regions` and `items` are counted over them, and a version without a committed slice there is left out.
          */
         get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/regions/{region}/items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The items of a cell (region × model version × policy × signature × outcome × slice): a page and the exact total, or all of them as CSV/NDJSON
+         * @description Order: slice created_at, then slice_id, then item_id; pages never skip or repeat an item. Read from the item partition of the region × version, which follows committed changes within moments (a queue message per change). An unknown model or version has no items (total 0). CSV columns: slice_id,item_id,policy,outcome,primary,secondary,score,threshold,language,surface (secondary codes joined by |); NDJSON: one item per line, secondary as an array.
+         */
+        get: operations["listRegionItems"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1493,6 +1533,27 @@ export interface components {
                 }[];
             }[];
         };
+        CellItems: {
+            /** @description every item of the cell (exact); for a (policy, signature) cell the scorecard's count of it */
+            total: number;
+            items: components["schemas"]["CellItem"][];
+            /** @description pass as `cursor` for the next page; null on the last */
+            next_cursor: string | null;
+        };
+        CellItem: {
+            slice_id: string;
+            item_id: string;
+            policy: string;
+            /** @enum {string} */
+            outcome: "TP" | "TN" | "FP" | "FN" | "pending";
+            /** @description primary signature (failures only) */
+            primary: string | null;
+            score: number | null;
+            /** @description the effective threshold */
+            threshold: number;
+            language: string | null;
+            surface: string;
+        };
     };
     responses: never;
     parameters: never;
@@ -1788,6 +1849,62 @@ export interface operations {
             };
             /** @description The dead letter was replayed already */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    syncPartitions: {
+        parameters: {
+            query?: {
+                max_items?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What this call synced, and how many slices are still to sync */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        slices: number;
+                        items: number;
+                        /** @description slices whose sync failed this time (logged; retried by the next call) */
+                        failed: number;
+                        /** @description slices still to sync (failed ones included), counted up to 1,000 */
+                        remaining: number;
+                    };
+                };
+            };
+            /** @description max_items is not an integer in 1–2,000,000 */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key is not the admin token */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3747,15 +3864,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3765,17 +3873,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3794,6 +3893,19 @@ export interface operations {
         };
         requestBody: {
             content: {
+                /**
+                 * @example {
+                 *       "url": "https://hooks.example.com/avlm",
+                 *       "regions": [
+                 *         "BR",
+                 *         "MX"
+                 *       ],
+                 *       "events": [
+                 *         "slice.completed",
+                 *         "version.regression"
+                 *       ]
+                 *     }
+                 */
                 "application/json": components["schemas"]["CreateSubscription"];
             };
         };
@@ -3810,7 +3922,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description A malformed body or a bad field (the message names it): url not https (nor http to localhost), an unknown region or event */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3828,7 +3940,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3837,8 +3949,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
-            404: {
+            /** @description The body is over 64 KiB */
+            413: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3868,15 +3980,6 @@ export interface operations {
                     "application/json": components["schemas"]["Subscription"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3886,7 +3989,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3895,7 +3998,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No subscription with this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3929,15 +4032,6 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
             /** @description Missing or wrong key */
             401: {
                 headers: {
@@ -3947,7 +4041,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3956,7 +4050,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No subscription with this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3992,7 +4086,7 @@ export interface operations {
                     };
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description limit is not an integer in 1–1000 */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4010,7 +4104,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key is not the admin token */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4019,7 +4113,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description No subscription with this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -4048,7 +4142,61 @@ export interface operations {
                     "application/json": components["schemas"]["Models"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description Missing or wrong key */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The key lacks the 'read' scope */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    listRegionItems: {
+        parameters: {
+            query: {
+                model: string;
+                version: string;
+                policy?: string;
+                /** @description a primary signature code, or a family (FUS.SUPPRESS matches FUS.SUPPRESS.audio) */
+                signature?: string;
+                outcome?: "TP" | "TN" | "FP" | "FN" | "pending";
+                slice_id?: string;
+                limit?: number;
+                cursor?: string;
+                /** @description export every matching item, streamed (no page limit, no cursor) */
+                format?: "csv" | "ndjson";
+            };
+            header?: never;
+            path: {
+                region: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of the cell, or the export */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CellItems"];
+                    "text/csv": string;
+                    "application/x-ndjson": string;
+                };
+            };
+            /** @description A bad filter (named in the message): model or version missing, an unknown outcome, limit outside 1–1000, a cursor not made by this route */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -4066,7 +4214,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -4075,7 +4223,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;

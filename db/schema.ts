@@ -394,3 +394,16 @@ export const notifyCells = sqliteTable('notify_cells', {
   signature: text('signature').notNull(),
   announcedAt: text('announced_at').notNull(),
 }, (t) => [primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.code, t.policy, t.signature] })]);
+// Issue 14 (item partitions, stage 1): the watermark of each slice's copy in its item
+// partition (a Durable Object per region × model version, functions/store/partition/).
+/** A slice synced whole into its partition: `version` is the slice's item version read before
+ *  the sync (sum of its parts' and overlays' revs, which every edit raises); a slice without a
+ *  row, or whose version has moved past it, is synced again (the migration and the cron). */
+export const partitionSync = sqliteTable('partition_sync', {
+  region: text('region').notNull(),
+  sliceId: text('slice_id').notNull(),
+  slicePk: integer('slice_pk').notNull(),
+  syncedAt: text('synced_at').notNull(),
+  items: integer('items').notNull(),
+  version: integer('version').notNull(),
+}, (t) => [primaryKey({ columns: [t.region, t.sliceId] })]);

@@ -22,6 +22,7 @@ import { interventionsRouter } from './routes/interventions/index.ts';
 import { discoveryRouter } from './routes/discovery/index.ts';
 import { subscriptionsRouter } from './routes/subscriptions/index.ts';
 import { modelsRouter } from './routes/models/index.ts';
+import { itemsRouter } from './routes/items/index.ts';
 import { SliceJsonSchema } from './schemas/item.ts';
 import { docsPage } from './pages/docs.tsx';
 import { TAXONOMY_VERSION } from '../taxonomy/config.ts';
@@ -68,6 +69,7 @@ export function createApp(): OpenAPIHono<AppEnv> {
   app.route('/', discoveryRouter);
   app.route('/', subscriptionsRouter);
   app.route('/', modelsRouter);
+  app.route('/', itemsRouter);
 
   app.get('/', (c) => c.redirect('/docs'));
   app.get('/healthz', (c) => c.json({ ok: true }));

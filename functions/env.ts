@@ -1,10 +1,14 @@
 // Bindings and per-request variables of the Worker (Hono's typed context).
+import type { ItemPartition } from './store/partition/item-partition.ts';
+
 export interface Bindings {
   DB: D1Database;
   SLICES: R2Bucket;
   INGEST_QUEUE: Queue<QueueMessage>;
   /** Notifications (SPEC §13): events computed after slice commits, and webhook deliveries. */
   NOTIFY_QUEUE: Queue<NotifyQueueMessage>;
+  /** The item partitions: a SQLite Durable Object per region × model version (store/partition). */
+  ITEM_PARTITIONS: DurableObjectNamespace<ItemPartition>;
   ADMIN_TOKEN: string;
   /** Key material for secrets at rest (vendor HMAC secrets, AES-GCM via HKDF). Optional: without
    *  it the key is derived from ADMIN_TOKEN (see functions/lib/secrets.ts). */
@@ -61,7 +65,16 @@ export interface ProbeMessage {
   batch: number;
 }
 
-export type QueueMessage = IngestMessage | ProbeMessage;
+/** Sync a committed slice's items (all, or `itemIds` and their live neighbours) into its item
+ *  partition from D1's current state (store/partition/sync.ts). */
+export interface PartitionSyncMessage {
+  kind: 'partition-sync';
+  region: string;
+  sliceId: string;
+  itemIds?: string[];
+}
+
+export type QueueMessage = IngestMessage | ProbeMessage | PartitionSyncMessage;
 
 /** A slice was committed (`commit`) or its last GPU backend job finished (`complete`): compute
  *  its notification events. */

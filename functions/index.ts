@@ -5,6 +5,12 @@ import type { Bindings, NotifyQueueMessage, QueueMessage } from './env.ts';
 import { requeueStaleProbeJobs } from './store/probe-jobs.ts';
 import { sweepAbandonedStreams } from './ingest/claim.ts';
 import { drainStranded } from './labels/consensus.ts';
+import { syncStale } from './store/partition/sync.ts';
+
+export { ItemPartition } from './store/partition/item-partition.ts';
+
+/** Items the cron syncs into item partitions per run (the migration route takes more calls). */
+const CRON_SYNC_ITEMS = 200_000;
 
 const app = createApp();
 
@@ -13,10 +19,12 @@ export default {
   queue: (batch: MessageBatch<QueueMessage | NotifyQueueMessage>, env: Bindings) => handleQueue(batch, env),
   // Cron: GPU backend jobs whose queue message was lost get sent again; streamed submissions
   // that died before their commit are removed; label events parked while their slice was
-  // processing, and not applied right after its commit, are applied.
+  // processing, and not applied right after its commit, are applied; slices not yet in their
+  // item partition, or edited since their last sync, are synced (the migration, resumed).
   scheduled: async (_c: ScheduledController, env: Bindings) => {
     await requeueStaleProbeJobs(env);
     await sweepAbandonedStreams(env.DB);
     await drainStranded(env.DB);
+    await syncStale(env, CRON_SYNC_ITEMS);
   },
 } satisfies ExportedHandler<Bindings, QueueMessage | NotifyQueueMessage>;

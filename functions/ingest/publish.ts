@@ -3,7 +3,8 @@
 // applies those events, diagnoses and writes the parts), and ONE commit batch publishes the
 // slice — counters, ledger, summary, probe jobs, the parked events it applied (deleted) and the
 // votes inside its items. Then the GPU backend jobs are sent and `onPublished` runs (the entry
-// points pass labels' applyStrandedLabels: events parked while the slice was processing).
+// points pass functions/hooks.ts: events parked while the slice was processing are applied,
+// the slice is synced into its item partition and its notification events are queued).
 import type { Bindings } from '../env.ts';
 import type { SliceHeader } from '../schemas/item.ts';
 import { loadPendingLabels } from '../store/pending-labels.ts';

@@ -3,7 +3,8 @@ import { forgetKey, requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
 import { createKey as newKey, listKeys as keys, revokeKey as revoke } from '../../services/keys.ts';
 import { listDeadLetters as deadLetters, replayDeadLetter as replay } from '../../services/dead-letters.ts';
-import type { createKey, listDeadLetters, listKeys, replayDeadLetter, revokeKey } from './routes.ts';
+import { syncStale } from '../../store/partition/sync.ts';
+import type { createKey, listDeadLetters, listKeys, replayDeadLetter, revokeKey, syncPartitions } from './routes.ts';
 
 export const createKeyHandler: AppRouteHandler<typeof createKey> = async (c) => {
   requireAdmin(c.get('principal'));
@@ -40,4 +41,9 @@ export const replayDeadLetterHandler: AppRouteHandler<typeof replayDeadLetter> =
   const { id } = c.req.valid('param');
   await replay(c.env, id);
   return c.json({ id, replayed: true }, 200);
+};
+
+export const syncPartitionsHandler: AppRouteHandler<typeof syncPartitions> = async (c) => {
+  requireAdmin(c.get('principal'));
+  return c.json(await syncStale(c.env, c.req.valid('query').max_items), 200);
 };

@@ -59,3 +59,22 @@ export const replayDeadLetter = createRoute({
   request: { params: z.object({ id: z.coerce.number().int().positive().openapi({ param: { name: 'id', in: 'path' } }) }) },
   responses: { 200: { description: 'Re-queued', content: { 'application/json': { schema: z.object({ id: z.number(), replayed: z.boolean() }) } } }, ...errorsWhen({ 400: 'id is not a number', 403: ADMIN_ONLY, 404: 'No dead letter with this id', 409: 'The dead letter was replayed already' }) },
 });
+
+export const syncPartitions = createRoute({
+  operationId: 'syncPartitions',
+  method: 'post', path: '/v1/admin/partitions/sync', tags: ['admin'], security: bearer,
+  summary: 'Move items into the item partitions (admin): the migration, resumable',
+  description: 'Syncs, oldest first, every committed slice not yet in its region × version item partition or edited since its last sync, until about max_items items are synced (at least one slice). Idempotent: call again until remaining is 0; the cron does the same every run.',
+  request: { query: z.object({ max_items: z.coerce.number().int().min(1).max(2_000_000).default(200_000) }) },
+  responses: {
+    200: {
+      description: 'What this call synced, and how many slices are still to sync',
+      content: { 'application/json': { schema: z.object({
+        slices: z.number().int(), items: z.number().int(),
+        failed: z.number().int().openapi({ description: 'slices whose sync failed this time (logged; retried by the next call)' }),
+        remaining: z.number().int().openapi({ description: 'slices still to sync (failed ones included), counted up to 1,000' }),
+      }) } },
+    },
+    ...errorsWhen({ 400: 'max_items is not an integer in 1–2,000,000', 403: ADMIN_ONLY }),
+  },
+});

@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses } from '../../schemas/common.ts';
+import { bearer, errorsWhen } from '../../schemas/common.ts';
 
 export const ModelsSchema = z.object({
   models: z.array(z.object({
@@ -17,5 +17,5 @@ export const listModelsRoute = createRoute({
   method: 'get', path: '/v1/models', tags: ['versions'], security: bearer,
   summary: 'Every model and its versions with their stage, first slice, regions and items',
   description: 'Models by id, versions most recent first slice first. A region key sees its own regions only: `regions` and `items` are counted over them, and a version without a committed slice there is left out.',
-  responses: { 200: { description: 'The models', content: { 'application/json': { schema: ModelsSchema } } }, ...errorResponses },
+  responses: { 200: { description: 'The models', content: { 'application/json': { schema: ModelsSchema } } }, ...errorsWhen({ 403: "The key lacks the 'read' scope" }) },
 });

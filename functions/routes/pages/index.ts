@@ -9,6 +9,7 @@ import { pageHeaders, requirePageKey, type PagesEnv } from './auth.ts';
 import { gatePageHandler } from './gate.ts';
 import { globalPage, interventionRecordPage, interventionsIndex, login, loginForm, logout, regionPage } from './handlers.ts';
 import { itemDiagnosisPage } from './item.ts';
+import { regionItemsPage } from './items.ts';
 
 const HEADINGS: Record<number, string> = { 400: 'Bad request', 401: 'Sign in', 403: 'Not allowed', 404: 'Not found', 409: 'Conflict' };
 
@@ -29,6 +30,7 @@ pagesRouter.get('/scorecards/interventions/:id', requirePageKey, interventionRec
 pagesRouter.get('/scorecards/gate', requirePageKey, gatePageHandler);
 pagesRouter.get('/scorecards/:region', requirePageKey, regionPage);
 pagesRouter.get('/scorecards/:region/slices/:slice/items/:item', requirePageKey, itemDiagnosisPage);
+pagesRouter.get('/scorecards/:region/items', requirePageKey, regionItemsPage);
 
 pagesRouter.onError((err, c) => {
   const signedIn = Boolean(c.get('signedIn'));

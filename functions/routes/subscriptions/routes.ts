@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses } from '../../schemas/common.ts';
+import { ADMIN_ONLY, bearer, errorsWhen } from '../../schemas/common.ts';
 import { EVENT_TYPES } from '../../services/subscriptions.ts';
 
 export const CreateSubscriptionBody = z.object({
@@ -25,10 +25,10 @@ export const createSubscription = createRoute({
   operationId: 'createSubscription',
   method: 'post', path: '/v1/admin/subscriptions', tags: ['admin'], security: bearer,
   summary: 'Subscribe a webhook receiver to events of some regions (admin). Its whsec_ secret is shown once.',
-  request: { body: { content: { 'application/json': { schema: CreateSubscriptionBody } }, required: true } },
+  request: { body: { content: { 'application/json': { schema: CreateSubscriptionBody, example: { url: 'https://hooks.example.com/avlm', regions: ['BR', 'MX'], events: ['slice.completed', 'version.regression'] } } }, required: true } },
   responses: {
     201: { description: 'Created', content: { 'application/json': { schema: SubscriptionOut.extend({ secret: z.string().openapi({ description: 'whsec_ + base64 of 32 random bytes: verify the webhook-signature with it (Standard Webhooks); shown once' }) }) } } },
-    ...errorResponses,
+    ...errorsWhen({ 400: 'A malformed body or a bad field (the message names it): url not https (nor http to localhost), an unknown region or event', 403: ADMIN_ONLY, 413: 'The body is over 64 KiB' }),
   },
 });
 
@@ -36,7 +36,7 @@ export const listSubscriptions = createRoute({
   operationId: 'listSubscriptions',
   method: 'get', path: '/v1/admin/subscriptions', tags: ['admin'], security: bearer,
   summary: 'Every subscription (admin); never a secret',
-  responses: { 200: { description: 'Oldest first', content: { 'application/json': { schema: z.object({ subscriptions: z.array(SubscriptionOut) }) } } }, ...errorResponses },
+  responses: { 200: { description: 'Oldest first', content: { 'application/json': { schema: z.object({ subscriptions: z.array(SubscriptionOut) }) } } }, ...errorsWhen({ 403: ADMIN_ONLY }) },
 });
 
 export const getSubscription = createRoute({
@@ -44,7 +44,7 @@ export const getSubscription = createRoute({
   method: 'get', path: '/v1/admin/subscriptions/{id}', tags: ['admin'], security: bearer,
   summary: 'One subscription (admin); never its secret',
   request: { params: Params },
-  responses: { 200: { description: 'The subscription', content: { 'application/json': { schema: SubscriptionOut } } }, ...errorResponses },
+  responses: { 200: { description: 'The subscription', content: { 'application/json': { schema: SubscriptionOut } } }, ...errorsWhen({ 403: ADMIN_ONLY, 404: 'No subscription with this id' }) },
 });
 
 export const deleteSubscription = createRoute({
@@ -52,7 +52,7 @@ export const deleteSubscription = createRoute({
   method: 'delete', path: '/v1/admin/subscriptions/{id}', tags: ['admin'], security: bearer,
   summary: 'Delete a subscription and its deliveries (admin); pending ones are not sent',
   request: { params: Params },
-  responses: { 200: { description: 'Deleted', content: { 'application/json': { schema: z.object({ id: z.string(), deleted: z.boolean() }) } } }, ...errorResponses },
+  responses: { 200: { description: 'Deleted', content: { 'application/json': { schema: z.object({ id: z.string(), deleted: z.boolean() }) } } }, ...errorsWhen({ 403: ADMIN_ONLY, 404: 'No subscription with this id' }) },
 });
 
 export const listSubscriptionDeliveries = createRoute({
@@ -60,5 +60,5 @@ export const listSubscriptionDeliveries = createRoute({
   method: 'get', path: '/v1/admin/subscriptions/{id}/deliveries', tags: ['admin'], security: bearer,
   summary: 'Every delivery attempt of a subscription, newest first (admin)',
   request: { params: Params, query: z.object({ limit: z.coerce.number().int().min(1).max(1000).default(100).openapi({ description: '1–1000, default 100' }) }) },
-  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ deliveries: z.array(Attempt) }) } } }, ...errorResponses },
+  responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ deliveries: z.array(Attempt) }) } } }, ...errorsWhen({ 400: 'limit is not an integer in 1–1000', 403: ADMIN_ONLY, 404: 'No subscription with this id' }) },
 });

@@ -5,6 +5,7 @@ import { vendorAuth, verifyDelivery } from '../../labels/vendors.ts';
 import { DEFAULT_MAX_PARKED, type DeliveryEvent } from '../../labels/apply.ts';
 import { commitDelivery } from '../../labels/group-commit.ts';
 import { regionSet } from '../../store/regions.ts';
+import { requestItemSync } from '../../store/partition/messages.ts';
 import { LabelDeliverySchema, LabelEventSchema, MAX_DELIVERY_BYTES, MAX_EVENTS } from './routes.ts';
 
 /** `events[3].violating` from a zod issue path. */
@@ -92,6 +93,15 @@ async function checkRegions(d1: D1Database, events: readonly DeliveryEvent[]): P
   if (i >= 0) throw badRequest(`events[${i}].region: unknown region '${events[i].region}'`, { field: `events[${i}].region` });
 }
 
+/** Runs `work` after the response where the runtime allows it (waitUntil), else before it. */
+function afterResponse(c: Context<AppEnv>, work: Promise<void>): Promise<void> | void {
+  try {
+    c.executionCtx.waitUntil(work);
+  } catch {
+    return work;
+  }
+}
+
 function maxParked(env: AppEnv['Bindings']): number {
   const n = Number(env.MAX_PARKED_PER_VENDOR);
   return Number.isInteger(n) && n > 0 ? n : DEFAULT_MAX_PARKED;
@@ -109,6 +119,9 @@ export async function labelWebhookHandler(c: Context<AppEnv>) {
   const deliveryId = await verifyDelivery(auth, c.req.raw.headers, raw);
   const events = parseDelivery(raw);
   await checkRegions(c.env.DB, events);
+  const result = await commitDelivery(c.env.DB, { vendor, deliveryId, events }, maxParked(c.env));
+  // The item partitions follow the changed items, after the answer (store/partition/messages.ts).
+  if (result.items_changed > 0) await afterResponse(c, requestItemSync(c.env, events));
   // A plain Response: the hot path of the load run, and c.json's header merging is not needed here.
-  return new Response(JSON.stringify(await commitDelivery(c.env.DB, { vendor, deliveryId, events }, maxParked(c.env))), { headers: JSON_HEADERS });
+  return new Response(JSON.stringify(result), { headers: JSON_HEADERS });
 }

@@ -90,7 +90,8 @@ const WHOLE_BUCKETS_ABOVE = 90;
 type OverlayRow = { bucket: number; item_id: string; rev: number; data: string };
 type ChunkRow = { bucket: number; part: number; rev: number; data: string };
 
-const bucketsSelect = (d1: D1Database, slicePk: number, buckets: number[]) => [
+/** The overlay rows and the parts of some buckets of a slice (two statements: run them in one batch). */
+export const bucketsSelect = (d1: D1Database, slicePk: number, buckets: number[]) => [
   d1.prepare(`SELECT bucket, item_id, rev, data FROM item_overlays WHERE slice_pk = ? AND bucket IN (${buckets.map(() => '?').join(',')})`).bind(slicePk, ...buckets),
   d1.prepare(`SELECT bucket, part, rev, data FROM item_chunks WHERE slice_pk = ? AND bucket IN (${buckets.map(() => '?').join(',')}) ORDER BY bucket, part`).bind(slicePk, ...buckets),
 ];

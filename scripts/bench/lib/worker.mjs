@@ -175,6 +175,8 @@ export async function startWorker(opts = {}) {
         ...(o.directSocket ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {}),
         d1Databases: { DB: 'avlm-diag' },
         r2Buckets: { SLICES: 'avlm-diag-slices' },
+        // The item partitions (wrangler.toml): slices are synced into them through the queue.
+        durableObjects: { ITEM_PARTITIONS: { className: 'ItemPartition', useSQLite: true } },
         queueProducers: { INGEST_QUEUE: { queueName: cfg.queue }, NOTIFY_QUEUE: { queueName: cfg.notifyQueue } },
         queueConsumers: {
           [cfg.queue]: { maxBatchSize: cfg.maxBatchSize, maxBatchTimeout: o.maxBatchTimeout ?? 0.05, maxRetries: cfg.maxRetries, ...(cfg.dlq ? { deadLetterQueue: cfg.dlq } : {}) },

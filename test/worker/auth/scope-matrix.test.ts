@@ -147,6 +147,8 @@ const MATRIX: Record<string, Row> = {
   'GET /v1/regions/{region}/discovery': { req: get(`/v1/regions/BR/discovery?model=${M}&version=2`), status: brRead },
   // A region key pools only its own regions (CO: nothing), never a number over others.
   'GET /v1/discovery': { req: get(`/v1/discovery?model=${M}&version=2`), status: all(200) },
+  'GET /v1/regions/{region}/items': { req: get(`/v1/regions/BR/items?model=${M}&version=2`), status: brRead },
+  'POST /v1/admin/partitions/sync': { req: () => ({ method: 'POST', path: '/v1/admin/partitions/sync' }), status: adminOnly(200) },
   'POST /v1/regions/{region}/slices': {
     // Another model: the seeded numbers stay as they are.
     req: () => ({ method: 'POST', path: '/v1/regions/BR/slices', json: { slice_id: `mx-post-${++seq}`, model: { id: `${M}-post`, version: '1', stage: 'sft' }, items: [pass('a')] } }),
@@ -179,6 +181,7 @@ const EXTRA: Array<[string, Row]> = [
   ['lifecycle of AR', { req: get(`/v1/lifecycle?model=${M}&region=AR`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['scorecard of AR', { req: get(`/v1/regions/AR/scorecard?model=${M}&version=2`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['discovery of AR', { req: get(`/v1/regions/AR/discovery?model=${M}&version=2`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
+  ['items of AR (CSV)', { req: get(`/v1/regions/AR/items?model=${M}&version=2&format=csv`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['attribution of an AR record', { req: () => ({ method: 'GET', path: `/v1/interventions/${ids.recAR}/attribution` }), status: { admin: 200, star: 200, inRegion: 404, outRegion: 404, readOnly: 404 } }],
   ['slices of AR', { req: get(`/v1/regions/AR/slices?model=${M}`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['signature without region', { req: get('/v1/signatures/THR.MARGIN'), status: all(200) }],
@@ -187,6 +190,8 @@ const EXTRA: Array<[string, Row]> = [
 const PAGES: Array<[string, Row]> = [
   ['GET /scorecards', { req: get(`/scorecards?model=${M}&version=2`), status: all(200) }],
   ['GET /scorecards/{region} (BR)', { req: get(`/scorecards/BR?model=${M}&version=2`), status: brRead }],
+  ['GET /scorecards/{region}/items (BR)', { req: get(`/scorecards/BR/items?model=${M}&version=2`), status: brRead }],
+  ['GET /scorecards/{region}/items (AR)', { req: get(`/scorecards/AR/items?model=${M}&version=2&format=csv`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['GET /scorecards/{region} (AR)', { req: get(`/scorecards/AR?model=${M}&version=2`), status: { admin: 200, star: 200, inRegion: 403, outRegion: 403, readOnly: 403 } }],
   ['GET /scorecards/gate', { req: get(`/scorecards/gate?model=${M}&version=2`), status: all(200) }],
   ['GET /scorecards/{region}/slices/{slice}/items/{item} (BR)', { req: get(`/scorecards/BR/slices/${M}-BR-2/items/f0`), status: brRead }],

@@ -1,0 +1,18 @@
+import type { AppRouteHandler } from '../../lib/openapi.ts';
+import { requireAccess } from '../../middleware/auth.ts';
+import { exportItems, listItems } from '../../services/items.ts';
+import type { listRegionItems } from './routes.ts';
+
+const EXPORT_TYPES = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson' } as const;
+
+export const listRegionItemsHandler: AppRouteHandler<typeof listRegionItems> = async (c) => {
+  const { region } = c.req.valid('param');
+  const { format, ...q } = c.req.valid('query');
+  requireAccess(c.get('principal'), 'read', region);
+  if (!format) return c.json(await listItems(c.env, region, q), 200);
+  const body = await exportItems(c.env, region, q, format);
+  return c.body(body, 200, {
+    'content-type': EXPORT_TYPES[format],
+    'content-disposition': `attachment; filename="${`items-${region}-${q.model}-${q.version}`.replace(/[^\w.-]/g, '_')}.${format}"`,
+  });
+};

@@ -1,0 +1,47 @@
+import { createRoute, z } from '@hono/zod-openapi';
+import { bearer, errorsWhen, READ_REGION, RegionParam, UNKNOWN_REGION } from '../../schemas/common.ts';
+
+const Outcome = z.enum(['TP', 'TN', 'FP', 'FN', 'pending']);
+
+export const CellItemSchema = z.object({
+  slice_id: z.string(), item_id: z.string(), policy: z.string(), outcome: Outcome,
+  primary: z.string().nullable().openapi({ description: 'primary signature (failures only)' }),
+  score: z.number().nullable(), threshold: z.number().openapi({ description: 'the effective threshold' }),
+  language: z.string().nullable(), surface: z.string(),
+}).openapi('CellItem');
+
+export const CellItemsSchema = z.object({
+  total: z.number().int().openapi({ description: 'every item of the cell (exact); for a (policy, signature) cell the scorecard\'s count of it' }),
+  items: z.array(CellItemSchema),
+  next_cursor: z.string().nullable().openapi({ description: 'pass as `cursor` for the next page; null on the last' }),
+}).openapi('CellItems');
+
+export const ItemsQuerySchema = z.object({
+  model: z.string().min(1).max(128), version: z.string().min(1).max(64),
+  policy: z.string().min(1).max(64).optional(),
+  signature: z.string().min(1).max(64).optional().openapi({ description: 'a primary signature code, or a family (FUS.SUPPRESS matches FUS.SUPPRESS.audio)' }),
+  outcome: Outcome.optional(),
+  slice_id: z.string().min(1).max(128).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+  cursor: z.string().min(1).max(2048).optional(),
+  format: z.enum(['csv', 'ndjson']).optional().openapi({ description: 'export every matching item, streamed (no page limit, no cursor)' }),
+});
+
+export const listRegionItems = createRoute({
+  operationId: 'listRegionItems',
+  method: 'get', path: '/v1/regions/{region}/items', tags: ['items'], security: bearer,
+  summary: 'The items of a cell (region × model version × policy × signature × outcome × slice): a page and the exact total, or all of them as CSV/NDJSON',
+  description: 'Order: slice created_at, then slice_id, then item_id; pages never skip or repeat an item. Read from the item partition of the region × version, which follows committed changes within moments (a queue message per change). An unknown model or version has no items (total 0). CSV columns: slice_id,item_id,policy,outcome,primary,secondary,score,threshold,language,surface (secondary codes joined by |); NDJSON: one item per line, secondary as an array.',
+  request: { params: z.object({ region: RegionParam }), query: ItemsQuerySchema },
+  responses: {
+    200: {
+      description: 'A page of the cell, or the export',
+      content: {
+        'application/json': { schema: CellItemsSchema },
+        'text/csv': { schema: z.string() },
+        'application/x-ndjson': { schema: z.string() },
+      },
+    },
+    ...errorsWhen({ 400: 'A bad filter (named in the message): model or version missing, an unknown outcome, limit outside 1–1000, a cursor not made by this route', 403: READ_REGION, 404: UNKNOWN_REGION }),
+  },
+});

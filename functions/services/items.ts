@@ -1,0 +1,92 @@
+// The items of a cell (SPEC §10): region × model version × policy × signature × outcome × slice,
+// read from the region × version's item partition (store/partition/): one page with the exact
+// total, or every item streamed as CSV or NDJSON, page by page.
+import { isItemSignatureCode } from '../../taxonomy/signatures/registry.ts';
+import type { Bindings } from '../env.ts';
+import { badRequest } from '../lib/errors.ts';
+import { partitionOf } from '../store/partition/sync.ts';
+import type { CellFilter, ItemCursor, ListedItem } from '../store/partition/rows.ts';
+import { csvLine, csvLines } from '../lib/csv.ts';
+
+export interface ItemsQuery extends CellFilter { model: string; version: string; limit: number; cursor?: string }
+
+export interface ItemsPage {
+  total: number;
+  items: Array<Omit<ListedItem, 'secondary'>>;
+  next_cursor: string | null;
+}
+
+export const ITEM_CSV_COLUMNS = ['slice_id', 'item_id', 'policy', 'outcome', 'primary', 'secondary', 'score', 'threshold', 'language', 'surface'] as const;
+
+/** Items per call to the partition while exporting. */
+const EXPORT_PAGE = 5000;
+
+// The cursor is opaque to clients: the last item's position (slice created_at, slice_id, item_id).
+const encodeCursor = (c: ItemCursor) => btoa(JSON.stringify([c.c, c.s, c.i])).replaceAll('+', '-').replaceAll('/', '_').replace(/=+$/, '');
+
+function decodeCursor(s: string): ItemCursor {
+  try {
+    const v = JSON.parse(atob(s.replaceAll('-', '+').replaceAll('_', '/'))) as unknown;
+    if (Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'string')) return { c: v[0], s: v[1], i: v[2] };
+  } catch { /* not base64 or not JSON: the same answer */ }
+  throw badRequest('cursor: not a cursor of this listing (pass next_cursor as it came)', { field: 'cursor' });
+}
+
+/** 400 naming the filter that no item can match because it is not a known policy or signature. */
+async function checkFilters(d1: D1Database, q: CellFilter): Promise<void> {
+  if (q.signature !== undefined && !isItemSignatureCode(q.signature)) {
+    throw badRequest(`signature: '${q.signature}' is neither an item signature code nor a family (GET /v1/taxonomy)`, { field: 'signature' });
+  }
+  if (q.policy !== undefined && !(await d1.prepare('SELECT 1 AS x FROM policies WHERE code = ?').bind(q.policy).first())) {
+    throw badRequest(`policy: unknown policy '${q.policy}'`, { field: 'policy' });
+  }
+}
+
+const cellOf = (q: ItemsQuery): CellFilter => ({ policy: q.policy, signature: q.signature, outcome: q.outcome, slice_id: q.slice_id });
+
+/** Whether the region has any slice of the model version: if not, no partition is touched
+ *  (a partition is created by its first call, and a GET creates none). */
+async function hasSlices(d1: D1Database, region: string, q: ItemsQuery): Promise<boolean> {
+  return !!(await d1.prepare('SELECT 1 AS x FROM slices WHERE model_id = ? AND model_version = ? AND region = ? LIMIT 1')
+    .bind(q.model, q.version, region).first());
+}
+
+export async function listItems(env: Bindings, region: string, q: ItemsQuery): Promise<ItemsPage> {
+  const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : null;
+  await checkFilters(env.DB, q);
+  if (!(await hasSlices(env.DB, region, q))) return { total: 0, items: [], next_cursor: null };
+  const page = await partitionOf(env, region, q.model, q.version).list(cellOf(q), cursor, q.limit, true);
+  return {
+    total: page.total ?? 0,
+    items: page.items.map(({ secondary: _s, ...item }) => item),
+    next_cursor: page.next ? encodeCursor(page.next) : null,
+  };
+}
+
+const csvPage = (items: ListedItem[]) => csvLines(items.map((it) => ITEM_CSV_COLUMNS.map((k) => it[k])));
+const ndjsonPage = (items: ListedItem[]) =>
+  items.map(({ secondary, ...it }) => `${JSON.stringify({ ...it, secondary: secondary ? secondary.split('|') : [] })}\n`).join('');
+
+/** Every item of the cell, streamed: pages of EXPORT_PAGE items fetched as the reader pulls. */
+export async function exportItems(env: Bindings, region: string, q: ItemsQuery, format: 'csv' | 'ndjson'): Promise<ReadableStream<Uint8Array>> {
+  await checkFilters(env.DB, q);
+  const any = await hasSlices(env.DB, region, q);
+  const stub = any ? partitionOf(env, region, q.model, q.version) : null;
+  const enc = new TextEncoder();
+  const lines = format === 'csv' ? csvPage : ndjsonPage;
+  let cursor: ItemCursor | null = null;
+  let started = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(ctl) {
+      let text = !started && format === 'csv' ? csvLine([...ITEM_CSV_COLUMNS]) : '';
+      started = true;
+      if (stub) {
+        const page = await stub.list(cellOf(q), cursor, EXPORT_PAGE, false);
+        text += lines(page.items);
+        cursor = page.next;
+      }
+      if (text) ctl.enqueue(enc.encode(text));
+      if (!cursor) ctl.close();
+    },
+  }, { highWaterMark: 0 });
+}

@@ -1,0 +1,64 @@
+// The item partition: a SQLite-backed Durable Object per region × model version holding one row
+// per item (issue 14, stage 1). D1's parts stay the write path and the transactional source;
+// the partition is a copy fed from committed D1 state (sync.ts) that answers "the items of this
+// cell" through indexes, ordered by (slice created_at, slice_id, item_id), with an exact count.
+//
+// Every method is synchronous: a Durable Object runs one call at a time and a synchronous
+// method cannot be interleaved with another call, so each upsert is applied whole, and
+// `transactionSync` makes it atomic on disk. Between calls, order is settled by `ver`: a row
+// is replaced only by a read of the same or a newer version (sync.ts says why that is enough).
+import { DurableObject } from 'cloudflare:workers';
+import type { CellFilter, ItemCursor, ItemPage, ListedItem, PartitionRow } from './rows.ts';
+import { cellWhere, COLUMNS, LISTED, SCHEMA, UPSERT } from './schema.ts';
+
+export class ItemPartition extends DurableObject<unknown> {
+  private readonly sql: SqlStorage;
+
+  constructor(ctx: DurableObjectState, env: unknown) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(SCHEMA);
+  }
+
+  /** Writes the rows (one transaction); returns how many were given. */
+  upsert(rows: readonly PartitionRow[]): number {
+    this.ctx.storage.transactionSync(() => {
+      for (const r of rows) this.sql.exec(UPSERT, ...COLUMNS.map((c) => r[c]));
+    });
+    return rows.length;
+  }
+
+  /** One page of a cell after `cursor`, and the cell's exact size when `withTotal`. */
+  list(filter: CellFilter, cursor: ItemCursor | null, limit: number, withTotal: boolean): ItemPage & { total?: number } {
+    const { terms, params } = cellWhere(filter);
+    const pageTerms = cursor ? [...terms, '(slice_created_at, slice_id, item_id) > (?, ?, ?)'] : terms;
+    const pageParams = cursor ? [...params, cursor.c, cursor.s, cursor.i] : params;
+    const where = (t: string[]) => (t.length ? `WHERE ${t.join(' AND ')}` : '');
+    const rows = this.sql.exec(
+      `SELECT ${LISTED} FROM items ${where(pageTerms)} ORDER BY slice_created_at, slice_id, item_id LIMIT ?`, ...pageParams, limit + 1,
+    ).toArray() as unknown as Array<ListedItem & { c: string }>;
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    const last = rows[rows.length - 1];
+    const items = rows.map(({ c: _c, ...item }) => item);
+    const page: ItemPage & { total?: number } = { items, next: more ? { c: last.c, s: last.slice_id, i: last.item_id } : null };
+    // cell_counts has the filter columns of items (primary_code and family '' for none, which
+    // no filter value equals).
+    if (withTotal) page.total = this.sql.exec<{ n: number }>(`SELECT coalesce(sum(n), 0) AS n FROM cell_counts ${where(terms)}`, ...params).one().n;
+    return page;
+  }
+
+  /** Items held and the database's size on disk (bytes): what capacity planning watches
+   *  (a SQLite Durable Object holds up to 10 GB). */
+  stats(): { items: number; bytes: number } {
+    return { items: this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM items').one().n, bytes: this.sql.databaseSize };
+  }
+
+  /** The stored records of a slice's items after `afterItemId`, in item_id order (tests and the
+   *  migration check read a partition back whole through this). */
+  records(sliceId: string, afterItemId: string, limit: number): Array<{ item_id: string; record: string; ver: number }> {
+    return this.sql.exec<{ item_id: string; record: string; ver: number }>(
+      'SELECT item_id, record, ver FROM items WHERE slice_id = ? AND item_id > ? ORDER BY item_id LIMIT ?', sliceId, afterItemId, limit,
+    ).toArray();
+  }
+}

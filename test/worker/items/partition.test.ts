@@ -1,0 +1,47 @@
+// The item partition itself: a row is replaced only by a read of the same or a newer slice
+// version (two syncs of an item in flight at once may arrive in either order), and the listing
+// order breaks a tie of created_at between slices by slice_id.
+import { describe, it, expect } from 'vitest';
+import { env } from 'cloudflare:workers';
+import { partitionOf } from '../../../functions/store/partition/sync.ts';
+import { partitionRow } from '../../../functions/store/partition/rows.ts';
+import { plainDiagnosis, type StoredItem } from '../../../functions/store/items/format.ts';
+
+const rec = (id: string, violating: boolean, score: number): StoredItem => ({
+  d: plainDiagnosis(violating ? (score >= 0.5 ? 'TP' : 'FN') : (score >= 0.5 ? 'FP' : 'TN')), t: 0.5,
+  i: { item_id: id, surface: 'vod', policy: 'hate.slur', label: { violating, source: 'internal' }, prediction: { score } } as StoredItem['i'],
+});
+
+describe('item partition', () => {
+  it('keeps the newer read: an older version arriving late changes nothing, the same version replaces', async () => {
+    const stub = partitionOf(env, 'KE', 'unit', '1');
+    const slice = { slice_id: 's', created_at: '2026-01-01T00:00:00.000Z' };
+    await stub.upsert([partitionRow(slice, rec('x', true, 0.9), 5)]);
+    await stub.upsert([partitionRow(slice, rec('x', false, 0.9), 3)]);
+    let [row] = await stub.records('s', '', 10);
+    expect(row.ver).toBe(5);
+    expect((JSON.parse(row.record) as StoredItem).d.outcome).toBe('TP');
+    await stub.upsert([partitionRow(slice, rec('x', false, 0.9), 5)]);
+    [row] = await stub.records('s', '', 10);
+    expect((JSON.parse(row.record) as StoredItem).d.outcome).toBe('FP');
+    const page = await stub.list({ outcome: 'FP' }, null, 10, true);
+    expect(page.total).toBe(1);
+    expect((await stub.list({ outcome: 'TP' }, null, 10, true)).total).toBe(0);
+  });
+
+  it('orders by slice created_at, then slice_id, then item_id', async () => {
+    const stub = partitionOf(env, 'KE', 'unit', '2');
+    const at = '2026-01-01T00:00:00.000Z';
+    await stub.upsert([
+      partitionRow({ slice_id: 'b', created_at: at }, rec('a', false, 0.1), 1),
+      partitionRow({ slice_id: 'a', created_at: at }, rec('b', false, 0.1), 1),
+      partitionRow({ slice_id: 'c', created_at: '2025-12-31T00:00:00.000Z' }, rec('z', false, 0.1), 1),
+      partitionRow({ slice_id: 'a', created_at: at }, rec('a', false, 0.1), 1),
+    ]);
+    const first = await stub.list({}, null, 2, true);
+    const second = await stub.list({}, first.next, 2, true);
+    expect([...first.items, ...second.items].map((x) => `${x.slice_id}/${x.item_id}`)).toEqual(['c/z', 'a/a', 'a/b', 'b/a']);
+    expect(second.next).toBeNull();
+    expect(first.total).toBe(4);
+  });
+});
