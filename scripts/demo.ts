@@ -15,6 +15,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEMO_REGIONS, demoSliceId, generateRegionSlices, planWorld, type RegionSpec } from './demo/world.ts';
 import { addCounts, emptyCounts, getJson, pushWorld, recordInterventions } from './demo/push.ts';
+import { hiddenPlants, hiddenSliceItems } from './demo/discovery.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -103,6 +104,17 @@ for (let i = 0; i < regions.length; i += BATCH) {
 const ints = counts.failed || counts.conflicts ? null : await recordInterventions({ model: plan.model, interventions: plan.interventions }, api);
 if (ints) counts.interventions = ints;
 
+// Hidden slices for slice discovery (SPEC §11): a model of their own, one slice per region, half
+// the regions with a plant no signature names (scripts/demo/discovery.ts).
+const hidden = hiddenPlants(regions.map((r) => r.code));
+const hiddenModel = { id: `${args.model}-discovery`, version: '1', stage: 'production' as const };
+const hc = await pushWorld({ slices: regions.map((r) => ({
+  region: r.code, slice_id: `${hiddenModel.id}-${r.code}-1`, model: hiddenModel,
+  items: hiddenSliceItems(r.code, items, hidden.planted.get(r.code), seed), truth: { planted: [], expected: {}, failures: 0, pending: 0 },
+})) }, { ...api, concurrency });
+counts.failed += hc.failed;
+counts.conflicts += hc.conflicts;
+
 const secs = (Date.now() - t0) / 1000;
 console.log(`\n[demo] slices: ${counts.slices} (${counts.created} created, ${counts.existing} already stored, ${counts.async} async, ${counts.conflicts} conflicts, ${counts.failed} failed; ${counts.retries} retries) in ${secs.toFixed(1)} s`);
 console.log(`[demo] items: ${counts.items} (${counts.failures} failures, ${counts.excluded} excluded as LBL.AMBIG, ${counts.pending} pending for the GPU backend)`);
@@ -120,6 +132,8 @@ if (ints) {
     console.log(`  ${r.intervention.padEnd(23)} v${r.version} ${r.targets.signatures.join(',')} in ${r.targets.regions.join(',')} → expect ${r.expect}${fx}${ints.ids[i] ? `: ${base}/scorecards/interventions/${ints.ids[i]}` : ''}`);
   }
 }
+console.log(`[demo] hidden slices for discovery (model ${hiddenModel.id}, ${hc.created} slices created, ${hc.existing} already there):`);
+for (const p of hidden.plants) console.log(`  ${p.id} ${p.predicates.map(([f, v]) => `${f}=${v}`).join(' & ')} → ${p.lands}; regions ${p.regions.join(',')}`);
 // The release gate of the last version against its predecessor (SPEC §14): the regions a new
 // cause appears in (the threshold fix's side effect) fail; the others pass.
 if (plan.versions.length > 1) {
@@ -131,6 +145,6 @@ if (plan.versions.length > 1) {
     console.log(`[demo] release gate of v${last} against v${g.body.baseline}: ${g.body.pass ? 'PASS' : 'FAIL'} — fails in ${by('fail').map((r) => `${r.region} (${[...new Set(r.regressed.map((c) => c.signature))].join(', ')})`).join(', ') || 'no region'}; ${by('pass').length} pass, ${by('no_data').length} no data${plan.sideEffects.length ? `; planted side effect: ${plan.sideEffects.map((fx) => `${fx.signature} in ${fx.regions.join(',')}`).join('; ')}` : ''}: ${base}/scorecards/gate?model=${encodeURIComponent(plan.model)}&version=${last}`);
   }
 }
-console.log(`[demo] e.g. ${base}/scorecards/${plan.plants[0]?.regions[0] ?? regions[0].code}`);
+console.log(`[demo] e.g. ${base}/scorecards/${plan.plants[0]?.regions[0] ?? regions[0].code}, ${base}/scorecards/${hidden.plants[0]?.regions[0] ?? regions[0].code}?model=${hiddenModel.id}#discovery`);
 if (counts.conflicts) console.error(`[demo] ${counts.conflicts} slice ids hold other content (generated with other --seed/--items/--regions?). Reset the local D1 (rm -rf .wrangler/state) to start over.`);
 process.exit(counts.failed || counts.conflicts || counts.interventions.failed ? 1 : 0);

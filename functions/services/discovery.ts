@@ -76,6 +76,20 @@ export async function regionDiscoveryPair(d1: D1Database, region: string, q: Dis
   return pair(await readRegionDiscovery(d1, region, q.model, q.version), q, region);
 }
 
-export async function globalDiscoveryPair(d1: D1Database, regions: string[] | null, q: DiscoveryQuery): Promise<DiscoveryPair> {
-  return pair(await readGlobalDiscovery(d1, q.model, q.version, regions), q, undefined);
+const GLOBAL_PAGE_TTL_MS = 15_000;
+const GLOBAL_PAGE_ENTRIES = 64;
+const globalPage = new Map<string, { at: number; pair: Promise<DiscoveryPair> }>();
+
+/** The global page's pair, kept 15 s per Worker instance and key scope: reading a version over
+ *  every region costs seconds, the heatmap page's budget is a fraction of one (the JSON route
+ *  always reads afresh). */
+export function globalDiscoveryPair(d1: D1Database, regions: string[] | null, q: DiscoveryQuery): Promise<DiscoveryPair> {
+  const key = JSON.stringify([q.model, q.version, regions]);
+  const hit = globalPage.get(key);
+  if (hit && Date.now() - hit.at < GLOBAL_PAGE_TTL_MS) return hit.pair;
+  const p = readGlobalDiscovery(d1, q.model, q.version, regions).then((stored) => pair(stored, q, undefined));
+  if (globalPage.size >= GLOBAL_PAGE_ENTRIES) globalPage.delete(globalPage.keys().next().value!);
+  globalPage.set(key, { at: Date.now(), pair: p });
+  p.catch(() => globalPage.delete(key));
+  return p;
 }

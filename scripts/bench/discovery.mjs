@@ -15,7 +15,7 @@
 // one region × version filled to 100k then 1M items, p95 of GET /v1/regions/{r}/discovery;
 // then 119 more regions, p95 of GET /v1/discovery over the 120.
 //
-// Env: BENCH_DISCOVERY_ITEMS (per quality region, 3000), BENCH_DISCOVERY_BIG (1000000),
+// Env: BENCH_DISCOVERY_ITEMS (per quality region, 10000), BENCH_DISCOVERY_BIG (1000000),
 // BENCH_DISCOVERY_OTHERS (items in each of the 119 other regions, 2000).
 import { startWorker, percentile, fmt } from './lib/worker.mjs';
 import { ndjsonSlice } from './lib/gen.mjs';
@@ -27,7 +27,7 @@ import { oneSidedGreaterZ } from '../../taxonomy/stats/ztest.ts';
 
 export const title = 'Slice discovery';
 
-const ITEMS = Number(process.env.BENCH_DISCOVERY_ITEMS ?? 3000);
+const ITEMS = Number(process.env.BENCH_DISCOVERY_ITEMS ?? 10_000);
 const BIG = Number(process.env.BENCH_DISCOVERY_BIG ?? 1_000_000);
 const OTHERS = Number(process.env.BENCH_DISCOVERY_OTHERS ?? 2000);
 const PER_SLICE = 2500; // ~1 MB of NDJSON: the synchronous path (below ASYNC_INGEST_BYTES)
