@@ -600,6 +600,7 @@ export interface components {
             regions: string[];
             /** @description submit slices, read results, record interventions */
             scopes: ("submit" | "read" | "intervene")[];
+            /** @description what the key is for (at most 200 characters); stored with the key */
             note?: string;
         };
         DeadLetter: {
@@ -1117,6 +1118,7 @@ export interface operations {
                         key: string;
                         regions: string[];
                         scopes: string[];
+                        note: string | null;
                     };
                 };
             };

@@ -5,14 +5,15 @@ import { randomToken, sha256Hex } from '../lib/crypto.ts';
 import { nowIso } from '../lib/db.ts';
 import { assertRegions } from '../store/regions.ts';
 
-/** `regions`: codes (checked against the catalogue) or ['*']. */
-export async function createKey(d1: D1Database, regions: string[], scopes: Scope[]): Promise<{ id: string; key: string }> {
+/** `regions`: codes (checked against the catalogue) or ['*']; `note`: the admin's free text, kept
+ *  with the key (null when none) so a later list can say what a key is for. */
+export async function createKey(d1: D1Database, regions: string[], scopes: Scope[], note: string | null = null): Promise<{ id: string; key: string; note: string | null }> {
   if (!regions.includes('*')) await assertRegions(d1, regions, 'regions');
   const id = `key_${randomToken(9)}`;
   const key = `avlm_${randomToken(32)}`;
-  await d1.prepare('INSERT INTO api_keys (id, hash, regions, scopes, created_at) VALUES (?, ?, ?, ?, ?)')
-    .bind(id, await sha256Hex(key), JSON.stringify(regions), JSON.stringify(scopes), nowIso()).run();
-  return { id, key };
+  await d1.prepare('INSERT INTO api_keys (id, hash, regions, scopes, created_at, note) VALUES (?, ?, ?, ?, ?, ?)')
+    .bind(id, await sha256Hex(key), JSON.stringify(regions), JSON.stringify(scopes), nowIso(), note).run();
+  return { id, key, note };
 }
 
 /** False when there is no such key, or it was revoked already. */

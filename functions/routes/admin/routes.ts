@@ -4,7 +4,7 @@ import { bearer, errorResponses } from '../../schemas/common.ts';
 export const CreateKeyBody = z.object({
   regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, "a region code or '*'")).min(1).max(300),
   scopes: z.array(z.enum(['submit', 'read', 'intervene'])).min(1).openapi({ description: 'submit slices, read results, record interventions' }),
-  note: z.string().max(200).optional(),
+  note: z.string().max(200).optional().openapi({ description: 'what the key is for (at most 200 characters); stored with the key' }),
 }).openapi('CreateKey');
 
 export const createKey = createRoute({
@@ -13,7 +13,7 @@ export const createKey = createRoute({
   summary: 'Create a region key (admin). The key is shown once; only its hash is stored.',
   request: { body: { content: { 'application/json': { schema: CreateKeyBody } }, required: true } },
   responses: {
-    201: { description: 'Created', content: { 'application/json': { schema: z.object({ id: z.string(), key: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()) }) } } },
+    201: { description: 'Created', content: { 'application/json': { schema: z.object({ id: z.string(), key: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()), note: z.string().nullable() }) } } },
     ...errorResponses,
   },
 });
