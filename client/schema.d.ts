@@ -365,7 +365,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Quality of a vendor and of each of its annotators (Dawid–Skene over all votes; admin, or a read key for all regions) */
+        /**
+         * Quality of a vendor and of each of its annotators (Dawid–Skene over all votes; admin, or a read key for all regions)
+         * @description A vendor's votes are its webhook votes and the votes inside submitted items whose `label.source` names it. 404 for a name that is neither registered nor named by any vote.
+         */
         get: operations["getVendorQuality"];
         put?: never;
         post?: never;
