@@ -45,9 +45,9 @@ const FORMATS = {
       `${s.slice_id.padEnd(28)} ${`${s.model.id} ${s.model.version}`.padEnd(18)} ${s.created_at}  ${s.status.padEnd(10)} ${s.items} items, ${s.failures} failures, ${s.excluded} excluded, ${s.pending} pending`) : ['no slices']),
     ...(d.next_cursor ? [`more: --cursor ${d.next_cursor}`] : []),
   ],
-  key: (d) => [`key ${d.id} for ${d.regions.join(', ')} (${d.scopes.join(', ')}) — shown once, store it now:`, d.key],
+  key: (d) => [`key ${d.id} for ${d.regions.join(', ')} (${d.scopes.join(', ')})${d.note ? ` "${d.note}"` : ''} — shown once, store it now:`, d.key],
   keys: (d) => (d.keys.length ? d.keys.map((/** @type {any} */ k) =>
-    `${k.id.padEnd(16)} ${k.regions.join(',').padEnd(20)} ${k.scopes.join(',').padEnd(24)} created ${k.created_at}${k.revoked_at ? `, revoked ${k.revoked_at}` : ''}`) : ['no keys']),
+    `${k.id.padEnd(16)} ${k.regions.join(',').padEnd(20)} ${k.scopes.join(',').padEnd(24)} created ${k.created_at}${k.revoked_at ? `, revoked ${k.revoked_at}` : ''}${k.note ? `  — ${k.note}` : ''}`) : ['no keys']),
   revoked: (d) => [`key ${d.id} ${d.revoked ? 'revoked' : 'was already revoked'}`],
   vendors: (d) => (d.vendors.length ? d.vendors.map((/** @type {any} */ v) => `${v.vendor.padEnd(24)} ${v.scheme}`) : ['no vendors']),
   vendor: (d) => [

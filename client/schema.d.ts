@@ -7,7 +7,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Region keys (admin): id, regions, scopes and dates — never the key or its hash */
+        /** Region keys (admin): id, regions, scopes, note and dates — never the key or its hash */
         get: operations["listKeys"];
         put?: never;
         /** Create a region key (admin). The key is shown once; only its hash is stored. */
@@ -414,7 +414,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Quality of a vendor and of each of its annotators (Dawid–Skene over all votes; admin, or a read key for all regions) */
+        /**
+         * Quality of a vendor and of each of its annotators (Dawid–Skene over all votes; admin, or a read key for all regions)
+         * @description A vendor's votes are its webhook votes and the votes inside submitted items whose `label.source` names it. 404 for a name that is neither registered nor named by any vote.
+         */
         get: operations["getVendorQuality"];
         put?: never;
         post?: never;
@@ -782,12 +785,14 @@ export interface components {
             regions: string[];
             /** @description submit slices, read results, record interventions */
             scopes: ("submit" | "read" | "intervene")[];
+            /** @description what the key is for (at most 200 characters); stored with the key */
             note?: string;
         };
         KeyInfo: {
             id: string;
             regions: string[];
             scopes: string[];
+            note: string | null;
             created_at: string;
             /** @description null while the key works */
             revoked_at: string | null;
@@ -1652,6 +1657,7 @@ export interface operations {
                         key: string;
                         regions: string[];
                         scopes: string[];
+                        note: string | null;
                     };
                 };
             };
@@ -3745,7 +3751,7 @@ export interface operations {
                     "application/json": components["schemas"]["Discovery"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model or version missing, an unknown policy, or a signature that is neither a code nor a family (the message names the parameter) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3763,7 +3769,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope or is not scoped to this region */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -3772,7 +3778,7 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Not found */
+            /** @description Unknown region code */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -3806,7 +3812,7 @@ export interface operations {
                     "application/json": components["schemas"]["Discovery"];
                 };
             };
-            /** @description Bad input; the message names the field (and line) */
+            /** @description model or version missing, an unknown policy, or a signature that is neither a code nor a family (the message names the parameter) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -3824,17 +3830,8 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description Key outside its regions or scopes */
+            /** @description The key lacks the 'read' scope */
             403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Error"];
-                };
-            };
-            /** @description Not found */
-            404: {
                 headers: {
                     [name: string]: unknown;
                 };

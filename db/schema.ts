@@ -74,6 +74,8 @@ export const apiKeys = sqliteTable('api_keys', {
   scopes: text('scopes').notNull(),
   createdAt: text('created_at').notNull(),
   revokedAt: text('revoked_at'),
+  /** Issue 17: the admin's free-text note (who or what the key is for); null when none. */
+  note: text('note'),
 }, (t) => [uniqueIndex('api_keys_hash').on(t.hash)]);
 
 /** Model versions; the first slice fixes the stage and the predecessor order. */

@@ -60,7 +60,10 @@ export class SliceProcessor {
    *  path stays synchronous: no promise per item and per emit. */
   add(item: EvalItem, json: string): Promise<void> | void {
     // Parked label events apply before anything reads the label.
-    if (this.pendingLabels?.size) ({ item, json } = this.pendingLabels.apply(item, json));
+    if (this.pendingLabels?.byItem.has(item.item_id)) {
+      this.votes.keepSource(item);
+      ({ item, json } = this.pendingLabels.apply(item, json));
+    }
     const threshold = effectiveThreshold(item, policyByCode(item.policy)!.threshold);
     const live = item.live;
     if (!live) return this.emit(item, json, threshold, false);

@@ -14,7 +14,7 @@ import { bucketOf } from '../store/items/writer.ts';
 import { chunk } from '../lib/db.ts';
 import { planLabelEdits } from './apply.ts';
 import { strandedPending } from '../store/pending-labels.ts';
-import { SUBMITTED_VENDOR } from '../store/submitted-votes.ts';
+import { SUBMITTED_VENDOR, type PackedVote } from '../store/submitted-votes.ts';
 import { planSliceEdit } from '../store/items/slice-edit.ts';
 import { findSlices, rediagnose, sliceKey, type Editor, type SliceRef } from '../store/items/editor.ts';
 import { withRetry } from '../store/guards.ts';
@@ -24,7 +24,8 @@ export interface VoteRow { region: string; slice_id: string; item_id: string; an
 const PAGE = 20_000;
 
 /** Every vote, paged by rowid: the vendors' (votes), then those inside submitted items
- *  (submitted_votes, see store/submitted-votes.ts) but where a vendor voted on the same item. */
+ *  (submitted_votes, under the item's label.source: see store/submitted-votes.ts) but where a
+ *  vendor's webhook vote of the same annotator on the same item exists. */
 export async function loadVotes(d1: D1Database): Promise<VoteRow[]> {
   const out: VoteRow[] = [];
   for (let after = -1; ;) {
@@ -40,8 +41,8 @@ export async function loadVotes(d1: D1Database): Promise<VoteRow[]> {
     const { results } = await d1.prepare('SELECT rowid AS r, region, slice_id, data FROM submitted_votes WHERE rowid > ? ORDER BY rowid LIMIT ?')
       .bind(after, SUBMITTED_PAGE).all<{ r: number; region: string; slice_id: string; data: string }>();
     for (const row of results) {
-      for (const [item_id, annotator, violating] of JSON.parse(row.data) as Array<[string, string, number]>) {
-        const v: VoteRow = { region: row.region, slice_id: row.slice_id, item_id, annotator, vendor: SUBMITTED_VENDOR, violating };
+      for (const [item_id, annotator, violating, vendor] of JSON.parse(row.data) as PackedVote[]) {
+        const v: VoteRow = { region: row.region, slice_id: row.slice_id, item_id, annotator, vendor: vendor ?? SUBMITTED_VENDOR, violating };
         if (!byVendor.has(`${itemKey(v)}\u0000${annotator}`)) out.push(v);
       }
     }

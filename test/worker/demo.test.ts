@@ -77,6 +77,20 @@ describe('demo world with planted causes', () => {
     expect(count(await card('3'))).toBe(0);
   });
 
+  it('the noisy vendor has a quality route (its votes come inside items, under label.source) with the lowest agreement', async () => {
+    const noisy = world.plants.find((p) => p.cause === 'noisy_vendor')!.vendor!;
+    const voted = new Set(world.slices.flatMap((s) => s.items.filter((i) => i.label?.votes?.length).map((i) => i.label!.source!)));
+    expect(voted.has(noisy)).toBe(true);
+    const agreement = async (vendor: string) => {
+      const q = await api(`/v1/vendors/${vendor}/quality`);
+      expect(q.status, vendor).toBe(200);
+      expect(q.data.summary.votes, vendor).toBeGreaterThan(0);
+      return q.data.summary.agreement as number;
+    };
+    const mine = await agreement(noisy);
+    for (const other of [...voted].filter((v) => v !== noisy)) expect(await agreement(other), other).toBeGreaterThan(mine);
+  });
+
   it('re-pushing is idempotent: 200 for every slice, scorecards unchanged', async () => {
     // The failure side of each scorecard (pending items may be filled in by the GPU backend meanwhile).
     const cards = async () => Promise.all(world.slices.map(async (s) => {

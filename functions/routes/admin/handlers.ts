@@ -12,8 +12,8 @@ export const createKeyHandler: AppRouteHandler<typeof createKey> = async (c) => 
   const regions = [...new Set(body.regions)].sort();
   if (regions.includes('*') && regions.length > 1) throw new ApiError(400, 'invalid_request', "regions: '*' stands alone", { field: 'regions' });
   const scopes = [...new Set(body.scopes)].sort();
-  const { id, key } = await newKey(c.env.DB, regions, scopes);
-  return c.json({ id, key, regions, scopes }, 201);
+  const { id, key, note } = await newKey(c.env.DB, regions, scopes, body.note ?? null);
+  return c.json({ id, key, regions, scopes, note }, 201);
 };
 
 export const revokeKeyHandler: AppRouteHandler<typeof revokeKey> = async (c) => {

@@ -4,7 +4,7 @@ import { ADMIN_ONLY, bearer, errorsWhen } from '../../schemas/common.ts';
 export const CreateKeyBody = z.object({
   regions: z.array(z.string().regex(/^([A-Z]{2}|\*)$/, "a region code or '*'")).min(1).max(300),
   scopes: z.array(z.enum(['submit', 'read', 'intervene'])).min(1).openapi({ description: 'submit slices, read results, record interventions' }),
-  note: z.string().max(200).optional(),
+  note: z.string().max(200).optional().openapi({ description: 'what the key is for (at most 200 characters); stored with the key' }),
 }).openapi('CreateKey');
 
 export const createKey = createRoute({
@@ -13,7 +13,7 @@ export const createKey = createRoute({
   summary: 'Create a region key (admin). The key is shown once; only its hash is stored.',
   request: { body: { content: { 'application/json': { schema: CreateKeyBody, example: { regions: ['BR', 'MX'], scopes: ['submit', 'read'], note: 'Brazil eval pipeline' } } }, required: true } },
   responses: {
-    201: { description: 'Created', content: { 'application/json': { schema: z.object({ id: z.string(), key: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()) }) } } },
+    201: { description: 'Created', content: { 'application/json': { schema: z.object({ id: z.string(), key: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()), note: z.string().nullable() }) } } },
     ...errorsWhen({ 400: "A region code that is not seeded, '*' beside other regions, an unknown scope or a malformed body (the message names the field)", 403: ADMIN_ONLY }),
   },
 });
@@ -27,14 +27,14 @@ export const revokeKey = createRoute({
 });
 
 const KeyInfo = z.object({
-  id: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()), created_at: z.string(),
+  id: z.string(), regions: z.array(z.string()), scopes: z.array(z.string()), note: z.string().nullable(), created_at: z.string(),
   revoked_at: z.string().nullable().openapi({ description: 'null while the key works' }),
 }).openapi('KeyInfo');
 
 export const listKeys = createRoute({
   operationId: 'listKeys',
   method: 'get', path: '/v1/admin/keys', tags: ['admin'], security: bearer,
-  summary: 'Region keys (admin): id, regions, scopes and dates — never the key or its hash',
+  summary: 'Region keys (admin): id, regions, scopes, note and dates — never the key or its hash',
   request: { query: z.object({ all: z.enum(['true', 'false']).optional().openapi({ description: 'include revoked keys' }) }) },
   responses: { 200: { description: 'Newest first', content: { 'application/json': { schema: z.object({ keys: z.array(KeyInfo) }) } } }, ...errorsWhen({ 400: 'all is not true or false', 403: ADMIN_ONLY }) },
 });

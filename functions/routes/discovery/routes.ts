@@ -1,5 +1,5 @@
 import { createRoute, z } from '@hono/zod-openapi';
-import { bearer, errorResponses, RegionParam } from '../../schemas/common.ts';
+import { bearer, errorsWhen, READ_REGION, RegionParam, UNKNOWN_REGION } from '../../schemas/common.ts';
 import { DISCOVERY } from '../../../taxonomy/discovery/index.ts';
 
 const Rate = z.object({ value: z.number(), low: z.number(), high: z.number() }).openapi('DiscoveryRate');
@@ -54,7 +54,7 @@ export const regionDiscovery = createRoute({
     params: z.object({ region: RegionParam }),
     query: z.object({ ...Query, policy: z.string().min(1).max(64).optional().openapi({ description: 'only the items of this policy (then no `policy` predicate)' }) }),
   },
-  responses: { 200: { description: 'The reported slices', content: { 'application/json': { schema: DiscoverySchema } } }, ...errorResponses },
+  responses: { 200: { description: 'The reported slices', content: { 'application/json': { schema: DiscoverySchema } } }, ...errorsWhen({ 400: 'model or version missing, an unknown policy, or a signature that is neither a code nor a family (the message names the parameter)', 403: READ_REGION, 404: UNKNOWN_REGION }) },
 });
 
 export const globalDiscovery = createRoute({
@@ -63,5 +63,5 @@ export const globalDiscovery = createRoute({
   summary: 'Slices of a model version over every region the key may see, `region` being one more feature',
   description: `${DESCRIPTION} A key scoped to some regions pools only those: no number here is pooled over a region outside its scope.`,
   request: { query: z.object(Query) },
-  responses: { 200: { description: 'The reported slices', content: { 'application/json': { schema: DiscoverySchema } } }, ...errorResponses },
+  responses: { 200: { description: 'The reported slices', content: { 'application/json': { schema: DiscoverySchema } } }, ...errorsWhen({ 400: 'model or version missing, an unknown policy, or a signature that is neither a code nor a family (the message names the parameter)', 403: "The key lacks the 'read' scope" }) },
 });

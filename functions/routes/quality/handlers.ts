@@ -15,8 +15,12 @@ function requireGlobalRead(p: Principal): void {
 export const vendorQualityHandler: AppRouteHandler<typeof vendorQuality> = async (c) => {
   requireGlobalRead(c.get('principal'));
   const { vendor } = c.req.valid('param');
-  if (!(await getVendorRow(c.env.DB, vendor))) throw notFound(`vendor: no vendor '${vendor}'`);
-  return c.json(vendorQ(await runDawidSkene(c.env.DB), vendor), 200);
+  // A vendor is a registered one (webhooks) or one that submitted items name as their label's
+  // source (SPEC §3) and whose votes they carry; any other name is unknown.
+  const registered = await getVendorRow(c.env.DB, vendor);
+  const q = vendorQ(await runDawidSkene(c.env.DB), vendor);
+  if (!registered && q.summary.votes === 0) throw notFound(`vendor: no vendor '${vendor}' (neither registered nor named by any submitted vote)`);
+  return c.json(q, 200);
 };
 
 export const annotatorQualityHandler: AppRouteHandler<typeof annotatorQuality> = async (c) => {

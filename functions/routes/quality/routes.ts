@@ -22,6 +22,7 @@ export const vendorQuality = createRoute({
   operationId: 'getVendorQuality',
   method: 'get', path: '/v1/vendors/{vendor}/quality', tags: ['labels'], security: bearer,
   summary: 'Quality of a vendor and of each of its annotators (Dawid–Skene over all votes; admin, or a read key for all regions)',
+  description: 'A vendor\'s votes are its webhook votes and the votes inside submitted items whose `label.source` names it. 404 for a name that is neither registered nor named by any vote.',
   request: { params: z.object({ vendor: z.string().max(64).openapi({ param: { name: 'vendor', in: 'path' }, example: 'acme-labels' }) }) },
   responses: {
     200: { description: 'Per-vendor summary and per-annotator figures', content: { 'application/json': { schema: z.object({ vendor: z.string(), consensus: Consensus, summary: z.object({ annotators: z.number().int(), ...Quality }), annotators: z.array(AnnotatorQ) }).openapi('VendorQuality') } } },

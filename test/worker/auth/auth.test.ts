@@ -38,7 +38,7 @@ describe('admin creates region keys', () => {
   it('201 with the key shown once; only its SHA-256 is stored', async () => {
     const r = await api('/v1/admin/keys', { method: 'POST', json: { regions: ['BR', 'AR', 'BR'], scopes: ['read', 'submit'] } });
     expect(r.status).toBe(201);
-    expect(r.data).toEqual({ id: expect.any(String), key: expect.any(String), regions: ['AR', 'BR'], scopes: ['read', 'submit'] });
+    expect(r.data).toEqual({ id: expect.any(String), key: expect.any(String), regions: ['AR', 'BR'], scopes: ['read', 'submit'], note: null });
     const { id, key } = r.data as { id: string; key: string };
     expect(key.length).toBeGreaterThanOrEqual(32);
 
@@ -65,6 +65,29 @@ describe('admin creates region keys', () => {
     expect(listed.data.keys.map((k: { id: string }) => k.id)).toContain(id);
     expect(JSON.stringify(listed.data)).not.toContain(key.slice(5, 25));
     expect(JSON.stringify(listed.data)).not.toContain(await sha256Hex(key));
+  });
+
+  it('a note is stored with the key and returned in the create answer', async () => {
+    const note = 'ingest bot for BR — owner: ana@example.org';
+    const r = await api('/v1/admin/keys', { method: 'POST', json: { regions: ['BR'], scopes: ['submit'], note } });
+    expect(r.status).toBe(201);
+    expect(r.data.note).toBe(note);
+    const [stored] = await rows<{ note: string | null }>('SELECT note FROM api_keys WHERE id = ?', r.data.id);
+    expect(stored.note).toBe(note);
+    // At the limit (200 characters) it is kept whole.
+    const long = 'n'.repeat(200);
+    const r2 = await api('/v1/admin/keys', { method: 'POST', json: { regions: ['BR'], scopes: ['read'], note: long } });
+    expect(r2.data.note).toBe(long);
+    expect((await rows<{ note: string }>('SELECT note FROM api_keys WHERE id = ?', r2.data.id))[0].note).toBe(long);
+  });
+
+  it('a note over 200 characters is 400 naming `note`, and no key is stored', async () => {
+    const [before] = await rows<{ n: number }>('SELECT count(*) AS n FROM api_keys');
+    const e = expectError(await api('/v1/admin/keys', { method: 'POST', json: { regions: ['BR'], scopes: ['read'], note: 'n'.repeat(201) } }), 400, 'invalid_request');
+    expect(e.message).toContain('note');
+    expect(e.details?.field).toBe('note');
+    const [after] = await rows<{ n: number }>('SELECT count(*) AS n FROM api_keys');
+    expect(after.n).toBe(before.n);
   });
 
   it('an unknown region is 400 naming `regions`', async () => {
