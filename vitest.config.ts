@@ -60,6 +60,8 @@ export default defineConfig({
                 INFERENCE_RETRIES: '0',
                 // Small enough for webhooks-limits.test.ts to reach it with two deliveries.
                 MAX_PARKED_PER_VENDOR: '1500',
+                // Item partitions follow a commit at once here (wrangler.toml delays it 5 s).
+                PARTITION_SYNC_DELAY_SECONDS: '0',
                 // The fuzz suite's run count and seed (test/worker/fuzz.test.ts).
                 FUZZ_RUNS: process.env.FUZZ_RUNS ?? '',
                 FUZZ_SEED: process.env.FUZZ_SEED ?? '',

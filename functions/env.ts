@@ -10,6 +10,8 @@ export interface Bindings {
   /** The item partitions: a SQLite Durable Object per region × model version (store/partition). */
   ITEM_PARTITIONS: DurableObjectNamespace<ItemPartition>;
   ADMIN_TOKEN: string;
+  /** Seconds a committed slice's partition sync waits in the queue (store/partition/messages.ts). */
+  PARTITION_SYNC_DELAY_SECONDS?: string;
   /** Key material for secrets at rest (vendor HMAC secrets, AES-GCM via HKDF). Optional: without
    *  it the key is derived from ADMIN_TOKEN (see functions/lib/secrets.ts). */
   SECRETS_KEY?: string;

@@ -8,17 +8,21 @@ import { chunk } from '../../lib/db.ts';
 /** Item ids per message: 500 ids of ≤ 128 characters stay under the 128 KB of a message. */
 const IDS_PER_MESSAGE = 500;
 
-async function send(env: Bindings, messages: PartitionSyncMessage[]): Promise<void> {
+async function send(env: Bindings, messages: PartitionSyncMessage[], delaySeconds = 0): Promise<void> {
   try {
-    for (const part of chunk(messages, 100)) await env.INGEST_QUEUE.sendBatch(part.map((body) => ({ body })));
+    for (const part of chunk(messages, 100)) await env.INGEST_QUEUE.sendBatch(part.map((body) => ({ body, ...(delaySeconds > 0 ? { delaySeconds } : {}) })));
   } catch (e) {
     console.error(`partition sync not requested (the cron catches up): ${(e as Error).message}`);
   }
 }
 
-/** "Sync slice S": every item of a committed slice. */
+/** "Sync slice S": every item of a committed slice. Delayed by PARTITION_SYNC_DELAY_SECONDS
+ *  (wrangler.toml): copying a whole slice costs more CPU than ingesting it, and a consumer run
+ *  in the isolate that is still answering the submission (always so in one local workerd)
+ *  would hold up its 201; the copy is asynchronous anyway. */
 export function requestSliceSync(env: Bindings, s: { region: string; sliceId: string }): Promise<void> {
-  return send(env, [{ kind: 'partition-sync', region: s.region, sliceId: s.sliceId }]);
+  const delay = Number(env.PARTITION_SYNC_DELAY_SECONDS ?? 0);
+  return send(env, [{ kind: 'partition-sync', region: s.region, sliceId: s.sliceId }], Number.isFinite(delay) ? Math.min(Math.max(0, Math.floor(delay)), 3600) : 0);
 }
 
 /** "Sync items […] of slice S", for every slice the items belong to. */

@@ -170,6 +170,8 @@ export async function startWorker(opts = {}) {
           // reaches a backend someone else runs on :8000. (Bench items carry no features, so
           // the ingest queues no probe jobs.)
           INFERENCE_URL: 'http://127.0.0.1:9', INFERENCE_TIMEOUT_MS: '1000',
+          // As wrangler.toml: a committed slice's copy into its item partition waits 5 s.
+          PARTITION_SYNC_DELAY_SECONDS: '5',
           ...(o.vars ?? {}),
         },
         ...(o.directSocket ? { unsafeDirectSockets: [{ host: '127.0.0.1', port: 0 }] } : {}),
