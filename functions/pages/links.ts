@@ -1,6 +1,6 @@
 // The URLs of the evidence pages (SPEC §10), built in one place so every count that links to
 // its items (heatmap, region page) and the items page itself agree on the query names:
-// /scorecards/{region}/items?model=&version=&policy=&signature=&outcome=&slice_id=
+// /scorecards/{region}/items?model=&version=&policy=&signature=&outcome=&slice_id= (then any feature filters)
 // and each item's diagnosis page /scorecards/{region}/slices/{slice}/items/{item}.
 
 export type ItemOutcome = 'TP' | 'TN' | 'FP' | 'FN' | 'pending';
@@ -15,6 +15,8 @@ export interface ItemsCell {
   signature?: string | null;
   outcome?: ItemOutcome | null;
   slice_id?: string | null;
+  /** Discovery features (SPEC §11) as the items route filters them: [['surface', 'short'], ['attr.tier', 'new']]. */
+  features?: ReadonlyArray<readonly [string, string]>;
 }
 
 const enc = encodeURIComponent;
@@ -26,6 +28,7 @@ export function itemsHref(cell: ItemsCell): string {
     const v = cell[k];
     if (v) q.push([k, v]);
   }
+  for (const [k, v] of cell.features ?? []) q.push([k, v]);
   return `/scorecards/${enc(cell.region)}/items?${q.map(([k, v]) => `${k}=${enc(v)}`).join('&')}`;
 }
 
