@@ -19,9 +19,9 @@ function pageHref(itemsUrl: string): string {
   const u = new URL(itemsUrl, 'http://x');
   const region = decodeURIComponent(u.pathname.split('/')[3]);
   const p = u.searchParams;
-  const { model, version, policy } = { model: p.get('model') ?? '', version: p.get('version') ?? '', policy: p.get('policy') };
-  const features = [...p].filter(([k]) => !['model', 'version', 'policy'].includes(k));
-  return itemsHref({ region, model, version, policy, features });
+  const own = ['model', 'version', 'policy', 'population'];
+  const features = [...p].filter(([k]) => !own.includes(k));
+  return itemsHref({ region, model: p.get('model') ?? '', version: p.get('version') ?? '', policy: p.get('policy'), population: 'discovery', features });
 }
 
 function SliceRows({ slices }: { slices: LinkedSlice[] }) {

@@ -9,7 +9,7 @@ import { html, Layout } from './layout.tsx';
 const enc = encodeURIComponent;
 const OUTCOMES = ['TP', 'TN', 'FP', 'FN', 'pending'] as const;
 /** The filters, by the query names the heatmap and region page link with. */
-const FILTERS = ['policy', 'signature', 'outcome', 'slice_id'] as const;
+const FILTERS = ['policy', 'signature', 'outcome', 'slice_id', 'population'] as const;
 
 export const itemHref = (region: string, sliceId: string, itemId: string) => `/scorecards/${region}/slices/${enc(sliceId)}/items/${enc(itemId)}`;
 

@@ -15,6 +15,8 @@ export interface ItemsCell {
   signature?: string | null;
   outcome?: ItemOutcome | null;
   slice_id?: string | null;
+  /** 'discovery': the items slice discovery counts (a slice's items). */
+  population?: 'discovery' | null;
   /** Discovery features (SPEC §11) as the items route filters them: [['surface', 'short'], ['attr.tier', 'new']]. */
   features?: ReadonlyArray<readonly [string, string]>;
 }
@@ -24,7 +26,7 @@ const enc = encodeURIComponent;
 /** The items page of a cell: model and version always, the other filters when set, in one fixed order. */
 export function itemsHref(cell: ItemsCell): string {
   const q: Array<[string, string]> = [['model', cell.model], ['version', cell.version]];
-  for (const k of ['policy', 'signature', 'outcome', 'slice_id'] as const) {
+  for (const k of ['policy', 'signature', 'outcome', 'slice_id', 'population'] as const) {
     const v = cell[k];
     if (v) q.push([k, v]);
   }

@@ -22,6 +22,7 @@ export const ItemsQuerySchema = z.object({
   signature: z.string().min(1).max(64).optional().openapi({ description: 'a primary signature code, or a family (FUS.SUPPRESS matches FUS.SUPPRESS.audio)' }),
   outcome: Outcome.optional(),
   slice_id: z.string().min(1).max(128).optional(),
+  population: z.enum(['discovery']).optional().openapi({ description: 'discovery: only the items slice discovery counts (an outcome, LBL.AMBIG left out), as in a slice\'s items_url' }),
   // The discovery features (SPEC §11) a slice's items_url carries; checked by services/item-filters.ts.
   surface: z.string().optional().openapi({ description: 'a discovery feature (SPEC §11), as discovery reads it; so are the next four and `attr.<key>`' }),
   language: z.string().optional().openapi({ description: 'primary subtag in lower case: `pt` matches pt-BR and pt-PT' }),

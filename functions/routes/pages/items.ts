@@ -33,6 +33,7 @@ export async function regionItemsPage(c: Context<PagesEnv>) {
   const query: ItemsQuery = {
     model, version, policy: q('policy', 64), signature: q('signature', 64), outcome: outcome as ItemsQuery['outcome'],
     slice_id: q('slice_id', 128), limit: PAGE_SIZE, cursor: q('cursor', 2048),
+    population: c.req.query('population') === 'discovery' ? 'discovery' : undefined,
     features: featureFilters(Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ''))),
   };
   if (c.req.query('format') === 'csv') {

@@ -42,6 +42,8 @@ export interface CellFilter {
   policy?: string; signature?: string; outcome?: Outcome; slice_id?: string;
   /** Discovery features the item must have with these values (SPEC §11: `surface`, `attr.tier`…). */
   features?: ReadonlyArray<readonly [string, string]>;
+  /** 'discovery': only the items slice discovery counts (SPEC §11): an outcome, not excluded. */
+  population?: 'discovery';
 }
 
 /** Where a page starts: after this item in the listing order. */

@@ -69,6 +69,8 @@ export function cellWhere(f: CellFilter): { terms: string[]; params: (string | n
     params.push(f.signature);
   }
   if (f.slice_id !== undefined) { terms.push('slice_id = ?'); params.push(f.slice_id); }
+  // Excluded ⇔ primary LBL.AMBIG (taxonomy/diagnose.ts); both columns are in cell_counts too.
+  if (f.population === 'discovery') terms.push("outcome <> 'pending'", "primary_code IS NOT 'LBL.AMBIG'");
   // A feature the item lacks is absent from its object: json_extract gives null, never equal.
   // Keys are quoted in the path (attribute keys hold dots); the route refuses keys with '"'.
   for (const [name, value] of f.features ?? []) { terms.push('json_extract(features, ?) = ?'); params.push(`$."${name}"`, value); }
