@@ -40,6 +40,11 @@ function world(region: string, seed: number, n: number, plant: boolean): Sent[] 
       policy: pick(r, ['hate.slur', 'violence.graphic']), prediction: { score }, attributes,
     };
     if (r() >= 0.1) item.label = { violating, source: pick(r, ['internal', 'acme']), ...(r() < 0.5 ? { evidence: pick(r, [['audio'], ['visual', 'audio']]) } : {}) };
+    // Raters 2:1 against a benign label on a high score: FP with LBL.AMBIG, excluded from discovery.
+    if (item.label && r() < 0.05) {
+      item.label = { violating: false, source: 'internal', votes: [true, true, false].map((v, k) => ({ annotator: `r${k}`, violating: v })) };
+      item.prediction = { score: 0.71 };
+    }
     out.push({ region, slice: `${region}-fs${i % 2}`, item });
   }
   return out;
@@ -64,9 +69,9 @@ function valueOf(s: Sent, feature: string): string | undefined {
   }
 }
 
-/** The slice's items: labelled (discovery's population; this world has no LBL.AMBIG), every predicate held. */
+/** The slice's items: discovery's population (labelled, and not the LBL.AMBIG ones: those with votes here), every predicate held. */
 const members = (sent: Sent[], predicates: Array<{ feature: string; value: string }>) =>
-  sent.filter((s) => s.item.label && predicates.every((p) => valueOf(s, p.feature) === p.value))
+  sent.filter((s) => s.item.label && !s.item.label.votes && predicates.every((p) => valueOf(s, p.feature) === p.value))
     .map((s) => `${s.slice}/${s.item.item_id}`).sort();
 
 const listed = (items: any[]) => items.map((x) => `${x.slice_id}/${x.item_id}`).sort();
