@@ -8,6 +8,8 @@ const EXPORT_TYPES = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-nd
 
 export const listRegionItemsHandler: AppRouteHandler<typeof listRegionItems> = async (c) => {
   const { region } = c.req.valid('param');
+  // The feature filters are in the schema for the docs; featureFilters reads them with the
+  // attr.<key> ones (names that are data) from the raw query, checked in one place.
   const { format, surface: _s, language: _l, label_source: _ls, score_band: _b, evidence: _e, ...cell } = c.req.valid('query');
   requireAccess(c.get('principal'), 'read', region);
   const q = { ...cell, features: featureFilters(c.req.query()) };
