@@ -676,7 +676,7 @@ export interface paths {
         };
         /**
          * The items of a cell (region × model version × policy × signature × outcome × slice): a page and the exact total, or all of them as CSV/NDJSON
-         * @description Order: slice created_at, then slice_id, then item_id; pages never skip or repeat an item. Read from the item partition of the region × version, which follows committed changes within moments (a queue message per change). An unknown model or version has no items (total 0). CSV columns: slice_id,item_id,policy,outcome,primary,secondary,score,threshold,language,surface (secondary codes joined by |); NDJSON: one item per line, secondary as an array.
+         * @description Order: slice created_at, then slice_id, then item_id; pages never skip or repeat an item. Read from the item partition of the region × version, which follows committed changes within moments (a queue message per change). An unknown model or version has no items (total 0). CSV columns: slice_id,item_id,policy,outcome,primary,secondary,score,threshold,language,surface (secondary codes joined by |); NDJSON: one item per line, secondary as an array. Also `attr.<key>=value` (at most 4): items whose attribute has that value (strings, booleans as true/false, integers); an item without the feature never matches.
          */
         get: operations["listRegionItems"];
         put?: never;
@@ -1457,7 +1457,7 @@ export interface components {
             p: number;
             /** @description Benjamini–Hochberg over the `evaluated` candidates */
             q: number;
-            /** @description §10's items route filtered to the slice: `policy=` as that route filters it; every other predicate as a query parameter named by its feature (`surface=short`, `language=ar`, `score_band=[0.8,1]`, `attr.tier=new`) that the items route may not filter on yet. On the global route, null for a slice without a `region` predicate (its items span regions). */
+            /** @description §10's items route filtered to the slice: `policy=` as that route filters it; every other predicate as a query parameter named by its feature (`surface=short`, `language=ar`, `score_band=[0.8,1]`, `attr.tier=new`), which the items route filters on, and `population=discovery` (the items discovery counts): its `total` is the slice's `n`. On the global route, null for a slice without a `region` predicate (its items span regions). */
             items_url: string | null;
             /** @description reported one-predicate parents folded under this child: it holds ≥ 80 % of their excess errors */
             folded: {
@@ -1482,7 +1482,7 @@ export interface components {
                 p: number;
                 /** @description Benjamini–Hochberg over the `evaluated` candidates */
                 q: number;
-                /** @description §10's items route filtered to the slice: `policy=` as that route filters it; every other predicate as a query parameter named by its feature (`surface=short`, `language=ar`, `score_band=[0.8,1]`, `attr.tier=new`) that the items route may not filter on yet. On the global route, null for a slice without a `region` predicate (its items span regions). */
+                /** @description §10's items route filtered to the slice: `policy=` as that route filters it; every other predicate as a query parameter named by its feature (`surface=short`, `language=ar`, `score_band=[0.8,1]`, `attr.tier=new`), which the items route filters on, and `population=discovery` (the items discovery counts): its `total` is the slice's `n`. On the global route, null for a slice without a `region` predicate (its items span regions). */
                 items_url: string | null;
                 /** @description always empty here */
                 folded: unknown[];
@@ -4169,6 +4169,17 @@ export interface operations {
                 signature?: string;
                 outcome?: "TP" | "TN" | "FP" | "FN" | "pending";
                 slice_id?: string;
+                /** @description discovery: only the items slice discovery counts (an outcome, LBL.AMBIG left out), as in a slice's items_url */
+                population?: "discovery";
+                /** @description a discovery feature (SPEC §11), as discovery reads it; so are the next four and `attr.<key>` */
+                surface?: string;
+                /** @description primary subtag in lower case: `pt` matches pt-BR and pt-PT */
+                language?: string;
+                label_source?: string;
+                /** @description one of [0,0.2) [0.2,0.4) [0.4,0.6) [0.6,0.8) [0.8,1] */
+                score_band?: string;
+                /** @description the label's evidence sorted and joined by + (`none`: a label without any) */
+                evidence?: string;
                 limit?: number;
                 cursor?: string;
                 /** @description export every matching item, streamed (no page limit, no cursor) */
@@ -4193,7 +4204,7 @@ export interface operations {
                     "application/x-ndjson": string;
                 };
             };
-            /** @description A bad filter (named in the message): model or version missing, an unknown outcome, limit outside 1–1000, a cursor not made by this route */
+            /** @description A bad filter (named in the message): model or version missing, an unknown outcome, limit outside 1–1000, a cursor not made by this route, a bad feature filter */
             400: {
                 headers: {
                     [name: string]: unknown;

@@ -4,6 +4,7 @@
 // EVAL.PROBE recommendation and the UNEXPLAINED row can link here.
 import type { DiscoveryResponse, LinkedSlice } from '../services/discovery.ts';
 import { fmtCount, fmtInterval, fmtNum, fmtP, fmtPct, raw } from './format.ts';
+import { itemsHref } from './links.ts';
 
 /** Anchors: all failures, and the failures no signature explains. */
 export const DISCOVERY_ANCHOR = 'discovery';
@@ -12,12 +13,23 @@ export const UNEXPLAINED_ANCHOR = 'discovery-unexplained';
 const TOP = 5;
 const label = (s: LinkedSlice) => s.predicates.map((p) => `${p.feature} = ${p.value}`).join(' ∧ ');
 
+/** The items PAGE of a slice (a cookie reader cannot open the JSON items_url): the same region
+ *  and parameters, read back from items_url so that the two never disagree. */
+function pageHref(itemsUrl: string): string {
+  const u = new URL(itemsUrl, 'http://x');
+  const region = decodeURIComponent(u.pathname.split('/')[3]);
+  const p = u.searchParams;
+  const own = ['model', 'version', 'policy', 'population'];
+  const features = [...p].filter(([k]) => !own.includes(k));
+  return itemsHref({ region, model: p.get('model') ?? '', version: p.get('version') ?? '', policy: p.get('policy'), population: 'discovery', features });
+}
+
 function SliceRows({ slices }: { slices: LinkedSlice[] }) {
   return (
     <>
       {slices.slice(0, TOP).map((s) => (
         <tr data-slice={label(s)} data-n={raw(s.n)} data-errors={raw(s.errors)} data-z={raw(s.z)} data-q={raw(s.q)}>
-          <th scope="row">{s.items_url ? <a href={s.items_url}>{label(s)}</a> : label(s)}
+          <th scope="row">{s.items_url ? <a href={pageHref(s.items_url)}>{label(s)}</a> : label(s)}
             {s.folded.length ? <span class="small muted"> (holds {s.folded.map(label).join('; ')})</span> : null}</th>
           <td class="num">{fmtCount(s.errors)} / {fmtCount(s.n)}</td>
           <td class="num">{fmtPct(s.rate.value)} <span class="small muted">{fmtInterval(s.rate.low, s.rate.high)}</span></td>

@@ -9,14 +9,15 @@ import { html, Layout } from './layout.tsx';
 const enc = encodeURIComponent;
 const OUTCOMES = ['TP', 'TN', 'FP', 'FN', 'pending'] as const;
 /** The filters, by the query names the heatmap and region page link with. */
-const FILTERS = ['policy', 'signature', 'outcome', 'slice_id'] as const;
+const FILTERS = ['policy', 'signature', 'outcome', 'slice_id', 'population'] as const;
 
 export const itemHref = (region: string, sliceId: string, itemId: string) => `/scorecards/${region}/slices/${enc(sliceId)}/items/${enc(itemId)}`;
 
 /** The items page URL of a cell: what the heatmap and region page counts link to. */
-export function itemsHref(region: string, q: Pick<ItemsQuery, 'model' | 'version' | typeof FILTERS[number]>, extra: Record<string, string> = {}): string {
+export function itemsHref(region: string, q: Pick<ItemsQuery, 'model' | 'version' | 'features' | typeof FILTERS[number]>, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams({ model: q.model, version: q.version });
   for (const k of FILTERS) if (q[k] !== undefined) params.set(k, q[k]!);
+  for (const [k, v] of q.features ?? []) params.set(k, v);
   for (const [k, v] of Object.entries(extra)) params.set(k, v);
   return `/scorecards/${region}/items?${params}`;
 }
@@ -27,7 +28,7 @@ export interface ItemsPageProps {
 }
 
 export function itemsPage({ region, regionName, query: q, page, signedIn, policies }: ItemsPageProps): string {
-  const cell = FILTERS.filter((k) => q[k] !== undefined).map((k) => `${k} ${q[k]}`).join(', ');
+  const cell = [...FILTERS.filter((k) => q[k] !== undefined).map((k) => `${k} ${q[k]}`), ...(q.features ?? []).map(([k, v]) => `${k} = ${v}`)].join(', ');
   return html(
     <Layout title={`Items · ${region} · ${q.model} ${q.version}`} signedIn={signedIn}>
       <p><a href={`/scorecards/${region}?model=${enc(q.model)}&version=${enc(q.version)}`}>← {regionName} ({region}) scorecard</a></p>
@@ -35,6 +36,7 @@ export function itemsPage({ region, regionName, query: q, page, signedIn, polici
       <form method="get" action={`/scorecards/${region}/items`} class="filters">
         <input type="hidden" name="model" value={q.model} />
         <input type="hidden" name="version" value={q.version} />
+        {(q.features ?? []).map(([k, v]) => <input type="hidden" name={k} value={v} />)}
         <label>Policy <select name="policy">
           <option value="">any</option>
           {policies.map((p) => <option value={p} selected={p === q.policy}>{p}</option>)}

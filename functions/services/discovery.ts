@@ -24,7 +24,8 @@ export function checkSignature(signature: string | undefined): void {
 
 /**
  * §10's items route filtered to the slice: `policy` is its own filter there; every other
- * predicate is a query parameter named by its feature (`surface=short`, `attr.tier=new`). A
+ * predicate is a query parameter named by its feature (`surface=short`, `attr.tier=new`), and
+ * `population=discovery` keeps the items discovery counts. A
  * slice pooled over regions without a region predicate has no one items route: null.
  */
 export function itemsUrl(slice: Pick<DiscoveredSlice, 'predicates'>, q: DiscoveryQuery, region: string | undefined): string | null {
@@ -33,6 +34,8 @@ export function itemsUrl(slice: Pick<DiscoveredSlice, 'predicates'>, q: Discover
   if (r === undefined) return null;
   const params = new URLSearchParams({ model: q.model, version: q.version });
   if (q.policy !== undefined) params.set('policy', q.policy);
+  // A slice's n counts only items with an outcome, not excluded: so does its listing.
+  params.set('population', 'discovery');
   for (const p of slice.predicates) if (p !== own) params.set(p.feature, p.value);
   return `/v1/regions/${encodeURIComponent(r)}/items?${params}`;
 }

@@ -42,7 +42,7 @@ async function checkFilters(d1: D1Database, q: CellFilter): Promise<void> {
   }
 }
 
-const cellOf = (q: ItemsQuery): CellFilter => ({ policy: q.policy, signature: q.signature, outcome: q.outcome, slice_id: q.slice_id });
+const cellOf = (q: ItemsQuery): CellFilter => ({ policy: q.policy, signature: q.signature, outcome: q.outcome, slice_id: q.slice_id, features: q.features, population: q.population });
 
 /** Whether the region has any slice of the model version: if not, no partition is touched
  *  (a partition is created by its first call, and a GET creates none). */

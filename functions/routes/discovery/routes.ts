@@ -14,7 +14,7 @@ const sliceFields = {
   q: z.number().openapi({ description: 'Benjamini–Hochberg over the `evaluated` candidates' }),
   items_url: z.string().nullable().openapi({
     description: "§10's items route filtered to the slice: `policy=` as that route filters it; every other predicate as a query parameter named by "
-      + 'its feature (`surface=short`, `language=ar`, `score_band=[0.8,1]`, `attr.tier=new`) that the items route may not filter on yet. '
+      + 'its feature (`surface=short`, `language=ar`, `score_band=[0.8,1]`, `attr.tier=new`), which the items route filters on, and `population=discovery` (the items discovery counts): its `total` is the slice\'s `n`. '
       + 'On the global route, null for a slice without a `region` predicate (its items span regions).',
   }),
 };

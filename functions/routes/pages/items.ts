@@ -4,6 +4,7 @@ import type { Context } from 'hono';
 import type { PagesEnv } from './auth.ts';
 import { ApiError } from '../../lib/errors.ts';
 import { requireAccess } from '../../middleware/auth.ts';
+import { featureFilters } from '../../services/item-filters.ts';
 import { exportItems, listItems, type ItemsQuery } from '../../services/items.ts';
 import { regionName, regionVersions } from '../../services/page-data.ts';
 import { itemsPage } from '../../pages/items.tsx';
@@ -32,6 +33,8 @@ export async function regionItemsPage(c: Context<PagesEnv>) {
   const query: ItemsQuery = {
     model, version, policy: q('policy', 64), signature: q('signature', 64), outcome: outcome as ItemsQuery['outcome'],
     slice_id: q('slice_id', 128), limit: PAGE_SIZE, cursor: q('cursor', 2048),
+    population: c.req.query('population') === 'discovery' ? 'discovery' : undefined,
+    features: featureFilters(Object.fromEntries(Object.entries(c.req.query()).filter(([, v]) => v !== ''))),
   };
   if (c.req.query('format') === 'csv') {
     return c.body(await exportItems(c.env, region, query, 'csv'), 200, {

@@ -8,8 +8,12 @@
 // `transactionSync` makes it atomic on disk. Between calls, order is settled by `ver`: a row
 // is replaced only by a read of the same or a newer version (sync.ts says why that is enough).
 import { DurableObject } from 'cloudflare:workers';
-import type { CellFilter, ItemCursor, ItemPage, ListedItem, PartitionRow } from './rows.ts';
-import { cellWhere, COLUMNS, LISTED, SCHEMA, UPSERT } from './schema.ts';
+import type { StoredItem } from '../items/format.ts';
+import { featuresJson, type CellFilter, type ItemCursor, type ItemPage, type ListedItem, type PartitionRow } from './rows.ts';
+import { ADD_FEATURES, cellWhere, COLUMNS, LISTED, SCHEMA, UNFEATURED_INDEX, UPSERT } from './schema.ts';
+
+/** Rows given their features per statement batch while filling a partition made before them. */
+const FILL_BATCH = 5000;
 
 export class ItemPartition extends DurableObject<unknown> {
   private readonly sql: SqlStorage;
@@ -18,6 +22,22 @@ export class ItemPartition extends DurableObject<unknown> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     this.sql.exec(SCHEMA);
+    const cols = this.sql.exec<{ name: string }>('PRAGMA table_info(items)').toArray();
+    if (!cols.some((c) => c.name === 'features')) this.sql.exec(ADD_FEATURES);
+    this.sql.exec(UNFEATURED_INDEX);
+  }
+
+  /** Gives rows stored before the \`features\` column theirs, from their own record (the same
+   *  featuresOf a sync uses); a no-op once done (the partial index finds none). */
+  private fillFeatures(): void {
+    for (;;) {
+      const rows = this.sql.exec<{ id: number; record: string }>(
+        'SELECT rowid AS id, record FROM items WHERE features IS NULL LIMIT ?', FILL_BATCH).toArray();
+      if (!rows.length) return;
+      this.ctx.storage.transactionSync(() => {
+        for (const r of rows) this.sql.exec('UPDATE items SET features = ? WHERE rowid = ?', featuresJson(JSON.parse(r.record) as StoredItem), r.id);
+      });
+    }
   }
 
   /** Writes the rows (one transaction); returns how many were given. */
@@ -30,6 +50,8 @@ export class ItemPartition extends DurableObject<unknown> {
 
   /** One page of a cell after `cursor`, and the cell's exact size when `withTotal`. */
   list(filter: CellFilter, cursor: ItemCursor | null, limit: number, withTotal: boolean): ItemPage & { total?: number } {
+    const byFeature = !!filter.features?.length;
+    if (byFeature) this.fillFeatures();
     const { terms, params } = cellWhere(filter);
     const pageTerms = cursor ? [...terms, '(slice_created_at, slice_id, item_id) > (?, ?, ?)'] : terms;
     const pageParams = cursor ? [...params, cursor.c, cursor.s, cursor.i] : params;
@@ -43,8 +65,9 @@ export class ItemPartition extends DurableObject<unknown> {
     const items = rows.map(({ c: _c, ...item }) => item);
     const page: ItemPage & { total?: number } = { items, next: more ? { c: last.c, s: last.slice_id, i: last.item_id } : null };
     // cell_counts has the filter columns of items (primary_code and family '' for none, which
-    // no filter value equals).
-    if (withTotal) page.total = this.sql.exec<{ n: number }>(`SELECT coalesce(sum(n), 0) AS n FROM cell_counts ${where(terms)}`, ...params).one().n;
+    // no filter value equals); a feature filter is not among them, so its items are counted.
+    const counted = byFeature ? 'SELECT count(*) AS n FROM items' : 'SELECT coalesce(sum(n), 0) AS n FROM cell_counts';
+    if (withTotal) page.total = this.sql.exec<{ n: number }>(`${counted} ${where(terms)}`, ...params).one().n;
     return page;
   }
 

@@ -15,7 +15,7 @@ CREATE TABLE IF NOT EXISTS items (
   slice_id TEXT NOT NULL, slice_created_at TEXT NOT NULL, item_id TEXT NOT NULL,
   policy TEXT NOT NULL, outcome TEXT NOT NULL, primary_code TEXT, family TEXT, secondary TEXT NOT NULL,
   score REAL, threshold REAL NOT NULL, language TEXT, surface TEXT NOT NULL,
-  record TEXT NOT NULL, ver INTEGER NOT NULL);
+  record TEXT NOT NULL, ver INTEGER NOT NULL, features TEXT);
 CREATE UNIQUE INDEX IF NOT EXISTS items_order ON items (slice_created_at, slice_id, item_id);
 CREATE INDEX IF NOT EXISTS items_policy ON items (policy, slice_created_at, slice_id, item_id, outcome);
 CREATE INDEX IF NOT EXISTS items_family ON items (family, policy, slice_created_at, slice_id, item_id) WHERE family IS NOT NULL;
@@ -42,7 +42,12 @@ function countDelta(row: 'new' | 'old', sign: '+' | '-'): string {
 }
 
 export const COLUMNS = ['slice_id', 'slice_created_at', 'item_id', 'policy', 'outcome', 'primary_code', 'family', 'secondary',
-  'score', 'threshold', 'language', 'surface', 'record', 'ver'] as const;
+  'score', 'threshold', 'language', 'surface', 'record', 'ver', 'features'] as const;
+
+// \`features\` came after the first partitions: theirs get the column (null) when opened, and
+// each row its value from its own record on the first filtered read (item-partition.ts).
+export const ADD_FEATURES = 'ALTER TABLE items ADD COLUMN features TEXT';
+export const UNFEATURED_INDEX = 'CREATE INDEX IF NOT EXISTS items_unfeatured ON items (item_id) WHERE features IS NULL';
 
 // The same or a newer read wins; an older one leaves the row as it is.
 export const UPSERT = `INSERT INTO items (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
@@ -64,5 +69,10 @@ export function cellWhere(f: CellFilter): { terms: string[]; params: (string | n
     params.push(f.signature);
   }
   if (f.slice_id !== undefined) { terms.push('slice_id = ?'); params.push(f.slice_id); }
+  // Excluded ⇔ primary LBL.AMBIG (taxonomy/diagnose.ts); both columns are in cell_counts too.
+  if (f.population === 'discovery') terms.push("outcome <> 'pending'", "primary_code IS NOT 'LBL.AMBIG'");
+  // A feature the item lacks is absent from its object: json_extract gives null, never equal.
+  // Keys are quoted in the path (attribute keys hold dots); the route refuses keys with '"'.
+  for (const [name, value] of f.features ?? []) { terms.push('json_extract(features, ?) = ?'); params.push(`$."${name}"`, value); }
   return { terms, params };
 }

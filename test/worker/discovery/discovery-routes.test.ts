@@ -160,7 +160,7 @@ describe('slice discovery routes', () => {
     // The link opens the items route filtered to the slice.
     const url = new URL(r.data.slices[0].items_url, 'http://x');
     expect(url.pathname).toBe('/v1/regions/BR/items');
-    expect(Object.fromEntries(url.searchParams)).toEqual({ model: M, version: VERSION, 'attr.tier': 'new', surface: 'short' });
+    expect(Object.fromEntries(url.searchParams)).toEqual({ model: M, version: VERSION, population: 'discovery', 'attr.tier': 'new', surface: 'short' });
   });
 
   it('signature= counts as errors only the failures with that primary (or family)', async () => {
@@ -206,7 +206,8 @@ describe('slice discovery routes', () => {
     const shown = await elements(html, '#discovery tr[data-slice]');
     expect(shown.map((r) => [r['data-slice'], Number(r['data-n']), Number(r['data-errors'])]))
       .toEqual(api1.slices.slice(0, 5).map((s: any) => [s.predicates.map((p: any) => `${p.feature} = ${p.value}`).join(' ∧ '), s.n, s.errors]));
-    expect((await elements(html, '#discovery tr[data-slice] a'))[0].href).toBe(api1.slices[0].items_url);
+    // The items PAGE with the items_url's parameters (a cookie reader cannot open the JSON route).
+    expect((await elements(html, '#discovery tr[data-slice] a'))[0].href).toBe(api1.slices[0].items_url.replace('/v1/regions/', '/scorecards/'));
     expect(await elements(html, '#discovery-unexplained')).toHaveLength(1);
     // The UNEXPLAINED row links to its slices when the version has such failures.
     const sc = (await api(`/v1/regions/BR/scorecard?model=${M}&version=${VERSION}`)).data;

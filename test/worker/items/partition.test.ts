@@ -3,6 +3,8 @@
 // order breaks a tie of created_at between slices by slice_id.
 import { describe, it, expect } from 'vitest';
 import { env } from 'cloudflare:workers';
+import { runInDurableObject } from 'cloudflare:test';
+import { ItemPartition } from '../../../functions/store/partition/item-partition.ts';
 import { partitionOf } from '../../../functions/store/partition/sync.ts';
 import { partitionRow } from '../../../functions/store/partition/rows.ts';
 import { plainDiagnosis, type StoredItem } from '../../../functions/store/items/format.ts';
@@ -43,5 +45,35 @@ describe('item partition', () => {
     expect([...first.items, ...second.items].map((x) => `${x.slice_id}/${x.item_id}`)).toEqual(['c/z', 'a/a', 'a/b', 'b/a']);
     expect(second.next).toBeNull();
     expect(first.total).toBe(4);
+  });
+});
+
+describe('item partition made before the features column', () => {
+  const tiered = (id: string, tier: string | undefined, lang: string): StoredItem => {
+    const r = rec(id, true, 0.9);
+    r.i = { ...r.i, language: lang, ...(tier ? { attributes: { tier } } : {}) } as StoredItem['i'];
+    return r;
+  };
+
+  it('gets the column when opened and each row its features from its own record on the first filtered read', async () => {
+    const stub = partitionOf(env, 'KE', 'unit', 'features-1');
+    const slice = { slice_id: 's', created_at: '2026-01-01T00:00:00.000Z' };
+    await stub.upsert([partitionRow(slice, tiered('a', 'new', 'pt-BR'), 1), partitionRow(slice, tiered('b', 'old', 'pt'), 1),
+      partitionRow(slice, tiered('c', undefined, 'es'), 1)]);
+    const got = await runInDurableObject(stub, (_o, state) => {
+      // The partition as issue 14 made it: no features column, no partial index.
+      state.storage.sql.exec('DROP INDEX items_unfeatured');
+      state.storage.sql.exec('ALTER TABLE items DROP COLUMN features');
+      const reopened = new ItemPartition(state, env);
+      return {
+        tier: reopened.list({ features: [['attr.tier', 'new']] }, null, 10, true),
+        pt: reopened.list({ features: [['language', 'pt']] }, null, 10, true),
+        unfilled: state.storage.sql.exec<{ n: number }>('SELECT count(*) AS n FROM items WHERE features IS NULL').one().n,
+      };
+    });
+    expect(got.tier.total).toBe(1);
+    expect(got.tier.items.map((x) => x.item_id)).toEqual(['a']);
+    expect(got.pt.items.map((x) => x.item_id)).toEqual(['a', 'b']);
+    expect(got.unfilled).toBe(0);
   });
 });
