@@ -5,6 +5,8 @@
 // has a bad row, 2 bad usage, 3 the server stayed unreachable or failing after the retries (or the
 // slice still processing after --wait-s).
 import { parseArgs } from 'node:util';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { createApiClient } from '../client/index.js';
 import { COMMANDS, need } from './commands.js';
 import { RetryableError, ServerError, UsageError } from './errors.js';
@@ -20,6 +22,8 @@ const USAGE = `usage: avlm-diag <command> [options]
   compare --region BR --model avlm --from 3 --to 4
   gate --model avlm --version 4 [--baseline 3]   exit 1 when the gate fails, 0 when it passes, 2 on any error
   models
+  items --region BR --model avlm --version 4 [--policy P] [--signature S] [--outcome FN] [--slice-id ID] [--filter attr.k=v …] [--limit N] [--cursor C] [--export csv|ndjson]
+  discovery --model avlm --version 4 [--region BR [--policy P]] [--signature UNEXPLAINED]
   slices --region BR [--model avlm [--version 4]] [--limit N [--cursor C]]   (newest first; no --limit: every page)
   keys create --regions BR,MX --scopes submit,read [--note TEXT] | keys list [--all] | keys revoke KEY_ID
   vendors [list] | vendors show NAME | vendors create NAME [--scheme S] [--signature-header H] [--id-header H] [--secret-env VAR]
@@ -36,6 +40,7 @@ const OPTIONS = /** @type {const} */ ({
   region: { type: 'string' }, model: { type: 'string' }, version: { type: 'string' }, stage: { type: 'string' }, 'slice-id': { type: 'string' },
   from: { type: 'string' }, to: { type: 'string' }, wait: { type: 'boolean' }, baseline: { type: 'string' }, all: { type: 'boolean' },
   limit: { type: 'string' }, cursor: { type: 'string' },
+  policy: { type: 'string' }, signature: { type: 'string' }, outcome: { type: 'string' }, export: { type: 'string' }, filter: { type: 'string', multiple: true },
   regions: { type: 'string' }, scopes: { type: 'string' }, note: { type: 'string' },
   scheme: { type: 'string' }, 'signature-header': { type: 'string' }, 'id-header': { type: 'string' }, 'overlap-seconds': { type: 'string' },
   'secret-env': { type: 'string' },
@@ -76,7 +81,9 @@ async function main(argv) {
       out = { kind: 'slice', data: summary };
     } else if (Object.hasOwn(COMMANDS, command)) out = await COMMANDS[command](ctx);
     else throw new UsageError(`unknown command ${JSON.stringify(command)}`);
-    process.stdout.write(`${render(out.kind, out.data, json)}\n`);
+    const stream = /** @type {{ stream?: ReadableStream<Uint8Array> }} */ (out).stream;
+    if (stream) await pipeline(Readable.fromWeb(/** @type {any} */ (stream)), process.stdout, { end: false });
+    else process.stdout.write(`${render(out.kind, out.data, json)}\n`);
     return /** @type {{ exitCode?: number }} */ (out).exitCode ?? 0;
   } catch (e) {
     const err = /** @type {Error & { exitCode?: number, error?: unknown }} */ (e);

@@ -77,6 +77,55 @@ export const COMMANDS = {
     } while (cursor);
     return { kind: 'slices', data: { slices: all, next_cursor: null } };
   },
+  /* The items of a cell (SPEC §10): one page (--limit, --cursor), or with --export csv|ndjson
+     every matching item streamed to stdout as the server sends it. --filter feature=value adds
+     a discovery feature (language=pt, attr.creator_tier=new), as a discovered slice's items_url. */
+  async items(c) {
+    const region = need(c, 'region');
+    /** @type {Record<string, string | number>} */
+    const query = { model: need(c, 'model'), version: need(c, 'version') };
+    for (const k of ['policy', 'signature', 'outcome']) if (c.values[k] !== undefined) query[k] = String(c.values[k]);
+    if (c.values['slice-id'] !== undefined) query.slice_id = String(c.values['slice-id']);
+    for (const f of /** @type {string[]} */ (c.values.filter ?? [])) {
+      const eq = f.indexOf('=');
+      if (eq <= 0) throw new UsageError(`--filter: feature=value, got ${JSON.stringify(f)}`);
+      query[f.slice(0, eq)] = f.slice(eq + 1);
+    }
+    const params = { path: { region }, query: /** @type {any} */ (query) };
+    if (c.values.export !== undefined) {
+      const format = String(c.values.export);
+      if (format !== 'csv' && format !== 'ndjson') throw new UsageError(`--export: csv or ndjson, got ${JSON.stringify(format)}`);
+      query.format = format;
+      const r = await withRetries(async () => {
+        const res = await c.api.GET('/v1/regions/{region}/items', { params, parseAs: 'stream' }).catch((e) => { throw new RetryableError(e.cause?.message ?? e.message); });
+        if (res.response.status >= 500) throw new RetryableError(`server answered ${res.response.status}`, res.response.status);
+        if (res.response.status !== 200) throw new ServerError(res.response.status, (await res.response.json().catch(() => ({})))?.error);
+        return res.response;
+      }, c);
+      return { kind: 'raw', data: null, stream: /** @type {ReadableStream<Uint8Array>} */ (r.body) };
+    }
+    if (c.values.limit !== undefined) {
+      const limit = Number(c.values.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new UsageError(`--limit: a whole number from 1 to 1000, got ${JSON.stringify(c.values.limit)}`);
+      query.limit = limit;
+    }
+    if (c.values.cursor !== undefined) query.cursor = String(c.values.cursor);
+    return { kind: 'items', data: await call(c, () => c.api.GET('/v1/regions/{region}/items', { params })) };
+  },
+  /* Slice discovery (SPEC §11): with --region that region × version, else every region the key
+     may see (`region` then one more feature). */
+  async discovery(c) {
+    /** @type {Record<string, string>} */
+    const query = { model: need(c, 'model'), version: need(c, 'version') };
+    if (c.values.signature !== undefined) query.signature = String(c.values.signature);
+    if (c.values.region === undefined) {
+      if (c.values.policy !== undefined) throw new UsageError('--policy needs --region (the global route pools every policy)');
+      return { kind: 'discovery', data: await call(c, () => c.api.GET('/v1/discovery', { params: { query: /** @type {any} */ (query) } })) };
+    }
+    if (c.values.policy !== undefined) query.policy = String(c.values.policy);
+    const region = String(c.values.region);
+    return { kind: 'discovery', data: await call(c, () => c.api.GET('/v1/regions/{region}/discovery', { params: { path: { region }, query: /** @type {any} */ (query) } })) };
+  },
   async compare(c) {
     const region = need(c, 'region');
     const query = { model: need(c, 'model'), from: need(c, 'from'), to: need(c, 'to') };

@@ -4,8 +4,21 @@ const pct = (/** @type {number | null | undefined} */ v) => (v === null || v ===
 /** @param {{ value: number | null, low: number | null, high: number | null, n: number, too_few: boolean }} r */
 const rate = (r) => `${pct(r.value)} [${pct(r.low)}, ${pct(r.high)}] n=${r.n}${r.too_few ? ' (too few)' : ''}`;
 
+const num = (/** @type {number | null | undefined} */ v, /** @type {number} */ d) => (v === null || v === undefined ? '–' : v.toFixed(d));
+
 /** @type {Record<string, (d: any) => string[]>} */
 const FORMATS = {
+  items: (d) => [
+    `${d.total} items in this cell${d.items.length < d.total ? ` (${d.items.length} on this page)` : ''}`,
+    ...d.items.map((/** @type {any} */ i) =>
+      `  ${i.slice_id.padEnd(24)} ${i.item_id.padEnd(24)} ${i.policy.padEnd(22)} ${i.outcome.padEnd(7)} ${(i.primary ?? '–').padEnd(22)} score ${num(i.score, 2)} thr ${num(i.threshold, 2)}`),
+    ...(d.next_cursor ? [`more: --cursor ${d.next_cursor}   (all of them: --export csv|ndjson)`] : []),
+  ],
+  discovery: (d) => [
+    `${d.population.n} items, ${d.population.errors} errors; ${d.evaluated} slices evaluated, ${d.slices.length} reported${d.ignored_features.length ? `; ignored: ${d.ignored_features.map((/** @type {any} */ f) => f.feature ?? f).join(', ')}` : ''}`,
+    ...d.slices.map((/** @type {any} */ s) =>
+      `  ${s.predicates.map((/** @type {any} */ p) => `${p.feature}=${p.value}`).join(' & ').padEnd(48)} n ${String(s.n).padStart(7)}  errors ${String(s.errors).padStart(6)}  ${pct(s.rate.value).padStart(8)} vs ${pct(s.rest.rate.value).padStart(8)}  lift ${num(s.lift, 2)}  q ${s.q.toPrecision(2)}${s.folded.length ? `  (+${s.folded.length} folded)` : ''}`),
+  ],
   slice: (d) => [
     `slice ${d.slice_id}: ${d.status}${d.error ? ` (${d.error})` : ''}`,
     `  ${d.items} items, ${d.failures} failures, ${d.excluded} excluded, ${d.pending} pending`,
