@@ -149,8 +149,9 @@ describe('the demo\'s noisy vendor', () => {
     expect(plant.vendor).toBe('vendor-nimbus');
     const noisy = await api('/v1/annotators/vendor-nimbus-r01');
     expect(noisy.status).toBe(200);
-    // Votes inside submitted items are kept under the vendor "(submitted)" (store/submitted-votes.ts).
-    expect(noisy.data.vendors.map((v: any) => v.vendor)).toEqual(['(submitted)']);
+    // Votes inside submitted items are kept under the vendor their item's label.source names
+    // (store/submitted-votes.ts).
+    expect(noisy.data.vendors.map((v: any) => v.vendor)).toEqual(['vendor-nimbus']);
     const votes = world.slices.flatMap((sl) => sl.items.flatMap((i) => (i.label?.votes ?? []) as Array<{ annotator: string }>));
     const other = votes.map((v) => v.annotator).find((a) => !a.startsWith('vendor-nimbus-'))!;
     const calm = await api(`/v1/annotators/${other}`);
