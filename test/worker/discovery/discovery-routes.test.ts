@@ -4,6 +4,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, createKey, submit } from '../helpers.ts';
+import { rng, pick } from '../rng.ts';
 import { expectError, wilsonRef } from '../reference.ts';
 import { erfc } from '../stats.ts';
 import { elements, page } from '../pages/html.ts';
@@ -12,12 +13,6 @@ const M = 'disc-http';
 const VERSION = '1';
 const model = { id: M, version: VERSION, stage: 'sft' };
 
-/** A seeded LCG: the world is the same on every run. */
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-const pick = <T,>(r: () => number, xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
 
 interface Sent { region: string; slice: string; item: Record<string, any> }
 interface Row { region: string; feats: Map<string, string>; failure: boolean; primary: string | null }

@@ -4,6 +4,7 @@
 // taxonomy/), so the route and discovery must agree with an independent reading of each item.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { api, createKey, submit } from '../helpers.ts';
+import { rng, pick } from '../rng.ts';
 import { expectError } from '../reference.ts';
 import { elements, page } from '../pages/html.ts';
 import { waitFor, walk } from './world.ts';
@@ -12,11 +13,6 @@ const M = 'flt-http';
 const VERSION = '1';
 const model = { id: M, version: VERSION, stage: 'sft' };
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-}
-const pick = <T,>(r: () => number, xs: readonly T[]) => xs[Math.floor(r() * xs.length)];
 
 interface Sent { region: string; slice: string; item: Record<string, any> }
 
