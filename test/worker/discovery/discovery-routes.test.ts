@@ -4,7 +4,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { env } from 'cloudflare:workers';
 import { api, createKey, submit } from '../helpers.ts';
-import { rng, pick } from '../rng.ts';
+import { pick, rng, submitBySlice } from '../seeded-world.ts';
 import { expectError, wilsonRef } from '../reference.ts';
 import { erfc } from '../stats.ts';
 import { elements, page } from '../pages/html.ts';
@@ -127,13 +127,7 @@ describe('slice discovery routes', () => {
   let brKey = '';
 
   beforeAll(async () => {
-    const bySlice = new Map<string, Sent[]>();
-    for (const s of sent) bySlice.set(`${s.region}|${s.slice}`, [...(bySlice.get(`${s.region}|${s.slice}`) ?? []), s]);
-    for (const [k, list] of bySlice) {
-      const [region, slice] = k.split('|');
-      const r = await submit(region, { slice_id: slice, model, items: list.map((s) => s.item) });
-      expect(r.status, JSON.stringify(r.data)).toBe(201);
-    }
+    await submitBySlice(sent, model);
     // The diagnoses, read back item by item: the enumeration's errors are the service's failures.
     for (const s of sent) {
       const d = (await api(`/v1/regions/${s.region}/slices/${s.slice}/items/${s.item.item_id}`)).data;

@@ -4,7 +4,7 @@
 // taxonomy/), so the route and discovery must agree with an independent reading of each item.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { api, createKey, submit } from '../helpers.ts';
-import { rng, pick } from '../rng.ts';
+import { pick, rng, submitBySlice } from '../seeded-world.ts';
 import { expectError } from '../reference.ts';
 import { elements, page } from '../pages/html.ts';
 import { waitFor, walk } from './world.ts';
@@ -77,13 +77,7 @@ describe('items_url of every discovered slice', () => {
   const sent = [...world('BR', 21, 800, true), ...world('AR', 23, 500, false)];
 
   beforeAll(async () => {
-    const bySlice = new Map<string, Sent[]>();
-    for (const s of sent) bySlice.set(`${s.region}|${s.slice}`, [...(bySlice.get(`${s.region}|${s.slice}`) ?? []), s]);
-    for (const [k, list] of bySlice) {
-      const [region, slice] = k.split('|');
-      const r = await submit(region, { slice_id: slice, model, items: list.map((s) => s.item) });
-      expect(r.status, JSON.stringify(r.data)).toBe(201);
-    }
+    await submitBySlice(sent, model);
     for (const region of ['BR', 'AR']) {
       const want = sent.filter((s) => s.region === region).length;
       const r = await waitFor(() => api(`/v1/regions/${region}/items?model=${M}&version=${VERSION}&limit=1`), (x) => x.data?.total === want);
