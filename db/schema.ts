@@ -409,3 +409,23 @@ export const partitionSync = sqliteTable('partition_sync', {
   items: integer('items').notNull(),
   version: integer('version').notNull(),
 }, (t) => [primaryKey({ columns: [t.region, t.sliceId] })]);
+// Issues 14/16 (ingest cost): histograms packed per row instead of one counter per value.
+/** Per region × model version × policy, the counters of a histogram family kept as one JSON
+ *  object per bucket (value → count; store/histograms.ts): the score histograms by label
+ *  (`op:v`, `op:b`: one row each, 101 bins) and the live delays (`ttd`: one row per second,
+ *  exact millisecond values inside). `n` is the sum of `counts`, so a reader finds the bucket
+ *  of a rank without reading the values. */
+export const histograms = sqliteTable('histograms', {
+  region: text('region').notNull(),
+  modelId: text('model_id').notNull(),
+  modelVersion: text('model_version').notNull(),
+  policy: text('policy').notNull(),
+  family: text('family').notNull(),
+  bucket: integer('bucket').notNull(),
+  n: integer('n').notNull(),
+  counts: text('counts').notNull(),
+}, (t) => [
+  primaryKey({ columns: [t.region, t.modelId, t.modelVersion, t.policy, t.family, t.bucket] }),
+  // The lifecycle pools a model's delays over regions and versions.
+  index('histograms_model').on(t.modelId, t.family, t.bucket, t.modelVersion, t.region),
+]);

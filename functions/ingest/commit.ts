@@ -1,16 +1,13 @@
 // Publishes a processed slice in ONE D1 batch (a transaction): the ledger row, every
 // aggregate increment, the model version and the slice summary. The ledger's primary key
 // makes a second commit of the same slice fail as a whole, so retries never double count.
-import { nowIso } from '../lib/db.ts';
+import { jsonRows, nowIso } from '../lib/db.ts';
 import { conflict } from '../lib/errors.ts';
 import { abortOf, claimGuard, guardSql, lostClaim } from '../store/guards.ts';
-import { KEY, type AggregateDelta } from '../store/counters.ts';
+import { KEY, versionCounterStatements, type AggregateDelta } from '../store/counters.ts';
 import { discoveryStatements } from '../store/discovery-counts.ts';
 import type { SliceSummary } from '../store/slices.ts';
 import { isSliceCounter } from '../store/operating-counts.ts';
-
-const AGG_ROWS = 16; // 6 columns × 16 = 96 bound parameters (D1 allows 100)
-const SLICE_AGG_ROWS = 25; // 4 columns
 
 export class AlreadyCommitted extends Error {
   constructor() { super('slice already committed'); }
@@ -27,22 +24,8 @@ export function summarize(delta: AggregateDelta): SliceSummary {
   };
 }
 
-export function aggregateStatements(
-  d1: D1Database,
-  key: { region: string; modelId: string; modelVersion: string },
-  delta: AggregateDelta,
-): D1PreparedStatement[] {
-  const rows = delta.rows();
-  const out: D1PreparedStatement[] = [];
-  for (let i = 0; i < rows.length; i += AGG_ROWS) {
-    const part = rows.slice(i, i + AGG_ROWS);
-    out.push(d1.prepare(
-      `INSERT INTO aggregates (region, model_id, model_version, policy, metric, value) VALUES ${part.map(() => '(?,?,?,?,?,?)').join(',')}
-       ON CONFLICT (region, model_id, model_version, policy, metric) DO UPDATE SET value = value + excluded.value`,
-    ).bind(...part.flatMap((r) => [key.region, key.modelId, key.modelVersion, r.policy, r.metric, r.value])));
-  }
-  return out;
-}
+const SLICE_AGGREGATES_INSERT = `INSERT OR REPLACE INTO slice_aggregates (slice_pk, policy, metric, value)
+  SELECT ?1, j.value ->> 0, j.value ->> 1, j.value ->> 2 FROM json_each(?2) AS j`;
 
 export async function commitSlice(
   d1: D1Database,
@@ -58,18 +41,15 @@ export async function commitSlice(
   const now = nowIso();
   const summary = summarize(delta);
   const jobs = chunkIds(probeWork, PROBE_BATCH_ITEMS);
+  const version = { region: slice.region, model_id: slice.modelId, model_version: slice.modelVersion };
   const status = jobs.length ? 'probing' : 'complete';
   const stmts: D1PreparedStatement[] = [
     d1.prepare('INSERT INTO slice_commits (slice_pk, committed_at) VALUES (?, ?)').bind(slice.pk, now),
-    ...aggregateStatements(d1, { region: slice.region, modelId: slice.modelId, modelVersion: slice.modelVersion }, delta),
-    ...discoveryStatements(d1, { region: slice.region, model_id: slice.modelId, model_version: slice.modelVersion }, delta.discovery),
+    ...versionCounterStatements(d1, version, delta.rows()),
+    ...discoveryStatements(d1, version, delta.discovery),
   ];
-  const rows = delta.rows().filter((r) => isSliceCounter(r.metric));
-  for (let i = 0; i < rows.length; i += SLICE_AGG_ROWS) {
-    const part = rows.slice(i, i + SLICE_AGG_ROWS);
-    stmts.push(d1.prepare(
-      `INSERT OR REPLACE INTO slice_aggregates (slice_pk, policy, metric, value) VALUES ${part.map(() => '(?,?,?,?)').join(',')}`,
-    ).bind(...part.flatMap((r) => [slice.pk, r.policy, r.metric, r.value])));
+  for (const json of jsonRows(delta.rows().filter((r) => isSliceCounter(r.metric)).map((r) => [r.policy, r.metric, r.value]))) {
+    stmts.push(d1.prepare(SLICE_AGGREGATES_INSERT).bind(slice.pk, json));
   }
   for (let i = 0; i < jobs.length; i += PROBE_JOB_ROWS) {
     const part = jobs.slice(i, i + PROBE_JOB_ROWS);

@@ -1,21 +1,25 @@
 // Reads the counters kept at ingest. Never scans items.
 import { prefixRange } from '../store/counters.ts';
-import { OP_KEY, OP_PREFIX } from '../store/operating-counts.ts';
+import { OP_PREFIX } from '../store/operating-counts.ts';
+import { addHistograms, histogramsStatement } from '../store/histograms.ts';
 export type Cells = Map<string, Map<string, number>>; // policy → metric → value
 
-// The operating counters (SPEC §12) are most of a cell's rows: read only by who asks for them.
-const WITHOUT_OPERATING = `AND NOT (${prefixRange(OP_PREFIX)}) AND NOT (${prefixRange(OP_KEY.delay)})`;
+// The operating counters (SPEC §12) are read only by who asks for them; with them come the
+// score histograms, kept packed in `histograms` (store/histograms.ts).
+const WITHOUT_OPERATING = `AND NOT (${prefixRange(OP_PREFIX)})`;
 
 export async function readCells(d1: D1Database, region: string, modelId: string, version: string, opts: { operating?: boolean } = {}): Promise<Cells> {
-  const { results } = await d1.prepare(
+  const counters = d1.prepare(
     `SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ? ${opts.operating ? '' : WITHOUT_OPERATING}`,
-  ).bind(region, modelId, version).all<{ policy: string; metric: string; value: number }>();
+  ).bind(region, modelId, version);
+  const [rows, hist] = await d1.batch<Record<string, unknown>>(opts.operating ? [counters, histogramsStatement(d1, region, modelId, version)] : [counters]);
   const cells: Cells = new Map();
-  for (const r of results) {
+  for (const r of rows.results as Array<{ policy: string; metric: string; value: number }>) {
     let c = cells.get(r.policy);
     if (!c) cells.set(r.policy, (c = new Map()));
     c.set(r.metric, r.value);
   }
+  if (hist) addHistograms(cells, hist.results);
   return cells;
 }
 

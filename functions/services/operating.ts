@@ -1,9 +1,10 @@
 // SPEC §12 from the counters (store/operating-counts.ts), never from items: operating points
 // per policy and pooled, the threshold recommendation with its arithmetic, the cost curve the
 // region page draws, and time to detect.
-import { costCurve, OPERATING, operatingPoint, recommendThreshold, timeToDetect, type Confusion, type ScoreHistograms } from '../../taxonomy/operating/index.ts';
+import { costCurve, OPERATING, operatingPoint, recommendThreshold, type Confusion, type ScoreHistograms } from '../../taxonomy/operating/index.ts';
 import { policyByCode, POLICY_CODES } from '../../taxonomy/policies.ts';
 import { OP_KEY } from '../store/operating-counts.ts';
+import { policyTimeToDetect, type DelayBuckets } from '../store/histograms.ts';
 import { byPrefix, metric, type Cells } from './aggregates.ts';
 
 type Cell = Map<string, number>;
@@ -70,14 +71,10 @@ export function costCurves(cells: Cells) {
 
 export type CostCurve = ReturnType<typeof costCurves>[number];
 
-/** The delays of one or more cells as [ms, count] pairs. */
-export const delays = (cs: Iterable<Cell>): Array<[number, number]> =>
-  [...byPrefix(cs, OP_KEY.delay)].map(([ms, n]) => [Number(ms), n]);
-
 /** `time_to_detect`: per policy with live TPs, in milliseconds. */
-export function timesToDetect(cells: Cells) {
+export function timesToDetect(cells: Cells, delays: DelayBuckets) {
   return policiesOf(cells).flatMap((policy) => {
-    const t = timeToDetect(delays([cells.get(policy)!]));
+    const t = policyTimeToDetect(delays, policy);
     return t ? [{ policy, ...t }] : [];
   });
 }
@@ -93,14 +90,14 @@ export function thresholdText(region: string, t: ThresholdOut): string {
  * The scorecard's §12 fields, and its recommendations with the threshold arithmetic as the
  * detail of INF.THRESHOLD ("change the threshold" says to what; null when no threshold costs less).
  */
-export function operatingSection<R extends { intervention: string }>(region: string, cells: Cells, recommendations: R[]) {
+export function operatingSection<R extends { intervention: string }>(region: string, cells: Cells, delays: DelayBuckets, recommendations: R[]) {
   const t = thresholds(cells);
   const detail = t.length ? { text: t.map((x) => thresholdText(region, x)).join('; '), thresholds: t } : null;
   return {
     recommendations: recommendations.map((r) => (r.intervention === THRESHOLD_INTERVENTION ? { ...r, detail } : r)),
     operating_points: operatingPoints(cells),
     thresholds: t,
-    time_to_detect: timesToDetect(cells),
+    time_to_detect: timesToDetect(cells, delays),
   };
 }
 

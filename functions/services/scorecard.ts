@@ -11,7 +11,8 @@ import { rateOf } from './rates.ts';
 import { regionPolicyCountsCached, SHIFT_SQL, sliceSignatures, type ShiftRow } from './slice-signatures.ts';
 import { PREDECESSOR_SQL } from './versions.ts';
 import { operatingSection } from './operating.ts';
-import { OP_KEY, OP_PREFIX } from '../store/operating-counts.ts';
+import { OP_PREFIX } from '../store/operating-counts.ts';
+import { addDelayValues, addHistograms, delayBucketsToRead, delayValuesStatement, histogramsStatement } from '../store/histograms.ts';
 
 function counts(cs: Map<string, number>[]) {
   const sum = (m: string) => cs.reduce((s, c) => s + metric(c, m), 0);
@@ -36,11 +37,12 @@ function signatureRates(sig: Map<string, number>, c: { items: number; excluded: 
 type Row = Record<string, unknown>;
 
 // Only the counters a scorecard uses (the item counts, outcomes, primary signatures, the
-// calibration table and the operating counters — 'op:' and 'ttd:'; not secondaries or
-// distributions): index range seeks on aggregates_region_cell.
+// calibration table and the operating counters 'op:' — the score histograms and delays are in
+// `histograms`, store/histograms.ts; not secondaries or distributions): index range seeks on
+// aggregates_region_cell.
 const COUNTS = `${COUNTS_SQL}, 'tp', 'tn', 'fp', 'fn'`;
 const OWN_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
-  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}) OR (${prefixRange(OP_PREFIX)}) OR (${prefixRange(OP_KEY.delay)}))`;
+  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}) OR (${prefixRange(OP_PREFIX)}))`;
 /** The predecessor's counters, for VER.REGRESSION: counts and primary signatures only. */
 const PREVIOUS_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
   AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}))`;
@@ -69,21 +71,27 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
     d1.prepare(PREDECESSOR_SQL).bind(modelId, version),
     d1.prepare(`SELECT pk, slice_id FROM slices WHERE region = ? AND model_id = ? AND model_version = ? AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1`)
       .bind(region, modelId, version),
+    histogramsStatement(d1, region, modelId, version),
   ]);
   if (!first[0].results.length) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
   const mv = first[1].results[0] as { stage: string } | undefined;
   if (!mv) throw notFound(`version: model ${modelId} has no version '${version}' with slices`);
   const overrides = new Map((first[2].results as { signature: string; mapping: string }[]).map((r) => [r.signature, JSON.parse(r.mapping)]));
   const cells = toCells(first[3].results);
+  const delays = addHistograms(cells, first[6].results);
+  const delayBuckets = delayBucketsToRead(delays);
   const pred = first[4].results[0] as { version: string } | undefined;
   const latest = first[5].results[0] as { pk: number; slice_id: string } | undefined;
   const second: D1PreparedStatement[] = [];
   if (pred) second.push(d1.prepare(PREVIOUS_CELLS_SQL).bind(region, modelId, pred.version));
   if (latest) second.push(d1.prepare(SHIFT_SQL).bind(latest.pk, region, latest.pk));
+  // The values of the few delay buckets holding time to detect's ranks (store/histograms.ts).
+  if (delayBuckets.length) second.push(delayValuesStatement(d1, region, modelId, version, delayBuckets));
   const [crossRegion, more] = await Promise.all([
     regionPolicyCountsCached(d1, modelId, version),
     second.length ? d1.batch<Row>(second) : Promise.resolve([] as D1Result<Row>[]),
   ]);
+  if (delayBuckets.length) addDelayValues(delays, more[second.length - 1].results);
   const slice_signatures = sliceSignatures({
     region, cells, crossRegion, mapping: effectiveMapping(overrides),
     previous: pred ? { version: pred.version, cells: toCells(more[0].results) } : null,
@@ -92,7 +100,7 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
   const body = scorecardBody(cells, overrides);
   return {
     region, model: { id: modelId, version, stage: mv.stage }, taxonomy_version: TAXONOMY_VERSION,
-    ...body, ...operatingSection(region, cells, body.recommendations), slice_signatures,
+    ...body, ...operatingSection(region, cells, delays, body.recommendations), slice_signatures,
   };
 }
 

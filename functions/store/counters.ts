@@ -6,6 +6,7 @@ import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import { jsonRows, nowIso } from '../lib/db.ts';
 import { addOperatingCounts, isSliceCounter } from './operating-counts.ts';
 import { DiscoveryDelta, discoveryStatements } from './discovery-counts.ts';
+import { histogramStatements, splitPacked } from './histograms.ts';
 
 /** Counter names (the `metric` column) for the counts of items. */
 export const COUNT = { items: 'items', failures: 'failures', excluded: 'excluded', pending: 'pending' } as const;
@@ -198,6 +199,21 @@ const SLICE_SUMMARY_UPDATE = `UPDATE slices SET items = items + CAST(?1 AS INTEG
        GROUP BY key HAVING total <> 0 ORDER BY key))
   WHERE pk = ?7`;
 
+/**
+ * The statements adding counter rows to a region × version: `aggregates`, and the histogram
+ * families packed (store/histograms.ts). One statement per ~1 MB of rows (json_each), not one
+ * per few bound rows: a batch costs per statement too.
+ */
+export function versionCounterStatements(
+  d1: D1Database, key: { region: string; model_id: string; model_version: string }, rows: ReturnType<AggregateDelta['rows']>,
+): D1PreparedStatement[] {
+  const { plain, packed } = splitPacked(rows);
+  return [
+    ...jsonRows(plain.map((r) => [r.policy, r.metric, r.value])).map((json) => d1.prepare(AGGREGATES_UPSERT).bind(key.region, key.model_id, key.model_version, json)),
+    ...histogramStatements(d1, key, packed),
+  ];
+}
+
 /** aggregates, slice_aggregates and the slices row's summary, moved by `delta`. */
 export function countersStatements(
   d1: D1Database, slice: { pk: number; region: string; model_id: string; model_version: string }, delta: AggregateDelta,
@@ -206,9 +222,7 @@ export function countersStatements(
   const out: D1PreparedStatement[] = discoveryStatements(d1, slice, delta.discovery);
   const rows = delta.rows();
   if (rows.length === 0) return out;
-  for (const json of jsonRows(rows.map((r) => [r.policy, r.metric, r.value]))) {
-    out.push(d1.prepare(AGGREGATES_UPSERT).bind(slice.region, slice.model_id, slice.model_version, json));
-  }
+  out.push(...versionCounterStatements(d1, slice, rows));
   for (const json of jsonRows(rows.filter((r) => isSliceCounter(r.metric)).map((r) => [r.policy, r.metric, r.value]))) {
     out.push(d1.prepare(SLICE_AGGREGATES_UPSERT).bind(slice.pk, json));
   }

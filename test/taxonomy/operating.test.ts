@@ -1,7 +1,8 @@
 // Operating points (SPEC §12) checked against numbers computed independently here: by hand,
 // from Wilson's formula, and by brute force over the items (every threshold tried directly).
 import { describe, expect, it } from 'vitest';
-import { operatingPoint, recommendThreshold, scoreBin, timeToDetect, costCurve } from '../../taxonomy/operating/index.ts';
+import fc from 'fast-check';
+import { operatingPoint, recommendThreshold, scoreBin, timeToDetect, costCurve, timeToDetectBucketed, delayBucket, delayBucketsNeeded } from '../../taxonomy/operating/index.ts';
 
 function rng(seed: number) {
   return () => { seed = (seed + 0x6d2b79f5) | 0; let t = seed; t = Math.imul(t ^ (t >>> 15), t | 1); t ^= t + Math.imul(t ^ (t >>> 7), t | 61); return ((t ^ (t >>> 14)) >>> 0) / 4294967296; };
@@ -106,5 +107,31 @@ describe('time to detect', () => {
     for (const v of raw) hist.set(v, (hist.get(v) ?? 0) + 1);
     const s = [...raw].sort((a, b) => a - b), at = (p: number) => s[Math.ceil(p * s.length) - 1];
     expect(timeToDetect(hist)).toEqual({ n: 537, p50: at(0.5), p90: at(0.9), p99: at(0.99), within_30s: raw.filter((v) => v <= 30_000).length / 537 });
+  });
+  it('bucketed: from per-second counts and the values of the buckets it asks for, the answer over every value', () => {
+    // Delays of live TPs as the store keeps them: any ms (negative, fractional, both sides of
+    // the 30 s bound); the reference sorts the raw values (nearest rank, ⌈p·n⌉-th smallest).
+    const delay = fc.oneof(fc.integer({ min: -5_000, max: 120_000 }), fc.integer({ min: 29_000, max: 31_000 }),
+      fc.double({ min: -2_000, max: 60_000, noNaN: true }));
+    fc.assert(fc.property(fc.array(delay, { minLength: 0, maxLength: 400 }), (raw) => {
+      const coarse = new Map<number, number>();
+      const fine = new Map<number, Map<number, number>>();
+      for (const v of raw) {
+        const b = delayBucket(v);
+        coarse.set(b, (coarse.get(b) ?? 0) + 1);
+        if (!fine.has(b)) fine.set(b, new Map());
+        fine.get(b)!.set(v, (fine.get(b)!.get(v) ?? 0) + 1);
+      }
+      const needed = delayBucketsNeeded(coarse);
+      expect(needed.length).toBeLessThanOrEqual(4);
+      const given = new Map(needed.map((b) => [b, fine.get(b)!]));
+      const got = timeToDetectBucketed(coarse, given);
+      if (raw.length === 0) { expect(got).toBeNull(); return; }
+      const s = [...raw].sort((a, b) => a - b), at = (p: number) => s[Math.ceil(p * s.length - 1e-9) - 1];
+      expect(got).toEqual({ n: raw.length, p50: at(0.5), p90: at(0.9), p99: at(0.99), within_30s: raw.filter((v) => v <= 30_000).length / raw.length });
+    }), { numRuns: 300, seed: 16 });
+  });
+  it('bucketed: refuses to answer from a bucket it was not given', () => {
+    expect(() => timeToDetectBucketed([[3, 2]], new Map())).toThrow(/bucket 3/);
   });
 });

@@ -1,0 +1,147 @@
+// The histogram families of the operating counters (store/operating-counts.ts), packed: per
+// region × model version × policy, one row per bucket holding the bucket's values as a JSON
+// object (value → count) and their sum `n` (db/schema.ts `histograms`). In memory they stay
+// ordinary counters of AggregateDelta (`op:v:<bin>`, `op:b:<bin>`, `ttd:<ms>`); only where
+// they are written and read differs. Why: one `aggregates` row per bin and per distinct
+// millisecond delay was ~10,000 rows per 100k-item slice (three indexes each) — most of the
+// commit's time, and of the scorecard's read.
+import { delayBucket, delayBucketsNeeded, timeToDetectBucketed, type TimeToDetect } from '../../taxonomy/operating/index.ts';
+import { jsonRows } from '../lib/db.ts';
+import { OP_KEY } from './operating-counts.ts';
+
+type Cells = Map<string, Map<string, number>>;
+interface CounterRow { policy: string; metric: string; value: number }
+interface VersionKey { region: string; model_id: string; model_version: string }
+
+/** The families: score histograms by label (one bucket, 101 bins) and live delays (a bucket per second). */
+export const FAMILY = { violating: 'op:v', benign: 'op:b', delay: 'ttd' } as const;
+const PACKED: Array<[prefix: string, family: string, bucketOf: (key: string) => number]> = [
+  [OP_KEY.violating, FAMILY.violating, () => 0],
+  [OP_KEY.benign, FAMILY.benign, () => 0],
+  [OP_KEY.delay, FAMILY.delay, (ms) => delayBucket(Number(ms))],
+];
+
+/** The counters kept in `aggregates`, and the rest as packed rows [policy, family, bucket, n, {value: count}]. */
+export function splitPacked(rows: readonly CounterRow[]): { plain: CounterRow[]; packed: unknown[][] } {
+  const plain: CounterRow[] = [];
+  const buckets = new Map<string, { policy: string; family: string; bucket: number; n: number; counts: Record<string, number> }>();
+  for (const r of rows) {
+    const hit = PACKED.find(([prefix]) => r.metric.startsWith(prefix));
+    if (!hit) { plain.push(r); continue; }
+    const [prefix, family, bucketOf] = hit;
+    const key = r.metric.slice(prefix.length);
+    const bucket = bucketOf(key);
+    const id = `${r.policy}\u0000${family}\u0000${bucket}`;
+    let b = buckets.get(id);
+    if (!b) buckets.set(id, (b = { policy: r.policy, family, bucket, n: 0, counts: {} }));
+    b.n += r.value;
+    b.counts[key] = (b.counts[key] ?? 0) + r.value;
+  }
+  return { plain, packed: [...buckets.values()].map((b) => [b.policy, b.family, b.bucket, b.n, b.counts]) };
+}
+
+// Counts merged in SQL (never read-modify-write in JS: concurrent writers touch the same row);
+// values whose count reaches 0 are dropped.
+const UPSERT = `INSERT INTO histograms (region, model_id, model_version, policy, family, bucket, n, counts)
+  SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(?4) AS j WHERE true
+  ON CONFLICT (region, model_id, model_version, policy, family, bucket) DO UPDATE SET n = n + excluded.n,
+    counts = (SELECT coalesce(json_group_object(key, total), '{}') FROM
+      (SELECT key, SUM(value) AS total FROM (SELECT key, value FROM json_each(histograms.counts) UNION ALL SELECT key, value FROM json_each(excluded.counts))
+       GROUP BY key HAVING total <> 0))`;
+
+/** The statements that add the packed rows (from splitPacked) to a region × version. */
+export function histogramStatements(d1: D1Database, key: VersionKey, packed: readonly unknown[][]): D1PreparedStatement[] {
+  return jsonRows(packed).map((json) => d1.prepare(UPSERT).bind(key.region, key.model_id, key.model_version, json));
+}
+
+// ── Reading ──────────────────────────────────────────────────────────────────────────────
+
+/** Delay bucket counts per policy, and the values of the buckets read (policy → bucket → [ms, count]). */
+export interface DelayBuckets {
+  coarse: Map<string, Map<number, number>>;
+  fine: Map<string, Map<number, Array<[number, number]>>>;
+}
+
+/** One region × version: the score histograms whole, the delays as bucket counts only. */
+export const histogramsStatement = (d1: D1Database, region: string, modelId: string, version: string) => d1.prepare(
+  `SELECT policy, family, bucket, n, CASE WHEN family = '${FAMILY.delay}' THEN NULL ELSE counts END AS counts
+   FROM histograms WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND n <> 0`,
+).bind(region, modelId, version);
+
+/** Adds the rows of histogramsStatement to `cells` as the counters they pack; returns the delay bucket counts. */
+export function addHistograms(cells: Cells, rows: readonly Record<string, unknown>[]): DelayBuckets {
+  const coarse = new Map<string, Map<number, number>>();
+  for (const r of rows as Array<{ policy: string; family: string; bucket: number; n: number; counts: string | null }>) {
+    if (r.family === FAMILY.delay) {
+      let c = coarse.get(r.policy);
+      if (!c) coarse.set(r.policy, (c = new Map()));
+      c.set(r.bucket, r.n);
+      continue;
+    }
+    const prefix = r.family === FAMILY.violating ? OP_KEY.violating : OP_KEY.benign;
+    let cell = cells.get(r.policy);
+    if (!cell) cells.set(r.policy, (cell = new Map()));
+    for (const [bin, n] of Object.entries(JSON.parse(r.counts ?? '{}') as Record<string, number>)) cell.set(prefix + bin, n);
+  }
+  return { coarse, fine: new Map() };
+}
+
+/** [policy, bucket] pairs whose values time to detect needs (delayBucketsNeeded per policy). */
+export const delayBucketsToRead = (d: DelayBuckets): Array<[string, number]> =>
+  [...d.coarse].flatMap(([policy, c]) => delayBucketsNeeded(c).map((b): [string, number] => [policy, b]));
+
+/** The values of the given [policy, bucket] pairs of one region × version (primary-key seeks). */
+export const delayValuesStatement = (d1: D1Database, region: string, modelId: string, version: string, pairs: Array<[string, number]>) => d1.prepare(
+  `SELECT h.policy, h.bucket, h.counts FROM json_each(?4) AS j JOIN histograms h ON h.region = ?1 AND h.model_id = ?2 AND h.model_version = ?3
+     AND h.policy = j.value ->> 0 AND h.family = '${FAMILY.delay}' AND h.bucket = j.value ->> 1`,
+).bind(region, modelId, version, JSON.stringify(pairs));
+
+/** Adds the rows of delayValuesStatement to `d`. */
+export function addDelayValues(d: DelayBuckets, rows: readonly Record<string, unknown>[]): void {
+  for (const r of rows as Array<{ policy: string; bucket: number; counts: string }>) {
+    let f = d.fine.get(r.policy);
+    if (!f) d.fine.set(r.policy, (f = new Map()));
+    f.set(r.bucket, Object.entries(JSON.parse(r.counts) as Record<string, number>).map(([ms, n]) => [Number(ms), n]));
+  }
+}
+
+/** Time to detect of one policy from what was read (null: no live TP). */
+export const policyTimeToDetect = (d: DelayBuckets, policy: string): TimeToDetect | null =>
+  timeToDetectBucketed(d.coarse.get(policy) ?? [], d.fine.get(policy) ?? new Map());
+
+/**
+ * A model's delays pooled per group of versions (the lifecycle's stages), over every region or
+ * one: bucket counts first, then the values of only the buckets each group's answer needs,
+ * summed in SQL. Two reads, whatever the number of regions and versions.
+ */
+export async function pooledTimeToDetect(
+  d1: D1Database, modelId: string, region: string | undefined, groups: ReadonlyMap<string, readonly string[]>,
+): Promise<Map<string, TimeToDetect | null>> {
+  const { results: counts } = await d1.prepare(
+    `SELECT model_version, bucket, SUM(n) AS n FROM histograms WHERE model_id = ?1 AND family = '${FAMILY.delay}' AND (?2 IS NULL OR region = ?2)
+     GROUP BY model_version, bucket`,
+  ).bind(modelId, region ?? null).all<{ model_version: string; bucket: number; n: number }>();
+  const coarseOf = (versions: readonly string[]) => {
+    const c = new Map<number, number>();
+    for (const r of counts) if (versions.includes(r.model_version)) c.set(r.bucket, (c.get(r.bucket) ?? 0) + r.n);
+    return c;
+  };
+  const needed = new Set([...groups.values()].flatMap((vs) => delayBucketsNeeded(coarseOf(vs))));
+  const { results: values } = needed.size ? await d1.prepare(
+    `SELECT h.model_version, h.bucket, j.key AS ms, SUM(j.value) AS n FROM histograms h, json_each(h.counts) AS j
+     WHERE h.model_id = ?1 AND h.family = '${FAMILY.delay}' AND h.bucket IN (SELECT value FROM json_each(?2)) AND (?3 IS NULL OR h.region = ?3)
+     GROUP BY h.model_version, h.bucket, j.key`,
+  ).bind(modelId, JSON.stringify([...needed]), region ?? null).all<{ model_version: string; bucket: number; ms: string; n: number }>()
+    : { results: [] };
+  const out = new Map<string, TimeToDetect | null>();
+  for (const [group, versions] of groups) {
+    const fine = new Map<number, Array<[number, number]>>();
+    for (const r of values) {
+      if (!versions.includes(r.model_version)) continue;
+      if (!fine.has(r.bucket)) fine.set(r.bucket, []);
+      fine.get(r.bucket)!.push([Number(r.ms), r.n]);
+    }
+    out.set(group, timeToDetectBucketed(coarseOf(versions), fine));
+  }
+  return out;
+}
