@@ -542,6 +542,8 @@ function buildEvalSet(plan: WorldPlan, rp: RegionPlan): Content[] {
           break;
         }
         case 'threshold': {
+          // A threshold too low: mostly false alarms. The few misses (× the policy's severity in
+          // SPEC §12's cost) must weigh clearly less, or lowering the threshold would be cheaper.
           const language = pickLanguage(rng, rp, uncovered);
           out.push(base({ surface, language, policy: plant.policy!, violating: rng.chance(0.1), role: 'plant', plant,
             asr: asrFor(rng, language, uncovered), probed: rng.chance(0.4) }));
