@@ -542,8 +542,10 @@ function buildEvalSet(plan: WorldPlan, rp: RegionPlan): Content[] {
           break;
         }
         case 'threshold': {
+          // A threshold too low: mostly false alarms. The few misses (× the policy's severity in
+          // SPEC §12's cost) must weigh clearly less, or lowering the threshold would be cheaper.
           const language = pickLanguage(rng, rp, uncovered);
-          out.push(base({ surface, language, policy: plant.policy!, violating: rng.chance(0.15), role: 'plant', plant,
+          out.push(base({ surface, language, policy: plant.policy!, violating: rng.chance(0.1), role: 'plant', plant,
             asr: asrFor(rng, language, uncovered), probed: rng.chance(0.4) }));
           break;
         }
@@ -748,11 +750,16 @@ function plantedOutputs(rng: Rng, c: Content, T: number): { score: number; probe
 function generateSlice(plan: WorldPlan, rp: RegionPlan, evalSet: Content[], v: ModelVersion): DemoSlice {
   const rng = Rng.for(plan.seed, 'outputs', rp.code, v.version);
   const n = plan.itemsPerRegion;
-  // The threshold plant's fix is a per-region threshold (T + 0.1) for its policy, sent with each item.
+  // The threshold plant's region needs a higher threshold for its policy (T + 0.1): its violating
+  // content scores above that in every version, so the global T is too low there. The fix sends
+  // the region's threshold with each item.
+  const thrPlant = (policy: string) => rp.plants.find((x) => x.cause === 'threshold' && x.policy === policy);
+  const regionThreshold = (policy: string): number | undefined =>
+    thrPlant(policy) ? r4(Math.min(0.9, thresholdOf(policy) + 0.1)) : undefined;
   const fixedThreshold = (policy: string): number | undefined => {
-    const p = rp.plants.find((x) => x.cause === 'threshold' && x.policy === policy);
+    const p = thrPlant(policy);
     if (!p || !p.fixedIn || Number(v.version) < Number(p.fixedIn)) return undefined;
-    return r4(Math.min(0.9, thresholdOf(policy) + 0.1));
+    return regionThreshold(policy);
   };
 
   // Background failures for this version: ordinary items whose evidence fires no rule.
@@ -825,7 +832,7 @@ function generateSlice(plan: WorldPlan, rp: RegionPlan, evalSet: Content[], v: M
     if (c.role === 'plant' && c.plant!.cause === 'threshold' && own !== undefined && !c.violating) {
       score = r4(thresholdOf(c.policy) + 0.01 + 0.08 * c.u);
     } else {
-      score = c.violating ? tpScore(rng, T) : tnScore(rng, T);
+      score = c.violating ? tpScore(rng, regionThreshold(c.policy) ?? T) : tnScore(rng, T);
     }
     items.push(renderItem(c, prediction(rng, score, own), undefined));
   }

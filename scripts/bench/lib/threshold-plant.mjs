@@ -35,8 +35,8 @@ export async function thresholdPlant(w, { seed, regions, items, log }) {
   const after = sum((p) => p.then.fp + p.then.fn);
   const allFp = present.filter((r) => r.proof && r.proof.then.fp === 0);
   const others = present.filter((r) => !(r.proof && r.proof.then.fp === 0));
-  // What must hold: every region × version with the plant gets a recommendation that leaves fewer planted failures.
-  const ok = present.every((r) => r.t && r.proof.then.fp + r.proof.then.fn < r.proof.now.fp + r.proof.now.fn);
+  // What must hold: every region × version with the plant gets a recommendation that removes every planted false alarm.
+  const ok = present.length > 0 && others.length === 0;
   const cell = (r) => {
     if (!r.t) return `— (no threshold costs less; FP ${r.op.fp}, FN ${r.op.fn})`;
     return `${r.t.threshold_now.toFixed(2)} → **${r.t.threshold.toFixed(2)}**: FP ${r.t.fp.now} → ${r.t.fp.then}, FN ${r.t.fn.now} → ${r.t.fn.then}, cost ${fmt(r.t.cost.now)} → ${fmt(r.t.cost.then)}`;
@@ -46,7 +46,7 @@ export async function thresholdPlant(w, { seed, regions, items, log }) {
     '',
     `The thr-a regions of the same world (seed ${seed}) at ${fmt(THR_ITEMS)} items per region (at the ${fmt(items)} items above, the plant's \`${plant.policy}\` cell holds too few items: a recommendation needs n ≥ 200), model \`${MODEL}\`, pushed into the same Worker. Per region × version: the scorecard's \`thresholds\` entry for \`${plant.policy}\` (cost = severity × FN + FP over every item of the cell), and that threshold applied to the plant's own items (planted false alarms just above the threshold, planted misses just below).`,
     '',
-    `**${ok ? 'Every' : 'NOT every'} region × version with the plant gets a recommendation that leaves fewer planted failures**: ${fmt(before)} → ${fmt(after)} planted failures (FP + FN) over the ${present.length}; ${fmt(removedFp)} of ${fmt(plantedFp)} planted false alarms removed, all of them in ${allFp.length} of ${present.length}${others.length ? ` (not in ${others.map((r) => `${r.region} v${r.version}`).join(', ')}: there the cell's other items make another threshold cheaper, see the row)` : ''}. The planted misses sit below the threshold, where raising it cannot reach them; the v${plant.fixedIn} fix (a per-region threshold sent with the items, and the misses re-scored) leaves the whole cell with the FP and FN of its rows.`,
+    `**${ok ? 'Every' : 'NOT every'} region × version with the plant gets a recommendation that removes every planted false alarm**: ${fmt(before)} → ${fmt(after)} planted failures (FP + FN) over the ${present.length}; ${fmt(removedFp)} of ${fmt(plantedFp)} planted false alarms removed, all of them in ${allFp.length} of ${present.length}${others.length ? ` (not in ${others.map((r) => `${r.region} v${r.version}`).join(', ')}: see the row)` : ''}. The plant is a threshold set too low for its regions: their violating \`${plant.policy}\` content scores above the region's threshold (the global one + 0.1) in every version, and the planted false alarms sit between the two, so the cheapest threshold of the whole cell lies above them. The planted misses sit below the threshold, where raising it cannot reach them; the v${plant.fixedIn} fix (a per-region threshold sent with the items, and the misses re-scored) leaves the whole cell with the FP and FN of its rows.`,
     '',
     `| region | version | n | threshold now → recommended (all items of the cell) | planted items | planted FP now → at recommended | planted FN now → at recommended |`,
     '|---|---|---:|---|---:|---:|---:|',
