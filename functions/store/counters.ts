@@ -5,6 +5,7 @@
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import { jsonRows, nowIso } from '../lib/db.ts';
 import { addOperatingCounts, isSliceCounter } from './operating-counts.ts';
+import { bump, type Tally } from './tally.ts';
 import { DiscoveryDelta, discoveryStatements } from './discovery-counts.ts';
 import { histogramStatements, splitPacked } from './histograms.ts';
 
@@ -76,9 +77,9 @@ export function itemMetrics(item: EvalItem, d: Diagnosis): Array<[string, number
     m.push([KEY.calN + b, 1], [KEY.calS + b, score]);
     if (item.label?.violating) m.push([KEY.calY + b, 1]);
   }
-  const op = new Map<string, number>();
+  const op: Tally = new Map();
   addOperatingCounts(op, item, d, 1);
-  m.push(...op);
+  for (const [k, { v }] of op) m.push([k, v]);
   return m;
 }
 
@@ -109,11 +110,10 @@ const outcomeKey = keyCache('', (o) => o.toLowerCase());
 const sigKey = keyCache(KEY.sig);
 const secKey = keyCache(KEY.sec);
 
-const bump = (cell: Map<string, number>, k: string, v: number) => { cell.set(k, (cell.get(k) ?? 0) + v); };
 
 /** Accumulates counter deltas per policy in memory; written once, at commit. */
 export class AggregateDelta {
-  readonly cells = new Map<string, Map<string, number>>();
+  readonly cells = new Map<string, Tally>();
   /** Slice discovery's cells move with the counters (store/discovery-counts.ts). */
   readonly discovery = new DiscoveryDelta();
 
@@ -154,31 +154,31 @@ export class AggregateDelta {
   add(policy: string, metrics: Array<[string, number]>, sign = 1): void {
     let cell = this.cells.get(policy);
     if (!cell) this.cells.set(policy, (cell = new Map()));
-    for (const [k, v] of metrics) cell.set(k, (cell.get(k) ?? 0) + sign * v);
+    for (const [k, v] of metrics) bump(cell, k, sign * v);
   }
 
   get(policy: string, metric: string): number {
-    return this.cells.get(policy)?.get(metric) ?? 0;
+    return this.cells.get(policy)?.get(metric)?.v ?? 0;
   }
 
   /** Totals over policies for one metric prefix, e.g. KEY.sig → {CODE: n}. */
   totals(prefix: string): Record<string, number> {
     const out: Record<string, number> = {};
     for (const cell of this.cells.values()) {
-      for (const [k, v] of cell) if (k.startsWith(prefix) && v !== 0) out[k.slice(prefix.length)] = (out[k.slice(prefix.length)] ?? 0) + v;
+      for (const [k, { v }] of cell) if (k.startsWith(prefix) && v !== 0) out[k.slice(prefix.length)] = (out[k.slice(prefix.length)] ?? 0) + v;
     }
     return out;
   }
 
   sum(metric: string): number {
     let s = 0;
-    for (const cell of this.cells.values()) s += cell.get(metric) ?? 0;
+    for (const cell of this.cells.values()) s += cell.get(metric)?.v ?? 0;
     return s;
   }
 
   rows(): Array<{ policy: string; metric: string; value: number }> {
     const out: Array<{ policy: string; metric: string; value: number }> = [];
-    for (const [policy, cell] of this.cells) for (const [metric, value] of cell) if (value !== 0) out.push({ policy, metric, value });
+    for (const [policy, cell] of this.cells) for (const [metric, { v }] of cell) if (v !== 0) out.push({ policy, metric, value: v });
     return out;
   }
 }

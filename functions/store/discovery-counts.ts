@@ -34,6 +34,16 @@ export class DiscoveryDelta {
   private readonly ids = new Map<string, Map<string, number>>();
   private readonly preds: Array<[string, string]> = [];
 
+  /** Primary codes interned: a cell's errors are an array by code id (no string-keyed property per bump). */
+  private readonly codeIds = new Map<string, number>();
+  private readonly codes: string[] = [];
+
+  private codeId(code: string): number {
+    let i = this.codeIds.get(code);
+    if (i === undefined) { i = this.codes.length; this.codeIds.set(code, i); this.codes.push(code); }
+    return i;
+  }
+
   private id(f: string, v: string): number {
     let byValue = this.ids.get(f);
     if (!byValue) this.ids.set(f, (byValue = new Map()));
@@ -46,8 +56,8 @@ export class DiscoveryDelta {
   addItem(item: EvalItem, d: Diagnosis, sign: number): void {
     if (d.outcome === 'pending' || d.excluded || (sign !== 1 && sign !== -1)) return;
     let part = this.parts.get(item.policy);
-    if (!part) this.parts.set(item.policy, (part = { population: { n: 0, errors: {} }, one: new Map(), two: new Map() }));
-    const primary = d.failure ? d.primary ?? NO_PRIMARY : null;
+    if (!part) this.parts.set(item.policy, (part = { population: newCell(), one: new Map(), two: new Map() }));
+    const primary = d.failure ? this.codeId(d.primary ?? NO_PRIMARY) : -1;
     const feats = featuresOf(item);
     const ids: number[] = [];
     for (const [f, v] of feats) if (f !== PARTITION) ids.push(this.id(f, v));
@@ -57,13 +67,13 @@ export class DiscoveryDelta {
     for (let i = 0; i < ids.length; i++) {
       const a = ids[i];
       let c1 = part.one.get(a);
-      if (!c1) part.one.set(a, (c1 = { n: 0, errors: {} }));
+      if (!c1) part.one.set(a, (c1 = newCell()));
       bump(c1, primary, sign);
       let row = part.two.get(a);
       if (!row) part.two.set(a, (row = new Map()));
       for (let j = i + 1; j < ids.length; j++) {
         let c = row.get(ids[j]);
-        if (!c) row.set(ids[j], (c = { n: 0, errors: {} }));
+        if (!c) row.set(ids[j], (c = newCell()));
         bump(c, primary, sign);
       }
     }
@@ -74,7 +84,7 @@ export class DiscoveryDelta {
     const out: unknown[][] = [];
     const push = (policy: string, key: string, f1: string, f2: string, cell: Cell) => {
       if (cell.n !== 0) out.push([policy, key, f1, f2, '', cell.n]);
-      for (const [code, v] of Object.entries(cell.errors)) if (v !== 0) out.push([policy, key, f1, f2, code, v]);
+      cell.errors.forEach((v, code) => { if (v) out.push([policy, key, f1, f2, this.codes[code], v]); });
     };
     for (const [policy, part] of this.parts) {
       push(policy, POPULATION_KEY, '', '', part.population);
@@ -92,11 +102,14 @@ export class DiscoveryDelta {
   }
 }
 
-interface Cell { n: number; errors: Record<string, number> }
+/** errors[code id] (see DiscoveryDelta.codeId); holes for codes the cell never saw. */
+interface Cell { n: number; errors: number[] }
+const newCell = (): Cell => ({ n: 0, errors: [] });
 
-function bump(cell: Cell, primary: string | null, sign: number): void {
+/** `primary`: the error's code id, −1 for an item that is no error. */
+function bump(cell: Cell, primary: number, sign: number): void {
   cell.n += sign;
-  if (primary !== null) cell.errors[primary] = (cell.errors[primary] ?? 0) + sign;
+  if (primary >= 0) cell.errors[primary] = (cell.errors[primary] ?? 0) + sign;
 }
 
 const WHERE_VERSION = 'region = ?1 AND model_id = ?2 AND model_version = ?3';

@@ -6,6 +6,7 @@
 import { scoreBin } from '../../taxonomy/operating/index.ts';
 import { policyByCode } from '../../taxonomy/policies.ts';
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
+import { bump, type Tally } from './tally.ts';
 
 /** Prefixes of the families; the rest of the name is a bin, an outcome, a threshold or a delay. */
 export const OP_KEY = {
@@ -35,7 +36,6 @@ const BENIGN_KEYS = binKeys(OP_KEY.benign);
 const EXCLUDED_KEYS: Record<string, string> = { TP: 'op:x:tp', FP: 'op:x:fp', TN: 'op:x:tn', FN: 'op:x:fn' };
 
 const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const bump = (cell: Map<string, number>, k: string, v: number) => { cell.set(k, (cell.get(k) ?? 0) + v); };
 
 /** The delay counted for time to detect, or undefined (not a live TP with both timestamps). */
 export function detectDelay(item: EvalItem, d: Diagnosis): number | undefined {
@@ -46,7 +46,7 @@ export function detectDelay(item: EvalItem, d: Diagnosis): number | undefined {
 }
 
 /** Adds (sign 1) or removes (sign −1) one diagnosed item's operating counters to a policy's cell. */
-export function addOperatingCounts(cell: Map<string, number>, item: EvalItem, d: Diagnosis, sign: number): void {
+export function addOperatingCounts(cell: Tally, item: EvalItem, d: Diagnosis, sign: number): void {
   if (d.outcome === 'pending') return;
   const delay = detectDelay(item, d);
   if (delay !== undefined) bump(cell, OP_KEY.delay + String(delay), sign);
