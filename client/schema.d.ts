@@ -1544,6 +1544,8 @@ export interface components {
             items: components["schemas"]["CellItem"][];
             /** @description pass as `cursor` for the next page; null on the last */
             next_cursor: string | null;
+            /** @description committed slices of the region × version whose items are not in the item partition yet (copied within moments of a commit; a large slice takes seconds): while above 0, `total` leaves their items out and may be below the scorecard's count */
+            slices_catching_up: number;
         };
         CellItem: {
             slice_id: string;

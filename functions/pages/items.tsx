@@ -51,6 +51,11 @@ export function itemsPage({ region, regionName, query: q, page, signedIn, polici
       </form>
       <p><strong id="items-total" data-total={String(page.total)}>{fmtCount(page.total)}</strong> {page.total === 1 ? 'item' : 'items'}
         {' · '}<a id="items-csv" href={itemsHref(region, q, { format: 'csv' })}>Download all as CSV</a></p>
+      {page.slices_catching_up > 0 ? (
+        <p id="items-catching-up" class="note" role="status">{fmtCount(page.slices_catching_up)} {page.slices_catching_up === 1 ? 'slice was' : 'slices were'} committed
+          moments ago and {page.slices_catching_up === 1 ? 'is' : 'are'} still being copied into the item store: until then the total leaves
+          {page.slices_catching_up === 1 ? ' its' : ' their'} items out. Reload in a few seconds.</p>
+      ) : null}
       {page.items.length ? (
         <table class="items">
           <thead><tr><th scope="col">Slice</th><th scope="col">Item</th><th scope="col">Policy</th><th scope="col">Outcome</th>

@@ -4,7 +4,7 @@
 import { isItemSignatureCode } from '../../taxonomy/signatures/registry.ts';
 import type { Bindings } from '../env.ts';
 import { badRequest } from '../lib/errors.ts';
-import { partitionOf } from '../store/partition/sync.ts';
+import { partitionOf, slicesNotCopied } from '../store/partition/sync.ts';
 import type { CellFilter, ItemCursor, ListedItem } from '../store/partition/rows.ts';
 import { csvLine, csvLines } from '../lib/csv.ts';
 
@@ -14,6 +14,8 @@ export interface ItemsPage {
   total: number;
   items: Array<Omit<ListedItem, 'secondary'>>;
   next_cursor: string | null;
+  /** Committed slices whose items are not in the item partition yet (slicesNotCopied). */
+  slices_catching_up: number;
 }
 
 export const ITEM_CSV_COLUMNS = ['slice_id', 'item_id', 'policy', 'outcome', 'primary', 'secondary', 'score', 'threshold', 'language', 'surface'] as const;
@@ -54,12 +56,16 @@ async function hasSlices(d1: D1Database, region: string, q: ItemsQuery): Promise
 export async function listItems(env: Bindings, region: string, q: ItemsQuery): Promise<ItemsPage> {
   const cursor = q.cursor !== undefined ? decodeCursor(q.cursor) : null;
   await checkFilters(env.DB, q);
-  if (!(await hasSlices(env.DB, region, q))) return { total: 0, items: [], next_cursor: null };
-  const page = await partitionOf(env, region, q.model, q.version).list(cellOf(q), cursor, q.limit, true);
+  if (!(await hasSlices(env.DB, region, q))) return { total: 0, items: [], next_cursor: null, slices_catching_up: 0 };
+  const [page, behind] = await Promise.all([
+    partitionOf(env, region, q.model, q.version).list(cellOf(q), cursor, q.limit, true),
+    slicesNotCopied(env.DB, region, q.model, q.version),
+  ]);
   return {
     total: page.total ?? 0,
     items: page.items.map(({ secondary: _s, ...item }) => item),
     next_cursor: page.next ? encodeCursor(page.next) : null,
+    slices_catching_up: behind,
   };
 }
 

@@ -14,6 +14,7 @@ export const CellItemsSchema = z.object({
   total: z.number().int().openapi({ description: 'every item of the cell (exact); for a (policy, signature) cell the scorecard\'s count of it' }),
   items: z.array(CellItemSchema),
   next_cursor: z.string().nullable().openapi({ description: 'pass as `cursor` for the next page; null on the last' }),
+  slices_catching_up: z.number().int().openapi({ description: 'committed slices of the region × version whose items are not in the item partition yet (copied within moments of a commit; a large slice takes seconds): while above 0, `total` leaves their items out and may be below the scorecard\'s count' }),
 }).openapi('CellItems');
 
 export const ItemsQuerySchema = z.object({

@@ -123,3 +123,15 @@ export async function syncStale(env: Bindings, maxItems: number): Promise<StaleS
   }
   return { slices, items, failed, remaining: results.length - slices };
 }
+
+/**
+ * Committed slices of a region × version not yet copied into its partition (no watermark for
+ * their current pk): until they are, the partition's totals leave their items out. Edits to
+ * items already copied follow within moments too, but are not counted here (that needs each
+ * slice's version, a read of every part).
+ */
+export async function slicesNotCopied(d1: D1Database, region: string, modelId: string, version: string): Promise<number> {
+  const r = await d1.prepare(`SELECT COUNT(*) AS n FROM slices s LEFT JOIN partition_sync p ON p.region = s.region AND p.slice_id = s.slice_id AND p.slice_pk = s.pk
+    WHERE s.region = ? AND s.model_id = ? AND s.model_version = ? AND ${COMMITTED} AND p.slice_pk IS NULL`).bind(region, modelId, version).first<{ n: number }>();
+  return r?.n ?? 0;
+}

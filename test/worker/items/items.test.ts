@@ -74,7 +74,7 @@ describe('items of a cell', () => {
   it('an unknown model or version has no items (200, total 0); bad filters are 400s naming the field', async () => {
     const none = await api(`/v1/regions/${R}/items?model=${MODEL.id}&version=nope`);
     expect(none.status).toBe(200);
-    expect(none.data).toEqual({ total: 0, items: [], next_cursor: null });
+    expect(none.data).toEqual({ total: 0, items: [], next_cursor: null, slices_catching_up: 0 });
     for (const [q, field] of [
       ['&outcome=MAYBE', 'outcome'], ['&signature=NOT.A.CODE', 'signature'], ['&policy=no.such', 'policy'],
       ['&limit=0', 'limit'], ['&limit=1001', 'limit'], ['&cursor=%25%25', 'cursor'], ['&format=xml', 'format'],
