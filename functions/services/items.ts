@@ -76,7 +76,12 @@ export async function exportItems(env: Bindings, region: string, q: ItemsQuery, 
  *  two pages). The capacity bench (scripts/bench/capacity.mjs) measures this same function. */
 export function streamCell(stub: ReturnType<typeof partitionOf> | null, filter: CellFilter, format: ExportFormat, pageSize = EXPORT_PAGE): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
-  const fetchPage = (cursor: ItemCursor | null) => stub!.exportPage(filter, cursor, pageSize, format);
+  const fetchPage = (cursor: ItemCursor | null) => {
+    const page = stub!.exportPage(filter, cursor, pageSize, format);
+    // A page asked for ahead of a reader that then left: its failure is nobody's (pull awaits it otherwise).
+    page.catch(() => {});
+    return page;
+  };
   let next: ReturnType<typeof fetchPage> | null = null;
   let started = false;
   return new ReadableStream<Uint8Array>({
