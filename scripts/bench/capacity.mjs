@@ -150,11 +150,20 @@ async function baseline(m, n, log) {
     db.exec(m.SCHEMA);
     const ins = db.prepare(m.UPSERT);
     const t0 = performance.now();
+    // CPU per item by 100k rows (this process: node:sqlite runs on its thread), to set the
+    // partition's growth of cost per item against SQLite's own.
+    const steps = [];
+    let cpu = process.cpuUsage();
     for (let o = 0; o < n; o += PER_CALL) {
       const rows = makeRows(m.partitionRow, o, Math.min(PER_CALL, n - o));
       db.exec('BEGIN');
       for (const r of rows) ins.run(...m.COLUMNS.map((c) => r[c]));
       db.exec('COMMIT');
+      if ((o + PER_CALL) % 100_000 === 0) {
+        const d = process.cpuUsage(cpu);
+        cpu = process.cpuUsage();
+        steps.push({ total: o + PER_CALL, cpuUsPerItem: (d.user + d.system) / 100_000 });
+      }
     }
     const fillS = (performance.now() - t0) / 1000;
     log(`[capacity] baseline node:sqlite: ${fmt(n)} rows in ${fmt(fillS, 1)} s`);
@@ -173,7 +182,7 @@ async function baseline(m, n, log) {
     const exportS = (performance.now() - t1) / 1000;
     const bytes = db.prepare('SELECT page_count * page_size AS b FROM pragma_page_count(), pragma_page_size()').get().b;
     db.close();
-    return { perS: n / fillS, p50: median(ms), p95: percentile(ms, 95), exportPerS: k / exportS, bytesPerItem: bytes / n };
+    return { perS: n / fillS, steps, p50: median(ms), p95: percentile(ms, 95), exportPerS: k / exportS, bytesPerItem: bytes / n };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -317,9 +326,9 @@ ${cells.join('\n')}
 
 Sync cost per item as one partition grows to ${fmt(d.one.items)} (100,000 items a step):
 
-| items in the partition | wall µs per item | CPU µs per item | load |
-|---|---|---|---|
-${growth(d.fillSteps)}
+| items in the partition | wall µs per item | CPU µs per item | load | node:sqlite CPU µs per item |
+|---|---|---|---|---|
+${d.fillSteps.map((r, i) => `| ${fmt(r.total)} | ${fmt(r.usPerItem, 1)} | ${fmt(r.cpuUsPerItem, 1)} | ${r.load.toFixed(1)} | ${fmt(d.baseline.steps[i]?.cpuUsPerItem ?? NaN, 1)} |`).join('\n')}
 
 Sync cost per item, ${PARTITIONS} partitions, ${fmt(ROUND_ITEMS)} items a round (${fmt(Math.ceil(ROUND_ITEMS / PARTITIONS))} per partition, one call each):
 
