@@ -17,8 +17,9 @@ export interface ItemsPage {
   next_cursor: string | null;
 }
 
-/** Items per call to the partition while exporting: one call of this size takes the partition
- *  ~20 ms at 1M items (a list request waits at most that), and the calls' overhead is < 5 %. */
+/** Items per call to the partition while exporting: a call holds the partition ~30 ms (read and
+ *  text at 1M items, measured under load; a list request waits at most that), and 200 calls per
+ *  1M items cost little next to the rows (BENCHMARKS.md, "Capacity"). */
 const EXPORT_PAGE = 5000;
 
 // The cursor is opaque to clients: the last item's position (slice created_at, slice_id, item_id).
