@@ -7,3 +7,14 @@ export const csvLines = (rows: readonly (readonly unknown[])[]): string =>
   (rows.length ? stringify(rows.map((r) => r.map((v) => v ?? ''))) : '');
 
 export const csvLine = (values: readonly unknown[]): string => csvLines([values]);
+
+const NEEDS_QUOTES = /[",\n\r]/;
+
+/** One field of a string or number column as csv-stringify writes it with the options above
+ *  (numbers as `'' + n`, null empty), without its per-row machinery: the items export writes a
+ *  million rows with it (test/worker/items/export-format.test.ts holds the two to the same bytes). */
+export function csvField(v: string | number | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return `${v}`;
+  return NEEDS_QUOTES.test(v) ? `"${v.replaceAll('"', '""')}"` : v;
+}

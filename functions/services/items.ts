@@ -6,7 +6,8 @@ import type { Bindings } from '../env.ts';
 import { badRequest } from '../lib/errors.ts';
 import { partitionOf, slicesNotCopied } from '../store/partition/sync.ts';
 import type { CellFilter, ItemCursor, ListedItem } from '../store/partition/rows.ts';
-import { csvLine, csvLines } from '../lib/csv.ts';
+import { csvLine } from '../lib/csv.ts';
+import { EXPORT_COLUMNS, type ExportFormat } from '../store/partition/export-format.ts';
 
 export interface ItemsQuery extends CellFilter { model: string; version: string; limit: number; cursor?: string }
 
@@ -18,9 +19,9 @@ export interface ItemsPage {
   slices_catching_up: number;
 }
 
-export const ITEM_CSV_COLUMNS = ['slice_id', 'item_id', 'policy', 'outcome', 'primary', 'secondary', 'score', 'threshold', 'language', 'surface'] as const;
-
-/** Items per call to the partition while exporting. */
+/** Items per call to the partition while exporting: a call holds the partition ~30 ms (read and
+ *  text at 1M items, measured under load; a list request waits at most that), and 200 calls per
+ *  1M items cost little next to the rows (BENCHMARKS.md, "Capacity"). */
 const EXPORT_PAGE = 5000;
 
 // The cursor is opaque to clients: the last item's position (slice created_at, slice_id, item_id).
@@ -69,30 +70,43 @@ export async function listItems(env: Bindings, region: string, q: ItemsQuery): P
   };
 }
 
-const csvPage = (items: ListedItem[]) => csvLines(items.map((it) => ITEM_CSV_COLUMNS.map((k) => it[k])));
-const ndjsonPage = (items: ListedItem[]) =>
-  items.map(({ secondary, ...it }) => `${JSON.stringify({ ...it, secondary: secondary ? secondary.split('|') : [] })}\n`).join('');
-
-/** Every item of the cell, streamed: pages of EXPORT_PAGE items fetched as the reader pulls. */
+/** Every item of the cell, streamed (streamCell). */
 export async function exportItems(env: Bindings, region: string, q: ItemsQuery, format: 'csv' | 'ndjson'): Promise<ReadableStream<Uint8Array>> {
   await checkFilters(env.DB, q);
   const any = await hasSlices(env.DB, region, q);
-  const stub = any ? partitionOf(env, region, q.model, q.version) : null;
+  return streamCell(any ? partitionOf(env, region, q.model, q.version) : null, cellOf(q), format);
+}
+
+/** The export of a cell of a partition (null: no partition, the header alone). The partition
+ *  formats each page (export-format.ts); the next page is asked for as soon as one arrives, so the
+ *  partition reads it while this one is sent, and no further (the reader's pace bounds memory to
+ *  two pages). The capacity bench (scripts/bench/capacity.mjs) measures this same function. */
+export function streamCell(stub: ReturnType<typeof partitionOf> | null, filter: CellFilter, format: ExportFormat, pageSize = EXPORT_PAGE): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
-  const lines = format === 'csv' ? csvPage : ndjsonPage;
-  let cursor: ItemCursor | null = null;
+  const fetchPage = (cursor: ItemCursor | null) => {
+    const page = stub!.exportPage(filter, cursor, pageSize, format);
+    // A page asked for ahead of a reader that then left: its failure is nobody's (pull awaits it otherwise).
+    page.catch(() => {});
+    return page;
+  };
+  let next: ReturnType<typeof fetchPage> | null = null;
   let started = false;
   return new ReadableStream<Uint8Array>({
     async pull(ctl) {
-      let text = !started && format === 'csv' ? csvLine([...ITEM_CSV_COLUMNS]) : '';
-      started = true;
-      if (stub) {
-        const page = await stub.list(cellOf(q), cursor, EXPORT_PAGE, false);
-        text += lines(page.items);
-        cursor = page.next;
+      let text = '';
+      if (!started) {
+        started = true;
+        if (format === 'csv') text = csvLine([...EXPORT_COLUMNS]);
+        if (stub) next = fetchPage(null);
+      }
+      if (next) {
+        const page = await next;
+        next = page.next ? fetchPage(page.next) : null;
+        text += page.text;
       }
       if (text) ctl.enqueue(enc.encode(text));
-      if (!cursor) ctl.close();
+      if (!next) ctl.close();
     },
+    cancel() { next = null; },
   }, { highWaterMark: 0 });
 }

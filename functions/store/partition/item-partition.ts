@@ -10,6 +10,7 @@
 import { DurableObject } from 'cloudflare:workers';
 import type { StoredItem } from '../items/format.ts';
 import { featuresJson, type CellFilter, type ItemCursor, type ItemPage, type ListedItem, type PartitionRow } from './rows.ts';
+import { exportLines, type ExportFormat, type ListedRaw } from './export-format.ts';
 import { ADD_FEATURES, cellWhere, COLUMNS, LISTED, SCHEMA, UNFEATURED_INDEX, UPSERT } from './schema.ts';
 
 /** Rows given their features per statement batch while filling a partition made before them. */
@@ -48,27 +49,47 @@ export class ItemPartition extends DurableObject<unknown> {
     return rows.length;
   }
 
-  /** One page of a cell after `cursor`, and the cell's exact size when `withTotal`. */
-  list(filter: CellFilter, cursor: ItemCursor | null, limit: number, withTotal: boolean): ItemPage & { total?: number } {
+  /** The statement reading a cell's rows after `cursor` in the listing order (LIMIT ? last). */
+  private pageQuery(filter: CellFilter, cursor: ItemCursor | null): { query: string; params: (string | number)[]; counted: string; countParams: (string | number)[] } {
     const byFeature = !!filter.features?.length;
     if (byFeature) this.fillFeatures();
     const { terms, params } = cellWhere(filter);
     const pageTerms = cursor ? [...terms, '(slice_created_at, slice_id, item_id) > (?, ?, ?)'] : terms;
     const pageParams = cursor ? [...params, cursor.c, cursor.s, cursor.i] : params;
     const where = (t: string[]) => (t.length ? `WHERE ${t.join(' AND ')}` : '');
-    const rows = this.sql.exec(
-      `SELECT ${LISTED} FROM items ${where(pageTerms)} ORDER BY slice_created_at, slice_id, item_id LIMIT ?`, ...pageParams, limit + 1,
-    ).toArray() as unknown as Array<ListedItem & { c: string }>;
+    // cell_counts has the filter columns of items (primary_code and family '' for none, which
+    // no filter value equals); a feature filter is not among them, so its items are counted.
+    const count = byFeature ? 'SELECT count(*) AS n FROM items' : 'SELECT coalesce(sum(n), 0) AS n FROM cell_counts';
+    return {
+      query: `SELECT ${LISTED} FROM items ${where(pageTerms)} ORDER BY slice_created_at, slice_id, item_id LIMIT ?`,
+      params: pageParams,
+      counted: `${count} ${where(terms)}`,
+      countParams: params,
+    };
+  }
+
+  /** One page of a cell after `cursor`, and the cell's exact size when `withTotal`. */
+  list(filter: CellFilter, cursor: ItemCursor | null, limit: number, withTotal: boolean): ItemPage & { total?: number } {
+    const q = this.pageQuery(filter, cursor);
+    const rows = this.sql.exec(q.query, ...q.params, limit + 1).toArray() as unknown as Array<ListedItem & { c: string }>;
     const more = rows.length > limit;
     if (more) rows.length = limit;
     const last = rows[rows.length - 1];
     const items = rows.map(({ c: _c, ...item }) => item);
     const page: ItemPage & { total?: number } = { items, next: more ? { c: last.c, s: last.slice_id, i: last.item_id } : null };
-    // cell_counts has the filter columns of items (primary_code and family '' for none, which
-    // no filter value equals); a feature filter is not among them, so its items are counted.
-    const counted = byFeature ? 'SELECT count(*) AS n FROM items' : 'SELECT coalesce(sum(n), 0) AS n FROM cell_counts';
-    if (withTotal) page.total = this.sql.exec<{ n: number }>(`${counted} ${where(terms)}`, ...params).one().n;
+    if (withTotal) page.total = this.sql.exec<{ n: number }>(q.counted, ...q.countParams).one().n;
     return page;
+  }
+
+  /** One page of a cell's export as its text (export-format.ts), read as raw rows: one string
+   *  crosses the RPC boundary, not `limit` objects. */
+  exportPage(filter: CellFilter, cursor: ItemCursor | null, limit: number, format: ExportFormat): { text: string; next: ItemCursor | null } {
+    const q = this.pageQuery(filter, cursor);
+    const rows = [...this.sql.exec(q.query, ...q.params, limit + 1).raw()] as unknown as ListedRaw[];
+    const more = rows.length > limit;
+    if (more) rows.length = limit;
+    const last = rows[rows.length - 1];
+    return { text: exportLines(rows, format), next: more ? { c: last[10], s: last[0], i: last[1] } : null };
   }
 
   /** Items held and the database's size on disk (bytes): what capacity planning watches
