@@ -255,3 +255,24 @@ describe('attribute limits (SPEC §11) kept at write time', () => {
     expect(r.data.population).toEqual({ n: 120, errors: 30 }); // violating every 4th, scored 0.1: FN
   });
 });
+
+describe('attributes in the item schema (OpenAPI)', () => {
+  it('documents an object of string/boolean/integer values with SPEC §11 limits, and its example makes one feature per key', async () => {
+    const doc = (await api('/openapi.json', { token: null })).data;
+    const attrs = doc.components.schemas.EvalItem.properties.attributes;
+    expect(attrs.type).toBe('object');
+    expect(attrs.additionalProperties.anyOf.map((s: any) => s.type).sort()).toEqual(['boolean', 'integer', 'string']);
+    expect(attrs.description).toMatch(/32 attribute keys/);
+    expect(attrs.description).toMatch(/64 distinct values/);
+    expect(attrs.description).toContain('ignored_features');
+    // The example is sent as it stands: every key becomes the feature attr.<key>.
+    const m = { id: 'disc-doc', version: '1', stage: 'sft' };
+    const items = [0, 1].map((i) => ({ item_id: `d${i}`, surface: 'vod', policy: 'hate.slur', label: { violating: i === 0 }, prediction: { score: 0.1 }, attributes: attrs.example }));
+    expect((await submit('AR', { slice_id: 'doc-example', model: m, items })).status).toBe(201);
+    const r = await api(`/v1/regions/AR/discovery?model=${m.id}&version=1`);
+    expect(r.status).toBe(200);
+    const keys = Object.keys(attrs.example);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(r.data.features.filter((f: string) => f.startsWith('attr.')).sort()).toEqual(keys.map((k) => `attr.${k}`).sort());
+  });
+});
