@@ -209,9 +209,10 @@ export async function readGlobalDiscovery(d1: D1Database, modelId: string, versi
       ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 GROUP BY c.policy, c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope);
   const [pops, ones, all, ignored] = await d1.batch([
     d1.prepare(`${VERSION_REGIONS} SELECT c.region, c.policy, c.code, c.n FROM r CROSS JOIN discovery_counts c
-      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f1 = '' AND c.slice_key = '${POPULATION_KEY}' WHERE c.n <> 0`).bind(modelId, version, scope),
-    d1.prepare(`${VERSION_REGIONS} SELECT c.region, c.f1, c.slice_key, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
-      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.f1 <> '' GROUP BY c.region, c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope),
+      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.slice_key = '${POPULATION_KEY}' WHERE c.n <> 0`).bind(modelId, version, scope),
+    // Both from the index discovery_counts_ones alone.
+    d1.prepare(`${VERSION_REGIONS} SELECT c.region, c.slice_key, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
+      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.slice_key <> '${POPULATION_KEY}' GROUP BY c.region, c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope),
     totals,
     // The keys ignored in any region read, and (all regions read) in the totals.
     d1.prepare(`${VERSION_REGIONS} SELECT feature, min(reason) AS reason FROM discovery_ignored WHERE model_id = ?1 AND model_version = ?2
@@ -228,9 +229,9 @@ export async function readGlobalDiscovery(d1: D1Database, modelId: string, versi
     add(sliceKey([['region', r.region], [PARTITION, r.policy]]), r.code, r.n);
   }
   const usedIgnored = new Set(pooled.ignored.map((g) => g.feature));
-  for (const r of ones.results as unknown as Array<Pick<CountRow, 'region' | 'f1' | 'slice_key' | 'code' | 'n'>>) {
-    if (usedIgnored.has(r.f1)) continue;
-    add(sliceKey([['region', r.region], predicatesOf(r.slice_key)[0]]), r.code, r.n);
+  for (const r of ones.results as unknown as Array<Pick<CountRow, 'region' | 'slice_key' | 'code' | 'n'>>) {
+    const pred = predicatesOf(r.slice_key)[0];
+    if (!usedIgnored.has(pred[0])) add(sliceKey([['region', r.region], pred]), r.code, r.n);
   }
   return { parts: [...pooled.parts, { predicates: [], counts: regionCells }], ignored: pooled.ignored };
 }
