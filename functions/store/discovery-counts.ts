@@ -192,6 +192,14 @@ export async function readRegionDiscovery(d1: D1Database, region: string, modelI
 const VERSION_REGIONS = `WITH r(region) AS (SELECT DISTINCT region FROM aggregates WHERE model_id = ?1 AND model_version = ?2 AND metric = 'items'
   AND (?3 IS NULL OR region IN (SELECT value FROM json_each(?3))))`;
 
+// Each region's populations per policy, and its one-predicate cells summed over policies: both
+// from the partial index discovery_counts_ones alone (bind: model, version, regions JSON or null).
+export const GLOBAL_POPULATIONS = `${VERSION_REGIONS} SELECT c.region, c.policy, c.code, c.n FROM r CROSS JOIN discovery_counts c
+  ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.slice_key = '${POPULATION_KEY}' WHERE c.n <> 0`;
+export const GLOBAL_ONE_PREDICATE = `${VERSION_REGIONS} SELECT c.region, c.slice_key, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
+  ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.slice_key <> '${POPULATION_KEY}'
+  GROUP BY c.region, c.slice_key, c.code HAVING sum(c.n) <> 0`;
+
 /**
  * A model version over the regions `regions` (null: every region): every cell summed over
  * those regions per policy — read from the ALL_REGIONS rows when all regions are asked for,
@@ -208,11 +216,8 @@ export async function readGlobalDiscovery(d1: D1Database, modelId: string, versi
     : d1.prepare(`${VERSION_REGIONS} SELECT c.policy, c.slice_key, c.f1, c.f2, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
       ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 GROUP BY c.policy, c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope);
   const [pops, ones, all, ignored] = await d1.batch([
-    d1.prepare(`${VERSION_REGIONS} SELECT c.region, c.policy, c.code, c.n FROM r CROSS JOIN discovery_counts c
-      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.slice_key = '${POPULATION_KEY}' WHERE c.n <> 0`).bind(modelId, version, scope),
-    // Both from the index discovery_counts_ones alone.
-    d1.prepare(`${VERSION_REGIONS} SELECT c.region, c.slice_key, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
-      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.slice_key <> '${POPULATION_KEY}' GROUP BY c.region, c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope),
+    d1.prepare(GLOBAL_POPULATIONS).bind(modelId, version, scope),
+    d1.prepare(GLOBAL_ONE_PREDICATE).bind(modelId, version, scope),
     totals,
     // The keys ignored in any region read, and (all regions read) in the totals.
     d1.prepare(`${VERSION_REGIONS} SELECT feature, min(reason) AS reason FROM discovery_ignored WHERE model_id = ?1 AND model_version = ?2

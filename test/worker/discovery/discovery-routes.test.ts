@@ -8,6 +8,7 @@ import { pick, rng, submitBySlice } from '../seeded-world.ts';
 import { expectError, wilsonRef } from '../reference.ts';
 import { erfc } from '../stats.ts';
 import { elements, page } from '../pages/html.ts';
+import { GLOBAL_ONE_PREDICATE, GLOBAL_POPULATIONS } from '../../../functions/store/discovery-counts.ts';
 
 const M = 'disc-http';
 const VERSION = '1';
@@ -274,5 +275,18 @@ describe('attributes in the item schema (OpenAPI)', () => {
     const keys = Object.keys(attrs.example);
     expect(keys.length).toBeGreaterThan(0);
     expect(r.data.features.filter((f: string) => f.startsWith('attr.')).sort()).toEqual(keys.map((k) => `attr.${k}`).sort());
+  });
+});
+
+describe('the global read is shaped for 120 regions', () => {
+  it('reads populations and one-predicate cells from the covering index alone, summing policies in SQL', async () => {
+    for (const sql of [GLOBAL_POPULATIONS, GLOBAL_ONE_PREDICATE]) {
+      for (const scope of [null, JSON.stringify(['BR'])]) {
+        const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(M, VERSION, scope).all<{ detail: string }>();
+        const reads = plan.results.map((r) => r.detail).filter((d) => / c /.test(` ${d} `) || /discovery_counts/.test(d));
+        expect(reads.join(' | ')).toMatch(/USING COVERING INDEX discovery_counts_ones/);
+        expect(reads.join(' | ')).not.toMatch(/SCAN c\b/);
+      }
+    }
   });
 });
