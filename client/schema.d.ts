@@ -764,6 +764,18 @@ export interface components {
             } & {
                 [key: string]: unknown;
             };
+            /**
+             * @description Content metadata (creator tier, category, device …): each key becomes the feature `attr.<key>` of slice discovery (SPEC §11), its value compared as a string (`true`, `42`). Used values: strings of at most 128 characters, booleans and integers; other values (fractions, null, arrays, objects) are kept with the item but make no predicate. An item contributes its first 32 keys by name. Per region × model version at most 32 attribute keys (those seen on most items) and 64 distinct values per key are used: a key beyond either limit is left out of discovery from then on and named in the discovery response's `ignored_features`.
+             * @example {
+             *       "creator_tier": "new",
+             *       "category": "gaming",
+             *       "verified": false,
+             *       "followers": 1200
+             *     }
+             */
+            attributes?: {
+                [key: string]: string | boolean | number;
+            };
             features?: {
                 audio?: number[];
                 visual?: number[];

@@ -170,6 +170,7 @@ export function itemPassesFast(o: Obj): boolean {
   }
   const media = o.media;
   if (media !== undefined && !(isObj(media) && optStr(media.video_uri, Infinity) && optStr(media.audio_uri, Infinity))) return false;
+  if (o.attributes !== undefined && !isObj(o.attributes)) return false;
   const f = o.features;
   if (f !== undefined) {
     if (!isObj(f)) return false;

@@ -2,6 +2,7 @@
 // documents them in the OpenAPI document. Unknown fields are kept (loose objects).
 import { z } from '@hono/zod-openapi';
 import { POLICY_CODES } from '../../taxonomy/policies.ts';
+import { ATTR_VALUE_CHARS, DISCOVERY, ITEM_ATTR_KEYS } from '../../taxonomy/discovery/index.ts';
 
 const unit = z.number().min(0).max(1);
 const modality = z.enum(['audio', 'visual', 'text']);
@@ -27,6 +28,24 @@ export const ProbesSchema = z.looseObject({
   policy_context: unit.optional(),
 });
 
+// Content metadata for slice discovery (SPEC §11). Validated only as an object: values of
+// other types are kept with the item (like unknown fields), they just make no predicate; the
+// documented value types are the ones discovery uses.
+const ATTRIBUTES_DOC = 'Content metadata (creator tier, category, device …): each key becomes the feature '
+  + '`attr.<key>` of slice discovery (SPEC §11), its value compared as a string (`true`, `42`). Used values: '
+  + `strings of at most ${ATTR_VALUE_CHARS} characters, booleans and integers; other values (fractions, null, arrays, `
+  + `objects) are kept with the item but make no predicate. An item contributes its first ${ITEM_ATTR_KEYS} keys by name. `
+  + `Per region × model version at most ${DISCOVERY.maxAttrKeys} attribute keys (those seen on most items) and `
+  + `${DISCOVERY.maxAttrValues} distinct values per key are used: a key beyond either limit is left out of discovery `
+  + "from then on and named in the discovery response's `ignored_features`.";
+
+export const AttributesSchema = z.record(z.string(), z.unknown()).openapi({
+  type: 'object',
+  additionalProperties: { anyOf: [{ type: 'string', maxLength: ATTR_VALUE_CHARS }, { type: 'boolean' }, { type: 'integer' }] },
+  description: ATTRIBUTES_DOC,
+  example: { creator_tier: 'new', category: 'gaming', verified: false, followers: 1200 },
+});
+
 export const ItemSchema = z.looseObject({
   // '.' and '..' would be normalised away in item URLs.
   item_id: z.string().min(1).max(128).refine((s) => s !== '.' && s !== '..', { message: "'.' and '..' are not item ids" }),
@@ -45,6 +64,7 @@ export const ItemSchema = z.looseObject({
     flag_ms: z.number().min(0).optional(),
   }).optional(),
   media: z.looseObject({ video_uri: z.string().optional(), audio_uri: z.string().optional() }).optional(),
+  attributes: AttributesSchema.optional(),
   features: z.looseObject({
     audio: z.array(z.number()).max(4096).optional(),
     visual: z.array(z.number()).max(4096).optional(),

@@ -40,8 +40,9 @@ export function itemsUrl(slice: Pick<DiscoveredSlice, 'predicates'>, q: Discover
   return `/v1/regions/${encodeURIComponent(r)}/items?${params}`;
 }
 
-function answer(stored: StoredDiscovery, q: DiscoveryQuery, region: string | undefined): DiscoveryResponse {
-  const result = discover(pooledCounts(stored.parts), { signature: q.signature });
+/** `counts`: the stored parts pooled (once per read, also when a page asks two questions). */
+function answer(stored: StoredDiscovery, q: DiscoveryQuery, region: string | undefined, counts = pooledCounts(stored.parts)): DiscoveryResponse {
+  const result = discover(counts, { signature: q.signature });
   // Keys the store stopped counting are named beside those the search left out.
   const ignored = new Map<string, IgnoredFeature>(stored.ignored.map((g) => [g.feature, g]));
   for (const g of result.ignored_features) if (!ignored.has(g.feature)) ignored.set(g.feature, g);
@@ -71,9 +72,10 @@ export async function globalDiscovery(d1: D1Database, regions: string[] | null, 
 
 /** For the pages: all failures and UNEXPLAINED ones from one read of the counts. */
 export interface DiscoveryPair { all: DiscoveryResponse; unexplained: DiscoveryResponse }
-const pair = (stored: StoredDiscovery, q: DiscoveryQuery, region: string | undefined): DiscoveryPair => ({
-  all: answer(stored, q, region), unexplained: answer(stored, { ...q, signature: 'UNEXPLAINED' }, region),
-});
+function pair(stored: StoredDiscovery, q: DiscoveryQuery, region: string | undefined): DiscoveryPair {
+  const counts = pooledCounts(stored.parts);
+  return { all: answer(stored, q, region, counts), unexplained: answer(stored, { ...q, signature: 'UNEXPLAINED' }, region, counts) };
+}
 
 export async function regionDiscoveryPair(d1: D1Database, region: string, q: DiscoveryQuery): Promise<DiscoveryPair> {
   return pair(await readRegionDiscovery(d1, region, q.model, q.version), q, region);

@@ -205,23 +205,32 @@ export async function readRegionDiscovery(d1: D1Database, region: string, modelI
 const VERSION_REGIONS = `WITH r(region) AS (SELECT DISTINCT region FROM aggregates WHERE model_id = ?1 AND model_version = ?2 AND metric = 'items'
   AND (?3 IS NULL OR region IN (SELECT value FROM json_each(?3))))`;
 
+// Each region's populations per policy, and its one-predicate cells summed over policies: both
+// from the partial index discovery_counts_ones alone (bind: model, version, regions JSON or null).
+export const GLOBAL_POPULATIONS = `${VERSION_REGIONS} SELECT c.region, c.policy, c.code, c.n FROM r CROSS JOIN discovery_counts c
+  ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.slice_key = '${POPULATION_KEY}' WHERE c.n <> 0`;
+export const GLOBAL_ONE_PREDICATE = `${VERSION_REGIONS} SELECT c.region, c.slice_key, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
+  ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' AND c.slice_key <> '${POPULATION_KEY}'
+  GROUP BY c.region, c.slice_key, c.code HAVING sum(c.n) <> 0`;
+
 /**
- * A model version over the regions `regions` (null: every region): populations and
- * one-predicate cells per region × policy (the `region` feature's cells), and every cell summed
- * over those regions — read from the ALL_REGIONS rows when all regions are asked for, else
- * summed in SQL. A key ignored in any region is ignored for all: its counts from the others
- * would be a partial sum.
+ * A model version over the regions `regions` (null: every region): every cell summed over
+ * those regions per policy — read from the ALL_REGIONS rows when all regions are asked for,
+ * else summed in SQL — and the cells that name a region, built from each region's populations
+ * (per policy: the `policy ∧ region` cells) and one-predicate cells summed over policies in SQL
+ * (a third of the rows a per-policy read returns). A key ignored in any region is ignored for
+ * all: its counts from the others would be a partial sum.
  */
 export async function readGlobalDiscovery(d1: D1Database, modelId: string, version: string, regions: string[] | null): Promise<StoredDiscovery> {
   const scope = regions === null ? null : JSON.stringify(regions);
   const totals = regions === null
-    ? d1.prepare(`SELECT 'ALL' AS region, policy, slice_key, f1, f2, code, n FROM discovery_counts WHERE region = ?3 AND model_id = ?1 AND model_version = ?2 AND n <> 0`)
+    ? d1.prepare(`SELECT policy, slice_key, f1, f2, code, n FROM discovery_counts WHERE region = ?3 AND model_id = ?1 AND model_version = ?2 AND n <> 0`)
       .bind(modelId, version, ALL_REGIONS)
-    : d1.prepare(`${VERSION_REGIONS} SELECT 'ALL' AS region, c.policy, c.slice_key, c.f1, c.f2, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
+    : d1.prepare(`${VERSION_REGIONS} SELECT c.policy, c.slice_key, c.f1, c.f2, c.code, sum(c.n) AS n FROM r CROSS JOIN discovery_counts c
       ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 GROUP BY c.policy, c.slice_key, c.code HAVING sum(c.n) <> 0`).bind(modelId, version, scope);
-  const [ones, all, ignored] = await d1.batch([
-    d1.prepare(`${VERSION_REGIONS} SELECT c.region, c.policy, c.slice_key, c.f1, c.f2, c.code, c.n FROM r CROSS JOIN discovery_counts c
-      ON c.region = r.region AND c.model_id = ?1 AND c.model_version = ?2 AND c.f2 = '' WHERE c.n <> 0`).bind(modelId, version, scope),
+  const [pops, ones, all, ignored] = await d1.batch([
+    d1.prepare(GLOBAL_POPULATIONS).bind(modelId, version, scope),
+    d1.prepare(GLOBAL_ONE_PREDICATE).bind(modelId, version, scope),
     totals,
     // The keys ignored in any region read, and (all regions read) in the totals.
     d1.prepare(`${VERSION_REGIONS} SELECT feature, min(reason) AS reason FROM discovery_ignored WHERE model_id = ?1 AND model_version = ?2
@@ -230,10 +239,17 @@ export async function readGlobalDiscovery(d1: D1Database, modelId: string, versi
   const ignoredRows = ignored.results as unknown as IgnoredFeature[];
   // Per policy over the regions: every cell, `policy` pooled back as a feature …
   const pooled = assemble(all.results as unknown as CountRow[], ignoredRows, (r) => [[PARTITION, r.policy]]);
-  // … and per region × policy: only the cells that name a region (derived from its population
-  // and one-predicate cells); the rest are in the totals already.
-  const perRegion = assemble(ones.results as unknown as CountRow[], ignoredRows, (r) => [['region', r.region], [PARTITION, r.policy]]);
+  // … and the cells that name a region (the rest are in the totals already).
   const regionCells = emptyCounts();
-  for (const [k, cell] of pooledCounts(perRegion.parts).cells) if (predicatesOf(k).some(([f]) => f === 'region')) regionCells.cells.set(k, cell);
+  const add = (key: string, code: string, n: number) => addRow(regionCells, { slice_key: key, code, n } as CountRow);
+  for (const r of pops.results as unknown as Array<Pick<CountRow, 'region' | 'policy' | 'code' | 'n'>>) {
+    add(sliceKey([['region', r.region]]), r.code, r.n);
+    add(sliceKey([['region', r.region], [PARTITION, r.policy]]), r.code, r.n);
+  }
+  const usedIgnored = new Set(pooled.ignored.map((g) => g.feature));
+  for (const r of ones.results as unknown as Array<Pick<CountRow, 'region' | 'slice_key' | 'code' | 'n'>>) {
+    const pred = predicatesOf(r.slice_key)[0];
+    if (!usedIgnored.has(pred[0])) add(sliceKey([['region', r.region], pred]), r.code, r.n);
+  }
   return { parts: [...pooled.parts, { predicates: [], counts: regionCells }], ignored: pooled.ignored };
 }

@@ -7,7 +7,7 @@ import { oneSidedGreaterZ } from '../stats/ztest.ts';
 import { benjaminiHochberg } from '../stats/bh.ts';
 import { DISCOVERY } from './config.ts';
 import { FEATURES, ATTR_PREFIX } from './features.ts';
-import { errorsOf, predicatesOf, type DiscoveryCounts, type Predicate } from './counts.ts';
+import { errorsOf, predicatesOf, type Cell, type DiscoveryCounts, type Predicate } from './counts.ts';
 
 export interface DiscoveryOptions {
   /** Errors are failures whose primary is this code or family; all failures when absent. */
@@ -46,11 +46,10 @@ interface Candidate { key: string; preds: Predicate[]; n: number; e: number; z: 
  * Attribute keys discovery may use: at most `maxAttrValues` distinct values each, and the
  * `maxAttrKeys` keys seen on most items (ties by name); the others are named as ignored.
  */
-function usableFeatures(counts: DiscoveryCounts): { use: Set<string>; features: string[]; ignored: IgnoredFeature[] } {
+function usableFeatures(cells: ReadonlyArray<{ preds: Predicate[]; cell: Cell }>): { use: Set<string>; features: string[]; ignored: IgnoredFeature[] } {
   const values = new Map<string, number>();
   const items = new Map<string, number>();
-  for (const [key, cell] of counts.cells) {
-    const preds = predicatesOf(key);
+  for (const { preds, cell } of cells) {
     if (preds.length !== 1 || cell.n <= 0) continue;
     const f = preds[0][0];
     values.set(f, (values.get(f) ?? 0) + 1);
@@ -83,13 +82,14 @@ const byZ = (a: Candidate, b: Candidate) => b.z - a.z || b.n - a.n || (a.key < b
 export function discover(counts: DiscoveryCounts, opts: DiscoveryOptions = {}): DiscoveryResult {
   const N = counts.population.n;
   const E = errorsOf(counts.population, opts.signature);
-  const { use, features, ignored } = usableFeatures(counts);
+  // Every key parsed once (the global route's population has thousands of cells).
+  const cells = [...counts.cells].map(([key, cell]) => ({ key, cell, preds: predicatesOf(key) }));
+  const { use, features, ignored } = usableFeatures(cells);
 
   const candidates: Candidate[] = [];
-  for (const [key, cell] of counts.cells) {
+  for (const { key, cell, preds } of cells) {
     // A candidate has enough items and at least one item outside it.
     if (cell.n < DISCOVERY.minSliceItems || cell.n >= N) continue;
-    const preds = predicatesOf(key);
     if (!preds.every(([f]) => use.has(f))) continue;
     const e = errorsOf(cell, opts.signature);
     const { z, p } = oneSidedGreaterZ(e, cell.n, E - e, N - cell.n);

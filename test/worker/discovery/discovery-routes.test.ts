@@ -8,6 +8,7 @@ import { pick, rng, submitBySlice } from '../seeded-world.ts';
 import { expectError, wilsonRef } from '../reference.ts';
 import { erfc } from '../stats.ts';
 import { elements, page } from '../pages/html.ts';
+import { GLOBAL_ONE_PREDICATE, GLOBAL_POPULATIONS } from '../../../functions/store/discovery-counts.ts';
 
 const M = 'disc-http';
 const VERSION = '1';
@@ -253,5 +254,39 @@ describe('attribute limits (SPEC §11) kept at write time', () => {
       .bind(m.id).first<{ n: number }>();
     expect(left!.n).toBe(0);
     expect(r.data.population).toEqual({ n: 120, errors: 30 }); // violating every 4th, scored 0.1: FN
+  });
+});
+
+describe('attributes in the item schema (OpenAPI)', () => {
+  it('documents an object of string/boolean/integer values with SPEC §11 limits, and its example makes one feature per key', async () => {
+    const doc = (await api('/openapi.json', { token: null })).data;
+    const attrs = doc.components.schemas.EvalItem.properties.attributes;
+    expect(attrs.type).toBe('object');
+    expect(attrs.additionalProperties.anyOf.map((s: any) => s.type).sort()).toEqual(['boolean', 'integer', 'string']);
+    expect(attrs.description).toMatch(/32 attribute keys/);
+    expect(attrs.description).toMatch(/64 distinct values/);
+    expect(attrs.description).toContain('ignored_features');
+    // The example is sent as it stands: every key becomes the feature attr.<key>.
+    const m = { id: 'disc-doc', version: '1', stage: 'sft' };
+    const items = [0, 1].map((i) => ({ item_id: `d${i}`, surface: 'vod', policy: 'hate.slur', label: { violating: i === 0 }, prediction: { score: 0.1 }, attributes: attrs.example }));
+    expect((await submit('AR', { slice_id: 'doc-example', model: m, items })).status).toBe(201);
+    const r = await api(`/v1/regions/AR/discovery?model=${m.id}&version=1`);
+    expect(r.status).toBe(200);
+    const keys = Object.keys(attrs.example);
+    expect(keys.length).toBeGreaterThan(0);
+    expect(r.data.features.filter((f: string) => f.startsWith('attr.')).sort()).toEqual(keys.map((k) => `attr.${k}`).sort());
+  });
+});
+
+describe('the global read is shaped for 120 regions', () => {
+  it('reads populations and one-predicate cells from the covering index alone, summing policies in SQL', async () => {
+    for (const sql of [GLOBAL_POPULATIONS, GLOBAL_ONE_PREDICATE]) {
+      for (const scope of [null, JSON.stringify(['BR'])]) {
+        const plan = await env.DB.prepare(`EXPLAIN QUERY PLAN ${sql}`).bind(M, VERSION, scope).all<{ detail: string }>();
+        const reads = plan.results.map((r) => r.detail).filter((d) => / c /.test(` ${d} `) || /discovery_counts/.test(d));
+        expect(reads.join(' | ')).toMatch(/USING COVERING INDEX discovery_counts_ones/);
+        expect(reads.join(' | ')).not.toMatch(/SCAN c\b/);
+      }
+    }
   });
 });

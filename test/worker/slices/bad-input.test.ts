@@ -109,6 +109,15 @@ const CASES: Case[] = [
     send: () => postNdjson([header('bad-seg'), JSON.stringify(good('a', { surface: 'live', live: { stream_id: 's', segment: 1.5 } }))]),
   },
   {
+    // Documented as an object (SPEC §11, issue 15): a list or a string is a client error.
+    name: 'attributes as a list', sliceId: 'bad-attrs', status: 400, code: 'invalid_slice', says: ['line 2', 'attributes'],
+    send: () => postNdjson([header('bad-attrs'), JSON.stringify(good('a', { attributes: ['creator_tier', 'new'] }))]),
+  },
+  {
+    name: 'attributes as a string (JSON)', sliceId: 'bad-attrs-json', status: 400, code: 'invalid_slice', says: ['items[0].attributes'],
+    send: () => submit(REGION, { slice_id: 'bad-attrs-json', model: MODEL, items: [good('a', { attributes: 'tier=new' })] }),
+  },
+  {
     name: 'an empty item_id', sliceId: 'bad-id', status: 400, code: 'invalid_slice', says: ['line 2', 'item_id'],
     send: () => postNdjson([header('bad-id'), JSON.stringify(good(''))]),
   },

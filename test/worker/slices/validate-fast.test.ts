@@ -61,6 +61,8 @@ function validItem(r: () => number, i: number): Obj {
     for (const m of ['audio', 'visual', 'text']) if (maybe(0.5)) f[m] = Array.from({ length: pick([0, 1, 8, 4096]) }, () => r() * 2 - 1);
     it.features = f;
   }
+  // Any value is kept (discovery uses strings, booleans and integers): only the object is checked.
+  if (maybe(0.3)) it.attributes = { tier: pick(['new', '', 'x'.repeat(200)]), ...(maybe(0.5) ? { hd: maybe(0.5), n: pick([1, 0.5, -3]) } : {}), ...(maybe(0.2) ? { raw: [1, { x: null }] } : {}) };
   if (maybe(0.1)) it.unknown_field = { nested: true };
   return it;
 }

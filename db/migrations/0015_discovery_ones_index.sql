@@ -1,0 +1,1 @@
+CREATE INDEX `discovery_counts_ones` ON `discovery_counts` (`region`,`model_id`,`model_version`,`slice_key`,`code`,`policy`,`n`,`f2`) WHERE "discovery_counts"."f2" = '';
