@@ -7,6 +7,8 @@ export interface Bindings {
   INGEST_QUEUE: Queue<QueueMessage>;
   /** Notifications (SPEC §13): events computed after slice commits, and webhook deliveries. */
   NOTIFY_QUEUE: Queue<NotifyQueueMessage>;
+  /** Item partition syncs, batched (store/partition/messages.ts). */
+  PARTITION_QUEUE: Queue<PartitionSyncMessage>;
   /** The item partitions: a SQLite Durable Object per region × model version (store/partition). */
   ITEM_PARTITIONS: DurableObjectNamespace<ItemPartition>;
   ADMIN_TOKEN: string;

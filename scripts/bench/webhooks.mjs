@@ -20,6 +20,8 @@ import { ROOT, startWorker, fmt, percentile, threadCpu, cpuDelta } from './lib/w
 import { writeSection, machine } from './lib/sections.mjs';
 import { startProfile, analyse, moduleMapper, moduleGroup } from './lib/cdp.mjs';
 import { itemMetrics } from '../../functions/store/counters.ts';
+import { isSliceCounter } from '../../functions/store/operating-counts.ts';
+import { splitPacked } from '../../functions/store/histograms.ts';
 import { parseRecords } from '../../functions/store/items/format.ts';
 
 export const title = 'Vendor webhooks under load';
@@ -287,17 +289,29 @@ export async function run() {
     const rowOk = row.items === recount.items && row.failures === recount.failures && row.excluded === recount.excluded && row.pending === recount.pending
       && JSON.stringify(Object.entries(JSON.parse(row.by_signature)).sort()) === JSON.stringify(Object.entries(bySig).sort());
     check('slice summary = recount of the stored items', rowOk, `row ${JSON.stringify({ ...row, by_signature: undefined })} vs recount ${JSON.stringify(recount)}`);
-    const cmp = (rows) => {
+    // Where each counter is kept: slice_aggregates holds the slice counters (not the operating
+    // ones), aggregates the rest but the packed histograms, which `histograms` holds (store/histograms.ts).
+    const wanted = (keep) => new Map([...want].filter(([k]) => keep(k.slice(k.indexOf('|') + 1))));
+    const plainKeys = new Set(splitPacked([...want].map(([k, value]) => ({ policy: k.slice(0, k.indexOf('|')), metric: k.slice(k.indexOf('|') + 1), value }))).plain
+      .map((r) => `${r.policy}|${r.metric}`));
+    const cmp = (rows, w) => {
       const got = new Map(rows.filter((r) => Math.abs(r.value) > 1e-9).map((r) => [`${r.policy}|${r.metric}`, r.value]));
       let bad = 0;
-      for (const [k, x] of want) if (Math.abs((got.get(k) ?? 0) - x) > 1e-6) bad++;
-      for (const k of got.keys()) if (!want.has(k)) bad++;
+      for (const [k, x] of w) if (Math.abs((got.get(k) ?? 0) - x) > 1e-6) bad++;
+      for (const k of got.keys()) if (!w.has(k)) bad++;
       return bad;
     };
-    const sliceAgg = cmp((await db.prepare('SELECT policy, metric, value FROM slice_aggregates WHERE slice_pk = ?').bind(slice.pk).all()).results);
-    const agg = cmp((await db.prepare('SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ?').bind(REGION, MODEL.id, MODEL.version).all()).results);
-    check('slice_aggregates = recount', sliceAgg === 0, `${sliceAgg} of ${want.size} counters differ`);
-    check('aggregates (region × model version × policy) = recount', agg === 0, `${agg} of ${want.size} counters differ`);
+    const wantSlice = wanted(isSliceCounter);
+    const wantAgg = new Map([...want].filter(([k]) => plainKeys.has(k)));
+    const wantHist = new Map([...want].filter(([k]) => !plainKeys.has(k)));
+    const histRows = (await db.prepare('SELECT policy, family, counts FROM histograms WHERE region = ? AND model_id = ? AND model_version = ?').bind(REGION, MODEL.id, MODEL.version).all()).results
+      .flatMap((r) => Object.entries(JSON.parse(r.counts)).map(([key, value]) => ({ policy: r.policy, metric: `${r.family}:${key}`, value })));
+    const sliceAgg = cmp((await db.prepare('SELECT policy, metric, value FROM slice_aggregates WHERE slice_pk = ?').bind(slice.pk).all()).results, wantSlice);
+    const agg = cmp((await db.prepare('SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ?').bind(REGION, MODEL.id, MODEL.version).all()).results, wantAgg);
+    const hist = cmp(histRows, wantHist);
+    check('slice_aggregates = recount', sliceAgg === 0, `${sliceAgg} of ${wantSlice.size} counters differ`);
+    check('aggregates (region × model version × policy) = recount', agg === 0, `${agg} of ${wantAgg.size} counters differ`);
+    check('histograms (score bins by label, live delays) = recount', hist === 0, `${hist} of ${wantHist.size} values differ`);
     const sc = await w.api('GET', `/v1/regions/${REGION}/scorecard?model=${MODEL.id}&version=${MODEL.version}`);
     check('scorecard reads the same counts', sc.json.items === recount.items && sc.json.failures === recount.failures && sc.json.excluded === recount.excluded,
       `scorecard items ${sc.json.items}, failures ${sc.json.failures}, excluded ${sc.json.excluded}`);

@@ -10,7 +10,7 @@ const IDS_PER_MESSAGE = 500;
 
 async function send(env: Bindings, messages: PartitionSyncMessage[], delaySeconds = 0): Promise<void> {
   try {
-    for (const part of chunk(messages, 100)) await env.INGEST_QUEUE.sendBatch(part.map((body) => ({ body, ...(delaySeconds > 0 ? { delaySeconds } : {}) })));
+    for (const part of chunk(messages, 100)) await env.PARTITION_QUEUE.sendBatch(part.map((body) => ({ body, ...(delaySeconds > 0 ? { delaySeconds } : {}) })));
   } catch (e) {
     console.error(`partition sync not requested (the cron catches up): ${(e as Error).message}`);
   }

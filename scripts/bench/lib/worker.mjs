@@ -20,6 +20,7 @@ function wranglerToml() {
   const consumer = /\[\[queues\.consumers\]\]([\s\S]*?)(?:\n\[|$)/.exec(t)?.[1] ?? '';
   // The notification queue's consumer block (SPEC §13).
   const notify = /\[\[queues\.consumers\]\]\s*\nqueue\s*=\s*"(avlm-diag-notify)"([\s\S]*?)(?:\n\[|$)/.exec(t);
+  const partition = /\[\[queues\.consumers\]\]\s*\nqueue\s*=\s*"(avlm-diag-partition)"([\s\S]*?)(?:\n\[|$)/.exec(t);
   const num = (src, k) => Number(new RegExp(`^${k}\\s*=\\s*(\\d+)`, 'm').exec(src)?.[1]);
   return {
     compatibilityDate: str('compatibility_date'),
@@ -34,6 +35,10 @@ function wranglerToml() {
     notifyQueue: notify?.[1] ?? 'avlm-diag-notify',
     notifyBatchSize: num(notify?.[2] ?? '', 'max_batch_size') || 10,
     notifyMaxRetries: num(notify?.[2] ?? '', 'max_retries') || 100,
+    partitionQueue: partition?.[1] ?? 'avlm-diag-partition',
+    partitionBatchSize: num(partition?.[2] ?? '', 'max_batch_size') || 100,
+    partitionBatchTimeout: num(partition?.[2] ?? '', 'max_batch_timeout') || 2,
+    partitionMaxRetries: num(partition?.[2] ?? '', 'max_retries') || 10,
   };
 }
 
@@ -179,10 +184,12 @@ export async function startWorker(opts = {}) {
         r2Buckets: { SLICES: 'avlm-diag-slices' },
         // The item partitions (wrangler.toml): slices are synced into them through the queue.
         durableObjects: { ITEM_PARTITIONS: { className: 'ItemPartition', useSQLite: true } },
-        queueProducers: { INGEST_QUEUE: { queueName: cfg.queue }, NOTIFY_QUEUE: { queueName: cfg.notifyQueue } },
+        queueProducers: { INGEST_QUEUE: { queueName: cfg.queue }, NOTIFY_QUEUE: { queueName: cfg.notifyQueue }, PARTITION_QUEUE: { queueName: cfg.partitionQueue } },
         queueConsumers: {
           [cfg.queue]: { maxBatchSize: cfg.maxBatchSize, maxBatchTimeout: o.maxBatchTimeout ?? 0.05, maxRetries: cfg.maxRetries, ...(cfg.dlq ? { deadLetterQueue: cfg.dlq } : {}) },
           [cfg.notifyQueue]: { maxBatchSize: cfg.notifyBatchSize, maxBatchTimeout: o.maxBatchTimeout ?? 0.05, maxRetries: cfg.notifyMaxRetries },
+          // Partition syncs batch as deployed (max_batch_timeout of wrangler.toml): the batching is what keeps a burst of deliveries cheap.
+          [cfg.partitionQueue]: { maxBatchSize: cfg.partitionBatchSize, maxBatchTimeout: cfg.partitionBatchTimeout, maxRetries: cfg.partitionMaxRetries },
         },
       }],
     }));
