@@ -12,7 +12,7 @@ import { regionPolicyCountsCached, SHIFT_SQL, sliceSignatures, type ShiftRow } f
 import { PREDECESSOR_SQL } from './versions.ts';
 import { operatingSection } from './operating.ts';
 import { OP_PREFIX } from '../store/operating-counts.ts';
-import { addDelayValues, addHistograms, delayBucketsToRead, delayValuesStatement, histogramsStatement } from '../store/histograms.ts';
+import { addDelayValues, addHistograms, delayValuesStatement, histogramsStatement } from '../store/histograms.ts';
 
 function counts(cs: Map<string, number>[]) {
   const sum = (m: string) => cs.reduce((s, c) => s + metric(c, m), 0);
@@ -43,8 +43,10 @@ type Row = Record<string, unknown>;
 const COUNTS = `${COUNTS_SQL}, 'tp', 'tn', 'fp', 'fn'`;
 const OWN_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
   AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}) OR (${prefixRange(OP_PREFIX)}))`;
-/** The predecessor's counters, for VER.REGRESSION: counts and primary signatures only. */
-const PREVIOUS_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
+/** The predecessor's counters (?1 region, ?2 model, ?3 version), for VER.REGRESSION: counts and
+ *  primary signatures only; the predecessor found as PREDECESSOR_SQL finds it. */
+const PREVIOUS_CELLS_SQL = `WITH pred AS (${PREDECESSOR_SQL.replaceAll('?2', '?3').replaceAll('?1', '?2')})
+  SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = (SELECT version FROM pred)
   AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}))`;
 const toCells = (rows: Row[]): Cells => {
   const cells: Cells = new Map();
@@ -57,45 +59,41 @@ const toCells = (rows: Row[]): Cells => {
 };
 
 /**
- * Everything a scorecard reads, in two D1 round trips (each round trip is a network hop on
- * Cloudflare): first the region, the version, its predecessor, the overrides, the region's
- * counters and its latest slice; then the predecessor's counters and the two slices'
- * distributions. Cross-region counts (REG.DISPARITY) come from a short per-instance cache.
+ * Everything a scorecard reads, in one D1 round trip (each is a network hop on Cloudflare): the
+ * region, the version, its predecessor and the predecessor's counters, the overrides, the
+ * region's counters and histograms, its latest slice and the distributions of that slice and
+ * the one before, the delay values time to detect needs — each statement finds what it
+ * depends on in SQL. Cross-region counts (REG.DISPARITY) come from a short per-instance cache.
  */
 export async function buildScorecard(d1: D1Database, region: string, modelId: string, version: string) {
-  const first = await d1.batch<Row>([
-    d1.prepare('SELECT 1 AS ok FROM regions WHERE code = ?').bind(region),
-    d1.prepare('SELECT stage, first_slice_at FROM model_versions WHERE model_id = ? AND version = ?').bind(modelId, version),
-    d1.prepare('SELECT signature, mapping FROM intervention_overrides WHERE region = ?').bind(region),
-    d1.prepare(OWN_CELLS_SQL).bind(region, modelId, version),
-    d1.prepare(PREDECESSOR_SQL).bind(modelId, version),
-    d1.prepare(`SELECT pk, slice_id FROM slices WHERE region = ? AND model_id = ? AND model_version = ? AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1`)
-      .bind(region, modelId, version),
-    histogramsStatement(d1, region, modelId, version),
-  ]);
-  if (!first[0].results.length) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
-  const mv = first[1].results[0] as { stage: string } | undefined;
-  if (!mv) throw notFound(`version: model ${modelId} has no version '${version}' with slices`);
-  const overrides = new Map((first[2].results as { signature: string; mapping: string }[]).map((r) => [r.signature, JSON.parse(r.mapping)]));
-  const cells = toCells(first[3].results);
-  const delays = addHistograms(cells, first[6].results);
-  const delayBuckets = delayBucketsToRead(delays);
-  const pred = first[4].results[0] as { version: string } | undefined;
-  const latest = first[5].results[0] as { pk: number; slice_id: string } | undefined;
-  const second: D1PreparedStatement[] = [];
-  if (pred) second.push(d1.prepare(PREVIOUS_CELLS_SQL).bind(region, modelId, pred.version));
-  if (latest) second.push(d1.prepare(SHIFT_SQL).bind(latest.pk, region, latest.pk));
-  // The values of the few delay buckets holding time to detect's ranks (store/histograms.ts).
-  if (delayBuckets.length) second.push(delayValuesStatement(d1, region, modelId, version, delayBuckets));
-  const [crossRegion, more] = await Promise.all([
+  const [batch, crossRegion] = await Promise.all([
+    d1.batch<Row>([
+      d1.prepare('SELECT 1 AS ok FROM regions WHERE code = ?').bind(region),
+      d1.prepare('SELECT stage, first_slice_at FROM model_versions WHERE model_id = ? AND version = ?').bind(modelId, version),
+      d1.prepare('SELECT signature, mapping FROM intervention_overrides WHERE region = ?').bind(region),
+      d1.prepare(OWN_CELLS_SQL).bind(region, modelId, version),
+      d1.prepare(PREDECESSOR_SQL).bind(modelId, version),
+      d1.prepare(PREVIOUS_CELLS_SQL).bind(region, modelId, version),
+      d1.prepare(SHIFT_SQL).bind(region, modelId, version),
+      histogramsStatement(d1, region, modelId, version),
+      delayValuesStatement(d1, region, modelId, version),
+    ]),
     regionPolicyCountsCached(d1, modelId, version),
-    second.length ? d1.batch<Row>(second) : Promise.resolve([] as D1Result<Row>[]),
   ]);
-  if (delayBuckets.length) addDelayValues(delays, more[second.length - 1].results);
+  const [regionRow, versionRow, overrideRows, ownRows, predRows, previousRows, shiftRows, histRows, delayRows] = batch.map((r) => r.results);
+  if (!regionRow.length) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
+  const mv = versionRow[0] as { stage: string } | undefined;
+  if (!mv) throw notFound(`version: model ${modelId} has no version '${version}' with slices`);
+  const overrides = new Map((overrideRows as { signature: string; mapping: string }[]).map((r) => [r.signature, JSON.parse(r.mapping)]));
+  const cells = toCells(ownRows);
+  const delays = addHistograms(cells, histRows);
+  addDelayValues(delays, delayRows);
+  const pred = predRows[0] as { version: string } | undefined;
+  const latestPk = (shiftRows as unknown as ShiftRow[]).reduce((m, r) => Math.max(m, r.slice_pk), -1);
   const slice_signatures = sliceSignatures({
     region, cells, crossRegion, mapping: effectiveMapping(overrides),
-    previous: pred ? { version: pred.version, cells: toCells(more[0].results) } : null,
-    shift: latest ? { latestPk: latest.pk, rows: more[pred ? 1 : 0].results as unknown as ShiftRow[] } : null,
+    previous: pred ? { version: pred.version, cells: toCells(previousRows) } : null,
+    shift: latestPk >= 0 ? { latestPk, rows: shiftRows as unknown as ShiftRow[] } : null,
   });
   const body = scorecardBody(cells, overrides);
   return {

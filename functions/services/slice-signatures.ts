@@ -102,8 +102,11 @@ export function disparities(counts: Awaited<ReturnType<typeof regionPolicyCounts
 export interface ShiftRow { slice_pk: number; slice_id: string; policy: string; metric: string; value: number }
 
 /** The latest slice's distributions and the region's slice before it (bind: latest pk, region, latest pk). */
-export const SHIFT_SQL = `SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
-  WHERE (sa.slice_pk = ? OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ? AND pk < ? AND status IN ('complete', 'probing')))
+/** The region's latest committed slice of a version (?1 region, ?2 model, ?3 version), and the
+ *  score, language and surface counters of it and of the region's slice before it: one read. */
+export const SHIFT_SQL = `WITH latest AS (SELECT pk FROM slices WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1)
+  SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
+  WHERE (sa.slice_pk = (SELECT pk FROM latest) OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ?1 AND pk < (SELECT pk FROM latest) AND status IN ('complete', 'probing')))
   AND ((${prefixRange(KEY.score, 'sa.metric')}) OR (${prefixRange(KEY.lang, 'sa.metric')}) OR (${prefixRange(KEY.surface, 'sa.metric')}))`;
 
 /** DIST.SHIFT per policy present in both slices. */

@@ -5,7 +5,7 @@
 // they are written and read differs. Why: one `aggregates` row per bin and per distinct
 // millisecond delay was ~10,000 rows per 100k-item slice (three indexes each) — most of the
 // commit's time, and of the scorecard's read.
-import { delayBucket, delayBucketsNeeded, timeToDetectBucketed, type TimeToDetect } from '../../taxonomy/operating/index.ts';
+import { delayBucket, delayBucketsNeeded, OPERATING, timeToDetectBucketed, type TimeToDetect } from '../../taxonomy/operating/index.ts';
 import { jsonRows } from '../lib/db.ts';
 import { OP_KEY } from './operating-counts.ts';
 
@@ -86,15 +86,23 @@ export function addHistograms(cells: Cells, rows: readonly Record<string, unknow
   return { coarse, fine: new Map() };
 }
 
-/** [policy, bucket] pairs whose values time to detect needs (delayBucketsNeeded per policy). */
-export const delayBucketsToRead = (d: DelayBuckets): Array<[string, number]> =>
-  [...d.coarse].flatMap(([policy, c]) => delayBucketsNeeded(c).map((b): [string, number] => [policy, b]));
+// ⌈x⌉ for x > 0 without SQLite's math functions (D1 may lack them).
+const ceilSql = (x: string) => `(CAST(${x} AS INTEGER) + ((${x}) > CAST(${x} AS INTEGER)))`;
+const RANK_OF = (p: number) => `max(1, ${ceilSql(`${p} * total - 1e-9`)})`;
 
-/** The values of the given [policy, bucket] pairs of one region × version (primary-key seeks). */
-export const delayValuesStatement = (d1: D1Database, region: string, modelId: string, version: string, pairs: Array<[string, number]>) => d1.prepare(
-  `SELECT h.policy, h.bucket, h.counts FROM json_each(?4) AS j JOIN histograms h ON h.region = ?1 AND h.model_id = ?2 AND h.model_version = ?3
-     AND h.policy = j.value ->> 0 AND h.family = '${FAMILY.delay}' AND h.bucket = j.value ->> 1`,
-).bind(region, modelId, version, JSON.stringify(pairs));
+/**
+ * The values of the delay buckets time to detect needs, chosen in SQL so the scorecard reads
+ * them in its one batch: per policy, the buckets holding the ⌈p·n⌉-th delay for p = 0.5, 0.9,
+ * 0.99 (running sums over the bucket counts), and the bucket of the timely bound — the buckets
+ * delayBucketsNeeded names (timeToDetectBucketed refuses to answer if one is missing).
+ */
+export const delayValuesStatement = (d1: D1Database, region: string, modelId: string, version: string) => d1.prepare(
+  `WITH b AS (SELECT policy, bucket, n, SUM(n) OVER (PARTITION BY policy ORDER BY bucket ROWS UNBOUNDED PRECEDING) AS cum, SUM(n) OVER (PARTITION BY policy) AS total
+     FROM histograms WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND family = '${FAMILY.delay}' AND n > 0)
+   SELECT h.policy, h.bucket, h.counts FROM b JOIN histograms h ON h.region = ?1 AND h.model_id = ?2 AND h.model_version = ?3
+     AND h.policy = b.policy AND h.family = '${FAMILY.delay}' AND h.bucket = b.bucket
+   WHERE b.bucket = ?4 OR ${[0.5, 0.9, 0.99].map((p) => `${RANK_OF(p)} BETWEEN b.cum - b.n + 1 AND b.cum`).join(' OR ')}`,
+).bind(region, modelId, version, delayBucket(OPERATING.timelyMs));
 
 /** Adds the rows of delayValuesStatement to `d`. */
 export function addDelayValues(d: DelayBuckets, rows: readonly Record<string, unknown>[]): void {
