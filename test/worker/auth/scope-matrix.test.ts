@@ -6,6 +6,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { ADMIN, api, createKey, item, submit } from '../helpers.ts';
 import { page } from '../pages/html.ts';
+import { waitFor } from '../items/world.ts';
 
 const M = 'scopemx';
 type Who = 'admin' | 'star' | 'inRegion' | 'outRegion' | 'readOnly' | 'revoked';
@@ -221,6 +222,12 @@ describe('key-scope matrix', () => {
         expect(r.status, `${region} v${version}`).toBe(201);
       }
     }
+    // The items routes read the item partitions, fed through the queue after each commit: wait
+    // until every seeded slice is copied, so their rows below scan full answers, not empty ones.
+    for (const [region, s] of Object.entries(SEED)) {
+      const r = await waitFor(() => api(`/v1/regions/${region}/items?model=${M}&version=2&limit=1`), (x) => x.data?.total === s.n && x.data.slices_catching_up === 0);
+      expect(r.data.total, `${region} items`).toBe(s.n);
+    }
     const rec = (regions: string[]) => api('/v1/interventions', { method: 'POST', json: { intervention: 'TRAIN.MODALITY_DROPOUT', model: { id: M, version: '2' }, targets: { signatures: ['FUS.SUPPRESS'], regions }, applied_at: '2026-11-01T00:00:00Z' } });
     ids.recBR = (await rec(['BR'])).data.id;
     ids.recAR = (await rec(['AR'])).data.id;
@@ -263,6 +270,9 @@ describe('key-scope matrix', () => {
     expect(leakedRegions(heat.data, ['BR'])).toEqual(expect.arrayContaining(['AR', 'MX']));
     const lc = await api(`/v1/lifecycle?model=${M}`);
     expect(leakedNumbers(lc.data, ['BR'])).toContain(SEED.BR.n + SEED.AR.n + SEED.MX.n);
+    // …and an items answer's total: AR's items counted, as a BR key must never see.
+    const items = await api(`/v1/regions/AR/items?model=${M}&version=2&limit=5`);
+    expect(leakedNumbers(items.data, ['BR'])).toContain(SEED.AR.n);
   });
 
   for (const [name, row] of [...Object.entries(MATRIX), ...EXTRA]) {
