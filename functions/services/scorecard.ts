@@ -9,7 +9,7 @@ import { COUNT, COUNTS_SQL, KEY, prefixRange, rateDenominator } from '../store/c
 import { effectiveMapping } from './mappings.ts';
 import { rateOf } from './rates.ts';
 import { regionPolicyCountsCached, SHIFT_SQL, sliceSignatures, type ShiftRow } from './slice-signatures.ts';
-import { PREDECESSOR_SQL } from './versions.ts';
+import { PREDECESSOR_SQL, predecessorSql } from './versions.ts';
 import { operatingSection } from './operating.ts';
 import { OP_PREFIX } from '../store/operating-counts.ts';
 import { addDelayValues, addHistograms, delayValuesStatement, histogramsStatement } from '../store/histograms.ts';
@@ -44,8 +44,8 @@ const COUNTS = `${COUNTS_SQL}, 'tp', 'tn', 'fp', 'fn'`;
 const OWN_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
   AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}) OR (${prefixRange(OP_PREFIX)}))`;
 /** The predecessor's counters (?1 region, ?2 model, ?3 version), for VER.REGRESSION: counts and
- *  primary signatures only; the predecessor found as PREDECESSOR_SQL finds it. */
-const PREVIOUS_CELLS_SQL = `WITH pred AS (${PREDECESSOR_SQL.replaceAll('?2', '?3').replaceAll('?1', '?2')})
+ *  primary signatures only; the predecessor as predecessorSql finds it. */
+const PREVIOUS_CELLS_SQL = `WITH pred AS (${predecessorSql('?2', '?3')})
   SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = (SELECT version FROM pred)
   AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}))`;
 const toCells = (rows: Row[]): Cells => {

@@ -19,11 +19,14 @@ export async function getVersion(d1: D1Database, modelId: string, version: strin
   return row;
 }
 
-/** The predecessor of version ?2 of model ?1 (bind: model, version). */
-export const PREDECESSOR_SQL = `WITH me AS (SELECT first_slice_at AS at FROM model_versions WHERE model_id = ?1 AND version = ?2)
-  SELECT version, stage, first_slice_at FROM model_versions, me WHERE model_id = ?1 AND version != ?2
-  AND (first_slice_at < me.at OR (first_slice_at = me.at AND version < ?2))
+/** A version's predecessor (default parameters ?1 model, ?2 version): the version of the same model whose first slice came last before its
+ *  own (ties by version). `model` and `version` name the SQL parameters, so other statements
+ *  can embed it with their own numbering. */
+export const predecessorSql = (model = '?1', version = '?2') => `WITH me AS (SELECT first_slice_at AS at FROM model_versions WHERE model_id = ${model} AND version = ${version})
+  SELECT version, stage, first_slice_at FROM model_versions, me WHERE model_id = ${model} AND version != ${version}
+  AND (first_slice_at < me.at OR (first_slice_at = me.at AND version < ${version}))
   ORDER BY first_slice_at DESC, version DESC LIMIT 1`;
+export const PREDECESSOR_SQL = predecessorSql();
 
 export async function predecessor(d1: D1Database, modelId: string, version: string): Promise<VersionRow | null> {
   await getVersion(d1, modelId, version);
