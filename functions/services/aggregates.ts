@@ -8,17 +8,28 @@ export type Cells = Map<string, Map<string, number>>; // policy → metric → v
 // score histograms, kept packed in `histograms` (store/histograms.ts).
 const WITHOUT_OPERATING = `AND NOT (${prefixRange(OP_PREFIX)})`;
 
+/**
+ * Counter rows packed in SQL: `select` yields (policy, metric, value) rows, and the answer is ONE
+ * row per policy whose `m` is a JSON object metric → value (in metric order). Why: D1 hands every
+ * row to the Worker as its own object through its wire format — a scorecard's ~700 counter rows
+ * cost more there than JSON.parse of 8 objects (BENCHMARKS, "Session 7"). SQLite writes REALs in
+ * JSON round-trip exact (test/worker/store/packed-cells.test.ts), so no value changes.
+ */
+export const packedCellsSql = (select: string) =>
+  `SELECT policy, json_group_object(metric, value) AS m FROM (${select} ORDER BY policy, metric) GROUP BY policy`;
+
+/** The rows of packedCellsSql as cells. */
+export function cellsOfPacked(rows: readonly Record<string, unknown>[], into: Cells = new Map()): Cells {
+  for (const r of rows as Array<{ policy: string; m: string }>) into.set(r.policy, new Map(Object.entries(JSON.parse(r.m) as Record<string, number>)));
+  return into;
+}
+
 export async function readCells(d1: D1Database, region: string, modelId: string, version: string, opts: { operating?: boolean } = {}): Promise<Cells> {
-  const counters = d1.prepare(
-    `SELECT policy, metric, value FROM aggregates WHERE region = ? AND model_id = ? AND model_version = ? ${opts.operating ? '' : WITHOUT_OPERATING}`,
-  ).bind(region, modelId, version);
+  const counters = d1.prepare(packedCellsSql(
+    `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 ${opts.operating ? '' : WITHOUT_OPERATING}`,
+  )).bind(region, modelId, version);
   const [rows, hist] = await d1.batch<Record<string, unknown>>(opts.operating ? [counters, histogramsStatement(d1, region, modelId, version)] : [counters]);
-  const cells: Cells = new Map();
-  for (const r of rows.results as Array<{ policy: string; metric: string; value: number }>) {
-    let c = cells.get(r.policy);
-    if (!c) cells.set(r.policy, (c = new Map()));
-    c.set(r.metric, r.value);
-  }
+  const cells = cellsOfPacked(rows.results);
   if (hist) addHistograms(cells, hist.results);
   return cells;
 }

@@ -4,7 +4,7 @@ import { recommend } from '../../taxonomy/ranking.ts';
 import { policyByCode, POLICY_CODES } from '../../taxonomy/policies.ts';
 import { TAXONOMY_VERSION } from '../../taxonomy/config.ts';
 import { ApiError, notFound } from '../lib/errors.ts';
-import { byPrefix, metric, type Cells } from './aggregates.ts';
+import { byPrefix, cellsOfPacked, metric, packedCellsSql, type Cells } from './aggregates.ts';
 import { COUNT, COUNTS_SQL, KEY, prefixRange, rateDenominator } from '../store/counters.ts';
 import { effectiveMapping } from './mappings.ts';
 import { rateOf } from './rates.ts';
@@ -41,22 +41,13 @@ type Row = Record<string, unknown>;
 // `histograms`, store/histograms.ts; not secondaries or distributions): index range seeks on
 // aggregates_region_cell.
 const COUNTS = `${COUNTS_SQL}, 'tp', 'tn', 'fp', 'fn'`;
-const OWN_CELLS_SQL = `SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
-  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}) OR (${prefixRange(OP_PREFIX)}))`;
+const OWN_CELLS_SQL = packedCellsSql(`SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = ?3
+  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}) OR (${prefixRange(KEY.cal)}) OR (${prefixRange(OP_PREFIX)}))`);
 /** The predecessor's counters (?1 region, ?2 model, ?3 version), for VER.REGRESSION: counts and
  *  primary signatures only; the predecessor as predecessorSql finds it. */
-const PREVIOUS_CELLS_SQL = `WITH pred AS (${predecessorSql('?2', '?3')})
+const PREVIOUS_CELLS_SQL = `WITH pred AS (${predecessorSql('?2', '?3')}) ${packedCellsSql(`
   SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = (SELECT version FROM pred)
-  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}))`;
-const toCells = (rows: Row[]): Cells => {
-  const cells: Cells = new Map();
-  for (const r of rows as { policy: string; metric: string; value: number }[]) {
-    let c = cells.get(r.policy);
-    if (!c) cells.set(r.policy, (c = new Map()));
-    c.set(r.metric, r.value);
-  }
-  return cells;
-};
+  AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}))`)}`;
 
 /**
  * Everything a scorecard reads, in one D1 round trip (each is a network hop on Cloudflare): the
@@ -85,14 +76,14 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
   const mv = versionRow[0] as { stage: string } | undefined;
   if (!mv) throw notFound(`version: model ${modelId} has no version '${version}' with slices`);
   const overrides = new Map((overrideRows as { signature: string; mapping: string }[]).map((r) => [r.signature, JSON.parse(r.mapping)]));
-  const cells = toCells(ownRows);
+  const cells = cellsOfPacked(ownRows);
   const delays = addHistograms(cells, histRows);
   addDelayValues(delays, delayRows);
   const pred = predRows[0] as { version: string } | undefined;
   const latestPk = (shiftRows as unknown as ShiftRow[]).reduce((m, r) => Math.max(m, r.slice_pk), -1);
   const slice_signatures = sliceSignatures({
     region, cells, crossRegion, mapping: effectiveMapping(overrides),
-    previous: pred ? { version: pred.version, cells: toCells(previousRows) } : null,
+    previous: pred ? { version: pred.version, cells: cellsOfPacked(previousRows) } : null,
     shift: latestPk >= 0 ? { latestPk, rows: shiftRows as unknown as ShiftRow[] } : null,
   });
   const body = scorecardBody(cells, overrides);

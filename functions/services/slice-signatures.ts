@@ -59,19 +59,42 @@ function withRegion(counts: Counts, region: string, cells: Cells): Counts {
   return out;
 }
 
-/** Region × policy failure counts of one model version, across regions (one indexed read). */
+// Disparities of a cached cross-region read (all 120+ regions' cells: a z-test each and BH over
+// them), kept with the read: when a region's fresh counts equal what the read holds for it — no
+// slice or label since — the answer is the read's own, so it is computed once per read.
+const disparitiesOfRead = new WeakMap<Counts, ReturnType<typeof disparities>>();
+
+function sameCounts(a: Map<string, Map<string, number>> | undefined, b: Map<string, Map<string, number>>): boolean {
+  if (!a || a.size !== b.size) return false;
+  for (const [policy, cb] of b) {
+    const ca = a.get(policy);
+    if (!ca) return false;
+    for (const m of Object.values(COUNT)) if (metric(ca, m) !== metric(cb, m)) return false;
+  }
+  return true;
+}
+
+/** disparities() of the cross-region counts with the region's fresh cells in place of its cached ones. */
+function disparitiesWith(crossRegion: Counts, region: string, cells: Cells) {
+  const mine = withRegion(crossRegion, region, cells);
+  if (!sameCounts(crossRegion.get(region), mine.get(region)!)) return disparities(mine);
+  let d = disparitiesOfRead.get(crossRegion);
+  if (!d) disparitiesOfRead.set(crossRegion, (d = disparities(crossRegion)));
+  return d;
+}
+
+/** Region × policy failure counts of one model version, across regions (one indexed read, a
+ *  row per region × policy: packed as packedCellsSql packs). */
 export async function regionPolicyCounts(d1: D1Database, modelId: string, version: string): Promise<Counts> {
   const { results } = await d1.prepare(
-    `SELECT region, policy, metric, value FROM aggregates WHERE model_id = ? AND model_version = ?
-     AND metric IN (${COUNTS_SQL})`,
-  ).bind(modelId, version).all<{ region: string; policy: string; metric: string; value: number }>();
+    `SELECT region, policy, json_group_object(metric, value) AS m FROM (SELECT region, policy, metric, value FROM aggregates
+     WHERE model_id = ? AND model_version = ? AND metric IN (${COUNTS_SQL}) ORDER BY region, policy, metric) GROUP BY region, policy`,
+  ).bind(modelId, version).all<{ region: string; policy: string; m: string }>();
   const out = new Map<string, Map<string, Map<string, number>>>(); // region → policy → metric
   for (const r of results) {
     let reg = out.get(r.region);
     if (!reg) out.set(r.region, (reg = new Map()));
-    let cell = reg.get(r.policy);
-    if (!cell) reg.set(r.policy, (cell = new Map()));
-    cell.set(r.metric, r.value);
+    reg.set(r.policy, new Map(Object.entries(JSON.parse(r.m) as Record<string, number>)));
   }
   return out;
 }
@@ -99,15 +122,19 @@ export function disparities(counts: Awaited<ReturnType<typeof regionPolicyCounts
   return { cells, global };
 }
 
-export interface ShiftRow { slice_pk: number; slice_id: string; policy: string; metric: string; value: number }
+/** One policy's score, language and surface counters of one slice (metric → value as JSON). */
+export interface ShiftRow { slice_pk: number; slice_id: string; policy: string; m: string }
 
-/** The latest slice's distributions and the region's slice before it (bind: latest pk, region, latest pk). */
 /** The region's latest committed slice of a version (?1 region, ?2 model, ?3 version), and the
- *  score, language and surface counters of it and of the region's slice before it: one read. */
+ *  score, language and surface counters of it and of the region's slice before it: one read,
+ *  one row per slice × policy (packed as packedCellsSql packs, for the same reason). */
 export const SHIFT_SQL = `WITH latest AS (SELECT pk FROM slices WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1)
-  SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
-  WHERE (sa.slice_pk = (SELECT pk FROM latest) OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ?1 AND pk < (SELECT pk FROM latest) AND status IN ('complete', 'probing')))
-  AND ((${prefixRange(KEY.score, 'sa.metric')}) OR (${prefixRange(KEY.lang, 'sa.metric')}) OR (${prefixRange(KEY.surface, 'sa.metric')}))`;
+  SELECT slice_pk, slice_id, policy, json_group_object(metric, value) AS m FROM (
+    SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
+    WHERE (sa.slice_pk = (SELECT pk FROM latest) OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ?1 AND pk < (SELECT pk FROM latest) AND status IN ('complete', 'probing')))
+    AND ((${prefixRange(KEY.score, 'sa.metric')}) OR (${prefixRange(KEY.lang, 'sa.metric')}) OR (${prefixRange(KEY.surface, 'sa.metric')}))
+    ORDER BY sa.slice_pk, sa.policy, sa.metric)
+  GROUP BY slice_pk, policy`;
 
 /** DIST.SHIFT per policy present in both slices. */
 function distShift(latestPk: number, rows: readonly ShiftRow[]) {
@@ -115,9 +142,7 @@ function distShift(latestPk: number, rows: readonly ShiftRow[]) {
   for (const r of rows) {
     let s = by.get(r.slice_pk);
     if (!s) by.set(r.slice_pk, (s = { slice_id: r.slice_id, cells: new Map() }));
-    let c = s.cells.get(r.policy);
-    if (!c) s.cells.set(r.policy, (c = new Map()));
-    c.set(r.metric, r.value);
+    s.cells.set(r.policy, new Map(Object.entries(JSON.parse(r.m) as Record<string, number>)));
   }
   const cur = by.get(latestPk);
   const prev = [...by.entries()].find(([pk]) => pk !== latestPk)?.[1];
@@ -158,7 +183,7 @@ export function sliceSignatures(x: SliceSignatureInputs): SliceSignature[] {
       out.push({ code: 'CAL.MISFIT', policy, statistics, interventions: mapping('CAL.MISFIT') });
     }
   }
-  const { cells: disp, global } = disparities(withRegion(x.crossRegion, region, cells));
+  const { cells: disp, global } = disparitiesWith(x.crossRegion, region, cells);
   for (const d of disp) {
     if (d.region !== region || !disparity({ q: d.q!, z: d.z })) continue;
     const g = global.get(d.policy)!;

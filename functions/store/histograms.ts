@@ -62,26 +62,29 @@ export interface DelayBuckets {
   fine: Map<string, Map<number, Array<[number, number]>>>;
 }
 
-/** One region × version: the score histograms whole, the delays as bucket counts only. */
+/** One region × version: the score histograms whole (a row per policy and label), the delays as
+ *  bucket counts only, packed per policy in SQL ({bucket: n}: one row, not one per second —
+ *  D1 hands each row over as its own object, services/aggregates.ts packedCellsSql). */
 export const histogramsStatement = (d1: D1Database, region: string, modelId: string, version: string) => d1.prepare(
-  `SELECT policy, family, bucket, n, CASE WHEN family = '${FAMILY.delay}' THEN NULL ELSE counts END AS counts
-   FROM histograms WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND n <> 0`,
+  `SELECT policy, family, counts FROM histograms WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND family <> '${FAMILY.delay}' AND n <> 0
+   UNION ALL
+   SELECT policy, '${FAMILY.delay}', json_group_object(bucket, n) FROM histograms
+   WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND family = '${FAMILY.delay}' AND n <> 0 GROUP BY policy`,
 ).bind(region, modelId, version);
 
 /** Adds the rows of histogramsStatement to `cells` as the counters they pack; returns the delay bucket counts. */
 export function addHistograms(cells: Cells, rows: readonly Record<string, unknown>[]): DelayBuckets {
   const coarse = new Map<string, Map<number, number>>();
-  for (const r of rows as Array<{ policy: string; family: string; bucket: number; n: number; counts: string | null }>) {
+  for (const r of rows as Array<{ policy: string; family: string; counts: string }>) {
+    const counts = Object.entries(JSON.parse(r.counts) as Record<string, number>);
     if (r.family === FAMILY.delay) {
-      let c = coarse.get(r.policy);
-      if (!c) coarse.set(r.policy, (c = new Map()));
-      c.set(r.bucket, r.n);
+      coarse.set(r.policy, new Map(counts.map(([bucket, n]) => [Number(bucket), n])));
       continue;
     }
     const prefix = r.family === FAMILY.violating ? OP_KEY.violating : OP_KEY.benign;
     let cell = cells.get(r.policy);
     if (!cell) cells.set(r.policy, (cell = new Map()));
-    for (const [bin, n] of Object.entries(JSON.parse(r.counts ?? '{}') as Record<string, number>)) cell.set(prefix + bin, n);
+    for (const [bin, n] of counts) cell.set(prefix + bin, n);
   }
   return { coarse, fine: new Map() };
 }

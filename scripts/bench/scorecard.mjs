@@ -26,9 +26,9 @@ const REQUESTS = 200;
 const WARMUP = 20;
 const CONCURRENCY = 2;
 const MAX_FILL_S = Number(process.env.BENCH_SCORECARD_MAX_FILL_S ?? 300);
-const MODEL_ID = 'avlm-bench';
+export const MODEL_ID = 'avlm-bench';
 /** In lifecycle order; filled in this order, so each version's first slice comes after its predecessor's. */
-const VERSIONS = [
+export const VERSIONS = [
   { version: '2026.09.0', stage: 'sft' },
   { version: '2026.10.0', stage: 'alignment' },
   { version: '2026.11.0', stage: 'production' },
@@ -63,7 +63,7 @@ const ENDPOINTS = [
 ];
 
 /** Submits one slice per job ({region, vi, n}), in order, CONCURRENCY POSTs in flight. */
-async function fill(w, jobs, policies, round, deadline, log) {
+export async function fill(w, jobs, policies, round, deadline, log) {
   let next = 0; let items = 0; let bytes = 0; let slices = 0; let stopped = false;
   const t0 = performance.now();
   const worker = async () => {
@@ -88,9 +88,9 @@ async function fill(w, jobs, policies, round, deadline, log) {
 }
 
 /** Slices of `perSlice` items: every region × every version, version by version. */
-const jobsFor = (regions, perSlice) => VERSIONS.flatMap((_, vi) => regions.map((region) => ({ region, vi, n: perSlice })));
+export const jobsFor = (regions, perSlice) => VERSIONS.flatMap((_, vi) => regions.map((region) => ({ region, vi, n: perSlice })));
 
-function picker(regions, seed) {
+export function picker(regions, seed) {
   const r = rng(seed);
   return {
     region: () => regions[Math.floor(r() * regions.length)].code,
@@ -101,7 +101,10 @@ function picker(regions, seed) {
 
 async function get(w, path, key) {
   const t = performance.now();
-  const res = await fetch(new URL(path, w.url), { headers: { authorization: `Bearer ${key}` } });
+  // The Worker's own socket (as on Cloudflare), not Miniflare's dev entry worker: that one
+  // re-encodes every response body for the client (~2 ms of the thread per scorecard of ~58 KiB,
+  // profile-scorecard), a cost no deployed Worker pays.
+  const res = await fetch(new URL(path, w.directUrl ?? w.url), { headers: { authorization: `Bearer ${key}` } });
   const text = await res.text();
   const ms = performance.now() - t;
   return { ms, status: res.status, text };
@@ -141,7 +144,7 @@ async function latencies(w, regions, key, seed, log, at) {
  * PARTITION_SYNC_DELAY_SECONDS after each commit): the copies run in the same local workerd and
  * would otherwise be measured as the endpoints' CPU and latency. Seconds waited.
  */
-async function partitionsSynced(w, log) {
+export async function partitionsSynced(w, log) {
   const t0 = performance.now();
   for (;;) {
     const r = await w.db.prepare(`SELECT COUNT(*) AS n FROM slices s LEFT JOIN partition_sync p ON p.region = s.region AND p.slice_id = s.slice_id AND p.slice_pk = s.pk
@@ -284,7 +287,7 @@ function migrationIndex(name) {
 
 export async function run({ log = console.log } = {}) {
   log('[scorecard] starting the Worker in Miniflare…');
-  const w = await startWorker();
+  const w = await startWorker({ directSocket: true });
   try {
     const policies = (await w.api('GET', '/v1/policies')).json.policies;
     const all = (await w.api('GET', '/v1/regions')).json.regions;
@@ -332,7 +335,7 @@ export async function run({ log = console.log } = {}) {
     const md = [
       `Data: ${fmt(s2.items)} items in ${s2.regions} regions × ${s2.versions} versions of model \`${MODEL_ID}\`, ${versionsText}, ${fmt(s2.slices)} slices (for each version in that order, ${regions.length} regions × one slice of ${fmt(perFirst)} items; then again for each version, one more slice of ${fmt(perSecond)} items per region), all submitted through \`POST /v1/regions/{r}/slices\` as NDJSON (below ASYNC_INGEST_BYTES, so processed in the request → \`201\`), ${CONCURRENCY} requests in flight: ${fmt(fillItems)} items in ${fmt(fillS, 1)} s (${fmt(fillItems / fillS)} items/s through the synchronous path, item generation in the same Node process included)${f2.stopped ? ` — **stopped at the ${MAX_FILL_S} s cap before the target**` : ''}.`,
       '',
-      `Latency: with a read key (\`regions: ["*"]\`, so every request also does the key's SHA-256 + D1 lookup; the pages get it as the bearer header), ${REQUESTS} sequential requests per endpoint to random regions / versions after ${WARMUP} warm-up requests, over HTTP from Node to Miniflare on loopback (time to the last byte of the body). \`workerd CPU ms / request\`: CPU time of the whole workerd process (Worker + D1 simulator) over the ${REQUESTS} requests ÷ ${REQUESTS}, steadier than latency on a shared machine.`,
+      `Latency: with a read key (\`regions: ["*"]\`, so every request also does the key's SHA-256 + D1 lookup; the pages get it as the bearer header), ${REQUESTS} sequential requests per endpoint to random regions / versions after ${WARMUP} warm-up requests, over HTTP from Node on loopback to the Worker's own socket (Miniflare's \`unsafeDirectSockets\`, as a Worker is reached on Cloudflare; until session 7 this went through Miniflare's dev entry worker, which re-encodes each response body for the client: ~2 ms of the thread per 58 KiB scorecard) (time to the last byte of the body). \`workerd CPU ms / request\`: CPU time of the whole workerd process (Worker + D1 simulator) over the ${REQUESTS} requests ÷ ${REQUESTS}, steadier than latency on a shared machine.`,
       '',
       `At ${fmt(s2.items)} items (issue 4 targets on p95):`,
       '',

@@ -3,7 +3,7 @@
 // D1 migrations applied, and an ADMIN_TOKEN binding. Also: the workerd process's RSS.
 import { build } from 'esbuild';
 import { Miniflare, Log, LogLevel, convertV4MiniflareOptions } from 'miniflare';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -153,7 +153,10 @@ export function sampleRss(pid, ms = 100) {
 export async function startWorker(opts = {}) {
   const cfg = wranglerToml();
   const work = mkdtempSync(join(tmpdir(), 'avlm-bench-'));
-  const persist = join(work, 'state');
+  // opts.stateDir: the stored data live there and outlive the run; an existing one is reused as
+  // it is (no migrations), so a slow fill is paid once while iterating on the code.
+  const reuse = !!opts.stateDir && existsSync(join(opts.stateDir, 'filled'));
+  const persist = opts.stateDir ?? join(work, 'state');
   const migrations = readdirSync(join(ROOT, 'db/migrations')).filter((f) => f.endsWith('.sql')).sort();
   const h = { work, persist, cfg, migrations };
   let generation = 0;
@@ -213,10 +216,13 @@ export async function startWorker(opts = {}) {
   };
 
   try { await launch(opts); } catch (e) { rmSync(work, { recursive: true, force: true }); throw e; }
+  if (reuse) { h.reused = true; h.markFilled = () => {}; return h; }
   for (const f of migrations) {
     const stmts = readFileSync(join(ROOT, 'db/migrations', f), 'utf8').split('--> statement-breakpoint').map((s) => s.trim()).filter(Boolean);
     await h.db.batch(stmts.map((s) => h.db.prepare(s)));
   }
+  h.markFilled = () => { if (opts.stateDir) writeFileSync(join(opts.stateDir, 'filled'), new Date().toISOString()); };
+  h.reused = false;
   return h;
 }
 

@@ -120,4 +120,20 @@ describe('versions, lifecycle and slice-level signatures', () => {
     const id = (await api(`/v1/regions/ID/scorecard?model=${M}&version=3`)).data;
     expect(id.slice_signatures.filter((s: any) => s.code === 'REG.DISPARITY')).toEqual([]);
   });
+  // Other regions' counts come from a read each instance keeps for 15 s, and the disparity tests
+  // over it are kept with it (services/slice-signatures.ts); the region's own counts must still
+  // be its fresh ones. Last in this file: it adds a slice to IN v3.
+  it('REG.DISPARITY follows a new slice of the region at once, while the cross-region read is cached', async () => {
+    const disparity = async (region: string) => (await api(`/v1/regions/${region}/scorecard?model=${M}&version=3`)).data
+      .slice_signatures.filter((s: any) => s.code === 'REG.DISPARITY');
+    await api(`/v1/regions/ID/scorecard?model=${M}&version=3`); // the cross-region read, cached
+    const before = await disparity('IN');
+    expect(before.map((s: any) => s.statistics.n)).toEqual([100]);
+    expect(await disparity('IN')).toEqual(before); // the same read again: the same answer
+    expect((await submit('IN', { slice_id: 'in-v3-more', model: { id: M, version: '3', stage: 'production' }, items: many(400, tn, 'u') })).status).toBe(201);
+    // IN is now 30/500 against the rest of the world's 2/100: z = 1.62…, p ≈ 0.10 — no disparity.
+    const t = pooledZ(30, 500, 2, 100);
+    expect(t.p).toBeGreaterThan(0.05);
+    expect(await disparity('IN')).toEqual([]);
+  });
 });
