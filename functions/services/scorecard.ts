@@ -9,7 +9,7 @@ import { COUNT, COUNTS_SQL, KEY, prefixRange, rateDenominator } from '../store/c
 import { effectiveMapping } from './mappings.ts';
 import { rateOf } from './rates.ts';
 import { regionPolicyCountsCached, SHIFT_SQL, sliceSignatures, type ShiftRow } from './slice-signatures.ts';
-import { PREDECESSOR_SQL, predecessorSql } from './versions.ts';
+import { predecessorSql } from './versions.ts';
 import { operatingSection } from './operating.ts';
 import { OP_PREFIX } from '../store/operating-counts.ts';
 import { addDelayValues, addHistograms, delayValuesStatement, histogramsStatement } from '../store/histograms.ts';
@@ -49,6 +49,15 @@ const PREVIOUS_CELLS_SQL = `WITH pred AS (${predecessorSql('?2', '?3')}) ${packe
   SELECT policy, metric, value FROM aggregates WHERE region = ?1 AND model_id = ?2 AND model_version = (SELECT version FROM pred)
   AND (metric IN (${COUNTS}) OR (${prefixRange(KEY.sig)}))`)}`;
 
+/** The region (exists?), the version's stage, its predecessor and the region's overrides
+ *  ([signature, mapping] pairs): one statement, one row (each statement of a batch costs the
+ *  local D1 more than these lookups do). */
+const CONTEXT_SQL = `WITH pred AS (${predecessorSql('?2', '?3')})
+  SELECT (SELECT 1 FROM regions WHERE code = ?1) AS region_ok,
+    (SELECT stage FROM model_versions WHERE model_id = ?2 AND version = ?3) AS stage,
+    (SELECT version FROM pred) AS pred_version,
+    (SELECT coalesce(json_group_array(json_array(signature, json(mapping))), '[]') FROM intervention_overrides WHERE region = ?1) AS overrides`;
+
 /**
  * Everything a scorecard reads, in one D1 round trip (each is a network hop on Cloudflare): the
  * region, the version, its predecessor and the predecessor's counters, the overrides, the
@@ -59,11 +68,8 @@ const PREVIOUS_CELLS_SQL = `WITH pred AS (${predecessorSql('?2', '?3')}) ${packe
 export async function buildScorecard(d1: D1Database, region: string, modelId: string, version: string) {
   const [batch, crossRegion] = await Promise.all([
     d1.batch<Row>([
-      d1.prepare('SELECT 1 AS ok FROM regions WHERE code = ?').bind(region),
-      d1.prepare('SELECT stage, first_slice_at FROM model_versions WHERE model_id = ? AND version = ?').bind(modelId, version),
-      d1.prepare('SELECT signature, mapping FROM intervention_overrides WHERE region = ?').bind(region),
+      d1.prepare(CONTEXT_SQL).bind(region, modelId, version),
       d1.prepare(OWN_CELLS_SQL).bind(region, modelId, version),
-      d1.prepare(PREDECESSOR_SQL).bind(modelId, version),
       d1.prepare(PREVIOUS_CELLS_SQL).bind(region, modelId, version),
       d1.prepare(SHIFT_SQL).bind(region, modelId, version),
       histogramsStatement(d1, region, modelId, version),
@@ -71,15 +77,15 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
     ]),
     regionPolicyCountsCached(d1, modelId, version),
   ]);
-  const [regionRow, versionRow, overrideRows, ownRows, predRows, previousRows, shiftRows, histRows, delayRows] = batch.map((r) => r.results);
-  if (!regionRow.length) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
-  const mv = versionRow[0] as { stage: string } | undefined;
-  if (!mv) throw notFound(`version: model ${modelId} has no version '${version}' with slices`);
-  const overrides = new Map((overrideRows as { signature: string; mapping: string }[]).map((r) => [r.signature, JSON.parse(r.mapping)]));
+  const [contextRows, ownRows, previousRows, shiftRows, histRows, delayRows] = batch.map((r) => r.results);
+  const context = contextRows[0] as { region_ok: number | null; stage: string | null; pred_version: string | null; overrides: string };
+  if (!context.region_ok) throw new ApiError(404, 'unknown_region', `region: unknown region '${region}'`, { field: 'region' });
+  if (context.stage === null) throw notFound(`version: model ${modelId} has no version '${version}' with slices`);
+  const overrides = new Map((JSON.parse(context.overrides) as Array<[string, { code: string; weight: number }[]]>));
   const cells = cellsOfPacked(ownRows);
   const delays = addHistograms(cells, histRows);
   addDelayValues(delays, delayRows);
-  const pred = predRows[0] as { version: string } | undefined;
+  const pred = context.pred_version === null ? undefined : { version: context.pred_version };
   const latestPk = (shiftRows as unknown as ShiftRow[]).reduce((m, r) => Math.max(m, r.slice_pk), -1);
   const slice_signatures = sliceSignatures({
     region, cells, crossRegion, mapping: effectiveMapping(overrides),
@@ -88,7 +94,7 @@ export async function buildScorecard(d1: D1Database, region: string, modelId: st
   });
   const body = scorecardBody(cells, overrides);
   return {
-    region, model: { id: modelId, version, stage: mv.stage }, taxonomy_version: TAXONOMY_VERSION,
+    region, model: { id: modelId, version, stage: context.stage }, taxonomy_version: TAXONOMY_VERSION,
     ...body, ...operatingSection(region, cells, delays, body.recommendations), slice_signatures,
   };
 }
