@@ -39,3 +39,19 @@ export function jsonRows(rows: readonly unknown[][], sizes?: number[]): string[]
   if (cur.length) out.push(`[${cur.join(',')}]`);
   return out;
 }
+
+// Reads the other way: many (key, number) rows packed by SQLite into one JSON object
+// (json_group_object), because D1 hands each row over as its own object — a scorecard's ~700
+// counter rows cost more there than parsing one object per policy. A REAL is written as its
+// 17-significant-digit text (printf's '!' flag: correctly rounded, so Number() gives back the
+// same double): SQLite builds differ in how JSON renders a REAL (node:sqlite 3.51 writes 15
+// digits, 5.2989999999999995 → 5.299), and counters must read back exactly.
+
+/** SQL: the JSON object `key` → `value` of a group's rows (an aggregate; parse with numbersOf). */
+export const jsonNumbers = (key: string, value: string) =>
+  `json_group_object(${key}, CASE WHEN ${value} = CAST(${value} AS INTEGER) THEN CAST(${value} AS INTEGER) ELSE printf('%!.17g', ${value}) END)`;
+
+/** The entries of a jsonNumbers object, in its order. */
+export function numbersOf(json: string): Array<[string, number]> {
+  return Object.entries(JSON.parse(json) as Record<string, number | string>).map(([k, v]) => [k, typeof v === 'string' ? Number(v) : v]);
+}

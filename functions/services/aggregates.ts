@@ -1,5 +1,6 @@
 // Reads the counters kept at ingest. Never scans items.
 import { prefixRange } from '../store/counters.ts';
+import { jsonNumbers, numbersOf } from '../lib/db.ts';
 import { OP_PREFIX } from '../store/operating-counts.ts';
 import { addHistograms, histogramsStatement } from '../store/histograms.ts';
 export type Cells = Map<string, Map<string, number>>; // policy → metric → value
@@ -9,18 +10,16 @@ export type Cells = Map<string, Map<string, number>>; // policy → metric → v
 const WITHOUT_OPERATING = `AND NOT (${prefixRange(OP_PREFIX)})`;
 
 /**
- * Counter rows packed in SQL: `select` yields (policy, metric, value) rows, and the answer is ONE
- * row per policy whose `m` is a JSON object metric → value (in metric order). Why: D1 hands every
- * row to the Worker as its own object through its wire format — a scorecard's ~700 counter rows
- * cost more there than JSON.parse of 8 objects (BENCHMARKS, "Session 7"). SQLite writes REALs in
- * JSON round-trip exact (test/worker/store/packed-cells.test.ts), so no value changes.
+ * Counter rows packed in SQL (lib/db.ts jsonNumbers says why): `select` yields (policy, metric,
+ * value) rows, and the answer is ONE row per policy whose `m` is a JSON object metric → value,
+ * in metric order; exact (test/worker/store/packed-cells.test.ts).
  */
 export const packedCellsSql = (select: string) =>
-  `SELECT policy, json_group_object(metric, value) AS m FROM (${select} ORDER BY policy, metric) GROUP BY policy`;
+  `SELECT policy, ${jsonNumbers('metric', 'value')} AS m FROM (${select} ORDER BY policy, metric) GROUP BY policy`;
 
 /** The rows of packedCellsSql as cells. */
 export function cellsOfPacked(rows: readonly Record<string, unknown>[], into: Cells = new Map()): Cells {
-  for (const r of rows as Array<{ policy: string; m: string }>) into.set(r.policy, new Map(Object.entries(JSON.parse(r.m) as Record<string, number>)));
+  for (const r of rows as Array<{ policy: string; m: string }>) into.set(r.policy, new Map(numbersOf(r.m)));
   return into;
 }
 

@@ -10,6 +10,7 @@ import { COUNT, COUNTS_SQL, KEY, prefixRange } from '../store/counters.ts';
 import { metric, type Cells } from './aggregates.ts';
 import { compareCells, cellFailures, cellN } from './compare.ts';
 import type { MappingEntry } from './mappings.ts';
+import { jsonNumbers, numbersOf } from '../lib/db.ts';
 
 export interface SliceSignature {
   code: SliceSignatureCode;
@@ -87,14 +88,14 @@ function disparitiesWith(crossRegion: Counts, region: string, cells: Cells) {
  *  row per region × policy: packed as packedCellsSql packs). */
 export async function regionPolicyCounts(d1: D1Database, modelId: string, version: string): Promise<Counts> {
   const { results } = await d1.prepare(
-    `SELECT region, policy, json_group_object(metric, value) AS m FROM (SELECT region, policy, metric, value FROM aggregates
+    `SELECT region, policy, ${jsonNumbers('metric', 'value')} AS m FROM (SELECT region, policy, metric, value FROM aggregates
      WHERE model_id = ? AND model_version = ? AND metric IN (${COUNTS_SQL}) ORDER BY region, policy, metric) GROUP BY region, policy`,
   ).bind(modelId, version).all<{ region: string; policy: string; m: string }>();
   const out = new Map<string, Map<string, Map<string, number>>>(); // region → policy → metric
   for (const r of results) {
     let reg = out.get(r.region);
     if (!reg) out.set(r.region, (reg = new Map()));
-    reg.set(r.policy, new Map(Object.entries(JSON.parse(r.m) as Record<string, number>)));
+    reg.set(r.policy, new Map(numbersOf(r.m)));
   }
   return out;
 }
@@ -129,7 +130,7 @@ export interface ShiftRow { slice_pk: number; slice_id: string; policy: string; 
  *  score, language and surface counters of it and of the region's slice before it: one read,
  *  one row per slice × policy (packed as packedCellsSql packs, for the same reason). */
 export const SHIFT_SQL = `WITH latest AS (SELECT pk FROM slices WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1)
-  SELECT slice_pk, slice_id, policy, json_group_object(metric, value) AS m FROM (
+  SELECT slice_pk, slice_id, policy, ${jsonNumbers('metric', 'value')} AS m FROM (
     SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
     WHERE (sa.slice_pk = (SELECT pk FROM latest) OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ?1 AND pk < (SELECT pk FROM latest) AND status IN ('complete', 'probing')))
     AND ((${prefixRange(KEY.score, 'sa.metric')}) OR (${prefixRange(KEY.lang, 'sa.metric')}) OR (${prefixRange(KEY.surface, 'sa.metric')}))
@@ -142,7 +143,7 @@ function distShift(latestPk: number, rows: readonly ShiftRow[]) {
   for (const r of rows) {
     let s = by.get(r.slice_pk);
     if (!s) by.set(r.slice_pk, (s = { slice_id: r.slice_id, cells: new Map() }));
-    s.cells.set(r.policy, new Map(Object.entries(JSON.parse(r.m) as Record<string, number>)));
+    s.cells.set(r.policy, new Map(numbersOf(r.m)));
   }
   const cur = by.get(latestPk);
   const prev = [...by.entries()].find(([pk]) => pk !== latestPk)?.[1];
