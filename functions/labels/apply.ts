@@ -14,7 +14,7 @@ import { jsonRows, nowIso } from '../lib/db.ts';
 import { cacheEvict, cachePut } from '../store/items/cache.ts';
 import {
   addChange, findSlices, overlayStatements, readRecords,
-  rediagnose, sliceKey, type ItemLoc, type OverlayWrite, type ReadResult, type SliceRef,
+  rediagnose, sliceKey, type ItemLoc, type OverlayWrite, type ReadResult, type SliceRef, type WrittenRecord,
 } from '../store/items/editor.ts';
 import { abortOf, raiseSql, withRetry } from '../store/guards.ts';
 
@@ -50,6 +50,8 @@ export interface UnitOutcome { applied: number[]; parked: number[]; itemsChanged
 export interface LabelPlan {
   statements: D1PreparedStatement[];
   outcomes: UnitOutcome[];
+  /** Every record the statements write (live neighbours included), with its new overlay rev. */
+  written: WrittenRecord[];
   /** Tell the item cache whether the batch with `statements` committed. */
   committed(): void;
   failed(): void;
@@ -130,6 +132,7 @@ export async function planLabelEdits(d1: D1Database, units: readonly (readonly V
   }
   return {
     statements, outcomes,
+    written: written.map((w) => ({ slice: w.st.slice, rec: w.loc.rec, orev: w.loc.orev, prev: w.loc.prev })),
     committed: () => { if (useCache) for (const w of written) cachePut(w.st.slice.pk, w.st.id, w.loc, w.bytes); },
     failed: () => { for (const st of states.values()) cacheEvict(st.slice.pk, st.id); },
   };
@@ -191,7 +194,7 @@ export function pendingEventJson(e: DeliveryEvent): string {
   return JSON.stringify({ violating, annotator, evidence, adversarial, labelled_at });
 }
 
-export interface DeliveriesPlan { statements: D1PreparedStatement[]; results: DeliveryResult[]; committed(): void; failed(): void }
+export interface DeliveriesPlan { statements: D1PreparedStatement[]; results: DeliveryResult[]; written: WrittenRecord[]; committed(): void; failed(): void }
 
 /** The whole batch for `deliveries` (distinct ids): ledger rows, votes, parked events, items, counters. */
 export async function planDeliveries(d1: D1Database, deliveries: readonly Delivery[], maxParked = DEFAULT_MAX_PARKED, useCache = true): Promise<DeliveriesPlan> {
@@ -215,18 +218,23 @@ export async function planDeliveries(d1: D1Database, deliveries: readonly Delive
       const o = plan.outcomes[k];
       return { delivery_id: d.deliveryId, duplicate: false, events: d.events.length, applied: o.applied.length, parked: o.parked.length, items_changed: o.itemsChanged, relabelled: o.relabelled };
     }),
+    written: plan.written,
     committed: plan.committed,
     failed: plan.failed,
   };
 }
 
+/** Told the records a committed batch wrote (the route feeds the item partitions with them). */
+export type OnWritten = (written: WrittenRecord[]) => Promise<void> | void;
+
 /** Applies one delivery exactly once, on its own (see the file comment); retries on a concurrent rewrite. */
-export async function applyDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED): Promise<DeliveryResult> {
+export async function applyDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED, written?: WrittenRecord[]): Promise<DeliveryResult> {
   return withRetry(async () => {
     const plan = await planDeliveries(d1, [delivery], maxParked);
     try {
       await d1.batch(plan.statements);
       plan.committed();
+      written?.push(...plan.written);
       return plan.results[0];
     } catch (e) {
       plan.failed();

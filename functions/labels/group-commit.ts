@@ -12,7 +12,9 @@
 // Any other failure of a group batch (a concurrent rewrite of an item, a vendor past its cap of
 // parked events, a statement too large …)
 // falls back to applying its deliveries one by one (applyDelivery, which retries), so one
-// delivery's trouble is never another's.
+// delivery's trouble is never another's. Once its deliveries are settled, the leader hands the
+// records its group wrote to its own `onWritten` (the route: into the item partitions, after
+// its answer).
 //
 // workerd specifics: the group is written by one of its own requests (the leader) in that
 // request's I/O context; when it is done the next waiting request becomes the leader. A request
@@ -21,8 +23,9 @@
 // its own context, and the vitest pool does not deliver such cross-request settlements at all.
 import { ApiError } from '../lib/errors.ts';
 import { chunk } from '../lib/db.ts';
-import { applyDelivery, DEFAULT_MAX_PARKED, duplicateResult, planDeliveries, type Delivery, type DeliveryResult } from './apply.ts';
+import { applyDelivery, DEFAULT_MAX_PARKED, duplicateResult, planDeliveries, type Delivery, type DeliveryResult, type OnWritten } from './apply.ts';
 import { abortOf } from '../store/guards.ts';
+import type { WrittenRecord } from '../store/items/editor.ts';
 
 /** At most this many deliveries / events in one group (one D1 batch). Not more deliveries: a
  *  group that empties the queue leaves the next leader alone, and it writes a group of one or
@@ -55,6 +58,7 @@ interface Entry {
   delivery: Delivery;
   /** The vendor's cap on parked events (the same for every entry of an isolate: one env). */
   maxParked: number;
+  onWritten?: OnWritten;
   state: 'queued' | 'leading' | 'taken' | 'settled';
   result?: DeliveryResult | { error: unknown };
 }
@@ -96,10 +100,11 @@ function pause(e: Entry): Promise<void> {
   return new Promise<void>((r) => setTimeout(r, ms));
 }
 
-/** Applies a delivery through the isolate's group commit; resolves once it is durably applied. */
-export async function commitDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED): Promise<DeliveryResult> {
+/** Applies a delivery through the isolate's group commit; resolves once it is durably applied.
+ *  `onWritten`: told the records of each group this request writes as the leader. */
+export async function commitDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED, onWritten?: OnWritten): Promise<DeliveryResult> {
   if (committed.has(idKey(delivery))) return duplicateResult(delivery);
-  const entry: Entry = { d1, delivery, maxParked, state: 'queued' };
+  const entry: Entry = { d1, delivery, maxParked, onWritten, state: 'queued' };
   queue.push(entry);
   if (!leader) handLead(entry);
   const since = Date.now();
@@ -174,12 +179,14 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
     else firsts.set(k, e);
   }
   const outcome = new Map<Entry, DeliveryResult | { error: unknown }>();
+  const written: WrittenRecord[] = [];
   let todo = [...firsts.values()];
   for (let round = 0; round < 2 && todo.length; round++) {
     const plan = await planDeliveries(d1, todo.map((e) => e.delivery), group[0].maxParked);
     try {
       await d1.batch(plan.statements);
       plan.committed();
+      written.push(...plan.written);
       stats.groups++;
       stats.deliveries += todo.length;
       stats.largest = Math.max(stats.largest, todo.length);
@@ -198,7 +205,7 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
   for (const e of todo) {
     stats.fallbacks++;
     try {
-      const r = await applyDelivery(d1, e.delivery, e.maxParked);
+      const r = await applyDelivery(d1, e.delivery, e.maxParked, written);
       remember(e.delivery);
       outcome.set(e, r);
     } catch (err) {
@@ -209,6 +216,15 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
   for (const [copy, first] of copies) {
     const r = outcome.get(first)!;
     settle(copy, 'error' in r ? r : duplicateResult(copy.delivery));
+  }
+  // After the answers are settled: what follows the commit never changes an outcome.
+  const onWritten = group[0].onWritten;
+  if (written.length && onWritten) {
+    try {
+      await onWritten(written);
+    } catch (err) {
+      console.error(`after a label group commit: ${(err as Error).message}`);
+    }
   }
 }
 

@@ -15,7 +15,7 @@ import { PROBE_ERROR_FIELD } from '../store/items/format.ts';
 import { backendFromEnv } from '../lib/backend.ts';
 import { featureDims } from '../lib/feature-dims.ts';
 import { probeIsolating } from './isolate.ts';
-import { requestItemSync } from '../store/partition/messages.ts';
+import { syncWritten } from '../store/partition/sync.ts';
 
 /** After this many failed attempts a job goes to the dead letters (an admin can replay it). */
 export const MAX_PROBE_ATTEMPTS = 4;
@@ -62,8 +62,8 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage, onComple
       plan.committed();
       // Only the job whose batch flipped the slice sees a change here: one `complete` per slice.
       if (results[results.length - 1].meta.changes === 1) await onComplete?.({ region: slice.region, sliceId: slice.slice_id });
-      // The partition's copy of these items follows (a queue message: sync-consumer.ts).
-      await requestItemSync(env, ids.map((item_id) => ({ region: slice.region, slice_id: slice.slice_id, item_id })));
+      // The partition's copy of the items written follows (a sync message if that call fails).
+      await syncWritten(env, plan.written);
       return 'done';
     } catch (e) {
       plan.failed();

@@ -5,7 +5,7 @@ import { vendorAuth, verifyDelivery } from '../../labels/vendors.ts';
 import { DEFAULT_MAX_PARKED, type DeliveryEvent } from '../../labels/apply.ts';
 import { commitDelivery } from '../../labels/group-commit.ts';
 import { regionSet } from '../../store/regions.ts';
-import { requestItemSync } from '../../store/partition/messages.ts';
+import { syncWritten } from '../../store/partition/sync.ts';
 import { LabelDeliverySchema, LabelEventSchema, MAX_DELIVERY_BYTES, MAX_EVENTS } from './routes.ts';
 
 /** `events[3].violating` from a zod issue path. */
@@ -119,9 +119,10 @@ export async function labelWebhookHandler(c: Context<AppEnv>) {
   const deliveryId = await verifyDelivery(auth, c.req.raw.headers, raw);
   const events = parseDelivery(raw);
   await checkRegions(c.env.DB, events);
-  const result = await commitDelivery(c.env.DB, { vendor, deliveryId, events }, maxParked(c.env));
-  // The item partitions follow the changed items, after the answer (store/partition/messages.ts).
-  if (result.items_changed > 0) await afterResponse(c, requestItemSync(c.env, events));
+  // The item partitions get the records each group this request leads has written, after the
+  // answer (store/partition/sync.ts syncWritten; a failed call falls back to a sync message).
+  const result = await commitDelivery(c.env.DB, { vendor, deliveryId, events }, maxParked(c.env),
+    (written) => afterResponse(c, syncWritten(c.env, written)));
   // A plain Response: the hot path of the load run, and c.json's header merging is not needed here.
   return new Response(JSON.stringify(result), { headers: JSON_HEADERS });
 }

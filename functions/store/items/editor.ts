@@ -16,7 +16,14 @@ import { chunk, jsonRows } from '../../lib/db.ts';
 
 export interface SliceRef {
   pk: number; region: string; slice_id: string; model_id: string; model_version: string; status: string; buckets: number;
+  /** Fixed per slice: the item partitions order by it (store/partition/rows.ts). */
+  created_at: string;
 }
+
+/** A record a D1 batch has just committed, with the revs its row has now: its overlay row's
+ *  (`orev` ≥ 1), else 0 and its rewritten part's (`prev`). What the item partitions are fed
+ *  from without reading D1 again (store/partition/sync.ts syncWritten). */
+export interface WrittenRecord { slice: SliceRef; rec: StoredItem; orev: number; prev: number }
 
 export const sliceKey = (region: string, sliceId: string) => `${region}\u0000${sliceId}`;
 
@@ -38,7 +45,7 @@ export async function findSlices(d1: D1Database, keys: Iterable<{ region: string
   }
   for (const part of chunk(missing, 45)) {
     const { results } = await d1.prepare(
-      `SELECT pk, region, slice_id, model_id, model_version, status, buckets FROM slices
+      `SELECT pk, region, slice_id, model_id, model_version, status, buckets, created_at FROM slices
        WHERE status IN ('complete', 'probing') AND (${part.map(() => '(region = ? AND slice_id = ?)').join(' OR ')})`,
     ).bind(...part.flatMap((k) => [k.region, k.slice_id])).all<SliceRef>();
     for (const r of results) {

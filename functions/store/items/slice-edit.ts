@@ -7,7 +7,7 @@ import { baseRecord, propagateToNeighbours, stateKey, type ItemState } from './n
 import { cacheEvict } from './cache.ts';
 import {
   addChange, noOverlayGuards, overlayStatements, readRecords, rediagnose, rewritePartsStatements,
-  type Editor, type ItemLoc, type OverlayWrite, type PartRow, type SliceRef,
+  type Editor, type ItemLoc, type OverlayWrite, type PartRow, type SliceRef, type WrittenRecord,
 } from './editor.ts';
 
 export interface SliceEdit {
@@ -19,6 +19,8 @@ export interface SliceEdit {
   /** Items whose outcome / primary / excluded changed (live neighbours included). */
   rediagnosed: number;
   delta: AggregateDelta;
+  /** Every record the statements write (neighbours included), with its row's revs once committed. */
+  written: WrittenRecord[];
   /** Call after the batch with `statements` committed / failed (keeps the item cache true). */
   committed(): void;
   failed(): void;
@@ -49,6 +51,7 @@ export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Ma
 
   const delta = new AggregateDelta();
   const overlays: OverlayWrite[] = [];
+  const written: WrittenRecord[] = [];
   const inParts = new Map<string, { loc: ItemLoc; next: StoredItem }>();
   let rediagnosed = 0;
   for (const st of states.values()) {
@@ -58,10 +61,19 @@ export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Ma
     const prev = st.loc.rec;
     if (next.d.outcome !== prev.d.outcome || next.d.primary !== prev.d.primary || next.d.excluded !== prev.d.excluded) rediagnosed++;
     addChange(delta, prev, next);
-    if (st.loc.orev > 0) overlays.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, rec: next });
-    else inParts.set(st.id, { loc: st.loc, next });
+    if (st.loc.orev > 0) {
+      overlays.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, rec: next });
+      written.push({ slice, rec: next, orev: st.loc.orev + 1, prev: -1 });
+    } else inParts.set(st.id, { loc: st.loc, next });
   }
   const { dirtyRows, partItems } = rewrittenParts(rows, inParts);
+  // A rewritten part's rev is the one read plus one (its guard), for every item in it.
+  for (const row of dirtyRows) {
+    for (const rec of row.parts) {
+      const w = inParts.get(rec.i.item_id);
+      if (w && w.loc.bucket === row.bucket && w.loc.part === row.part) written.push({ slice, rec: w.next, orev: 0, prev: row.rev + 1 });
+    }
+  }
   const statements = [
     ...overlayStatements(d1, slice.pk, overlays),
     ...rewritePartsStatements(d1, slice.pk, dirtyRows),
@@ -69,7 +81,7 @@ export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Ma
     ...countersStatements(d1, slice, delta),
   ];
   const evict = () => { for (const st of states.values()) cacheEvict(slice.pk, st.id); };
-  return { statements, found: new Set(locs.keys()), changed: edited.size, rediagnosed, delta, committed: evict, failed: evict };
+  return { statements, found: new Set(locs.keys()), changed: edited.size, rediagnosed, delta, written, committed: evict, failed: evict };
 }
 
 /**

@@ -11,7 +11,7 @@ import { DurableObject } from 'cloudflare:workers';
 import type { StoredItem } from '../items/format.ts';
 import { featuresJson, type CellFilter, type ItemCursor, type ItemPage, type ListedItem, type PartitionRow } from './rows.ts';
 import { exportLines, type ExportFormat, type ListedRaw } from './export-format.ts';
-import { ADD_FEATURES, cellWhere, COLUMNS, LISTED, SCHEMA, UNFEATURED_INDEX, UPSERT } from './schema.ts';
+import { ADD_FEATURES, cellWhere, COLUMNS, IN_CELL_KEY, IN_CELL_SET, LISTED, SCHEMA, UNFEATURED_INDEX, UPDATE_IN_CELL, UPSERT } from './schema.ts';
 
 /** Rows given their features per statement batch while filling a partition made before them. */
 const FILL_BATCH = 5000;
@@ -41,10 +41,14 @@ export class ItemPartition extends DurableObject<unknown> {
     }
   }
 
-  /** Writes the rows (one transaction); returns how many were given. */
+  /** Writes the rows (one transaction); returns how many were given. A row that stays in its
+   *  cell (the common label edit) is rewritten in place, else upserted (schema.ts). */
   upsert(rows: readonly PartitionRow[]): number {
     this.ctx.storage.transactionSync(() => {
-      for (const r of rows) this.sql.exec(UPSERT, ...COLUMNS.map((c) => r[c]));
+      for (const r of rows) {
+        if (this.sql.exec(UPDATE_IN_CELL, ...IN_CELL_SET.map((c) => r[c]), ...IN_CELL_KEY.map((c) => r[c])).toArray().length) continue;
+        this.sql.exec(UPSERT, ...COLUMNS.map((c) => r[c]));
+      }
     });
     return rows.length;
   }

@@ -1,5 +1,6 @@
 // The queue messages that ask for a partition sync (handled by sync-consumer.ts): sent after a
-// slice commits, and after label deliveries or GPU backend jobs edit items. Best effort: a
+// slice commits, after GPU backend jobs edit items, and when a label delivery's own write of its
+// rows fails (sync.ts syncWritten). Best effort: a
 // message lost (or a send that fails) leaves the slice behind its watermark, and the cron's
 // syncStale catches it up.
 import type { Bindings, PartitionSyncMessage } from '../../env.ts';

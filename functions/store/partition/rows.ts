@@ -16,9 +16,28 @@ export interface PartitionRow {
   /** The item's discovery features (features.ts featuresOf) as one JSON object: what the
    *  feature filters of the items route test, so that they decide as discovery counts. */
   features: string;
-  /** The slice's item version read before the record (sync.ts): an older read never
-   *  overwrites a newer one. */
+  /** The item's version (itemVersion): an older record never overwrites a newer one. */
   ver: number;
+}
+
+/** Above every version the first syncs stored (a slice's sum of revs, read before its records):
+ *  those rows are replaced by the first write of a per-item version. */
+const VERSION_EPOCH = 2 ** 40;
+/** Above every part rev (one per rewrite of a 16 KB part: never near a billion). */
+const OVERLAY_BASE = 2 ** 30;
+
+/**
+ * An item's version, from the revs of the D1 row its record was read from (or just written to):
+ * its overlay row's rev `orev` (≥ 1), else its part's rev `prev`. Exact, not a lower bound: the
+ * rev is in the same row as the record. Monotone per item: a part's rev grows with each rewrite,
+ * an item's record moves to an overlay row once (never deleted; a part rewrite never edits an
+ * item that has one: store/items/editor.ts) and its rev grows from 1, so every overlay version
+ * beats every part version. One number in the existing `ver` column rather than a new column:
+ * the partitions' schema and their upsert's comparison stay as they are, and rows stored with
+ * a slice version (far below VERSION_EPOCH) lose to any new write.
+ */
+export function itemVersion(orev: number, prev: number): number {
+  return VERSION_EPOCH + (orev > 0 ? OVERLAY_BASE + orev : prev);
 }
 
 export function partitionRow(slice: { slice_id: string; created_at: string }, rec: StoredItem, ver: number): PartitionRow {

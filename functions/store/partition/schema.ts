@@ -49,6 +49,17 @@ export const COLUMNS = ['slice_id', 'slice_created_at', 'item_id', 'policy', 'ou
 export const ADD_FEATURES = 'ALTER TABLE items ADD COLUMN features TEXT';
 export const UNFEATURED_INDEX = 'CREATE INDEX IF NOT EXISTS items_unfeatured ON items (item_id) WHERE features IS NULL';
 
+// A row whose cell stays (policy, outcome, primary code and family as stored: what the indexes
+// and cell_counts hold), at the same or a newer version: rewritten without its cell columns in
+// the SET — SQLite rewrites the entries of every index whose columns are SET, equal or not, and
+// the recount trigger fires on them (node:sqlite, a label-delivery mix: ~30 → ~17 µs per row).
+// No row returned (a new item, a cell that changed, an older version): UPSERT decides.
+export const IN_CELL_SET = ['secondary', 'score', 'threshold', 'language', 'surface', 'record', 'ver', 'features'] as const;
+export const IN_CELL_KEY = ['slice_created_at', 'slice_id', 'item_id', 'ver', 'policy', 'outcome', 'primary_code', 'family'] as const;
+export const UPDATE_IN_CELL = `UPDATE items SET ${IN_CELL_SET.map((c) => `${c} = ?`).join(', ')}
+  WHERE slice_created_at = ? AND slice_id = ? AND item_id = ? AND ver <= ? AND policy = ? AND outcome = ? AND primary_code IS ? AND family IS ?
+  RETURNING 1`;
+
 // The same or a newer read wins; an older one leaves the row as it is.
 export const UPSERT = `INSERT INTO items (${COLUMNS.join(', ')}) VALUES (${COLUMNS.map(() => '?').join(', ')})
   ON CONFLICT (slice_created_at, slice_id, item_id) DO UPDATE SET

@@ -1,20 +1,20 @@
-// Feeding the item partitions from committed D1 state (issue 14, stage 1). A sync reads the
-// CURRENT records through store/items (the editor's read: overlays merged over parts) and
-// upserts them in the partition of the slice's region × model version, 10k rows per call. It
-// always reads what is current, so the order and the repetition of syncs do not matter, but for
-// one thing: two syncs of an item in flight at once could reach the partition in the wrong
-// order. So each read carries the slice's version read BEFORE its records (sliceVersion: it
-// grows with every edit), and the partition keeps a row unless the new read's version is the
-// same or newer. A record read after version V is at least as new as V; the last edit of an
-// item (version v) is followed by a sync whose version is ≥ v, whose record is therefore the
-// final one, and no sync with a higher version can hold an older record. Stored versions may
-// lag the records they label, never lead them.
+// Feeding the item partitions from committed D1 state (issue 14, stage 1): records read here
+// through store/items (the editor's read: overlays merged over parts), or records a D1 batch has
+// just committed (a label delivery's group: syncWritten, no read), upserted in the partition of
+// the slice's region × model version, 10k rows per call. Order and repetition do not matter:
+// each row carries its item's version (rows.ts itemVersion: the rev of the very D1 row the record
+// was read from or written to, so exact), which only grows with the item's edits, and the
+// partition replaces a row only with the same or a newer version. Whatever order two writes of
+// an item arrive in, the row ends with the newer record; the last edit's record is written (or
+// read) with the highest version, so it is what stays. The slice's version (sliceVersion, the
+// sum of its revs, read before its records) is only the watermark of a whole-slice sync
+// (partition_sync.version, which syncStale compares).
 import type { Bindings } from '../../env.ts';
-import { nowIso } from '../../lib/db.ts';
-import { readItems } from '../items/editor.ts';
-import type { StoredItem } from '../items/format.ts';
-import { forEachSliceRecord, sliceVersion, sliceVersionSql } from '../items/slice-read.ts';
-import { partitionRow, type PartitionRow } from './rows.ts';
+import { chunk, nowIso } from '../../lib/db.ts';
+import { readRecords, type WrittenRecord } from '../items/editor.ts';
+import { forEachSliceRecord, sliceVersion, sliceVersionSql, type RevisedRecord } from '../items/slice-read.ts';
+import { itemVersion, partitionRow, type PartitionRow } from './rows.ts';
+import { requestItemSync } from './messages.ts';
 
 /** A committed slice, as a sync needs it. */
 export interface SyncSlice {
@@ -53,9 +53,9 @@ function feeder(env: Bindings, slice: SyncSlice) {
     sent += await stub.upsert(batch);
   };
   return {
-    async add(recs: Iterable<StoredItem>, ver: number) {
-      for (const rec of recs) {
-        const row = partitionRow(slice, rec, ver);
+    async add(recs: Iterable<RevisedRecord>) {
+      for (const r of recs) {
+        const row = partitionRow(slice, r.rec, itemVersion(r.orev, r.prev));
         rows.push(row);
         bytes += row.record.length + 200;
         if (rows.length >= ROWS_PER_CALL || bytes >= BYTES_PER_CALL) await flush();
@@ -67,9 +67,10 @@ function feeder(env: Bindings, slice: SyncSlice) {
 
 /** Syncs every item of the slice and moves its watermark; returns the items synced. */
 export async function syncSlice(env: Bindings, slice: SyncSlice): Promise<number> {
-  const ver = await sliceVersion(env.DB, slice.pk); // before the records (file comment)
+  // Before the records: the watermark may lag them, never lead (syncStale syncs again).
+  const ver = await sliceVersion(env.DB, slice.pk);
   const feed = feeder(env, slice);
-  await forEachSliceRecord(env.DB, slice, (recs) => feed.add(recs, ver));
+  await forEachSliceRecord(env.DB, slice, (recs) => feed.add(recs));
   const items = await feed.end();
   await env.DB.prepare(`INSERT INTO partition_sync (region, slice_id, slice_pk, synced_at, items, version) VALUES (?, ?, ?, ?, ?, ?)
       ON CONFLICT (region, slice_id) DO UPDATE SET slice_pk = excluded.slice_pk, synced_at = excluded.synced_at, items = excluded.items,
@@ -84,14 +85,45 @@ export async function syncSlice(env: Bindings, slice: SyncSlice): Promise<number
  * watermark stays: the slice as a whole is confirmed by the next syncSlice (syncStale).
  */
 export async function syncItems(env: Bindings, slice: SyncSlice, itemIds: Iterable<string>): Promise<number> {
-  const ver = await sliceVersion(env.DB, slice.pk); // before the records (file comment)
-  const recs = await readItems(env.DB, slice, itemIds);
+  const { locs } = await readRecords(env.DB, slice, itemIds, false);
   const neighbours = new Set<string>();
-  for (const rec of recs.values()) for (const id of [...(rec.s?.p ?? []), ...(rec.s?.x ?? [])]) if (!recs.has(id)) neighbours.add(id);
-  if (neighbours.size) for (const [id, rec] of await readItems(env.DB, slice, neighbours)) recs.set(id, rec);
+  for (const { rec } of locs.values()) for (const id of [...(rec.s?.p ?? []), ...(rec.s?.x ?? [])]) if (!locs.has(id)) neighbours.add(id);
+  if (neighbours.size) for (const [id, loc] of (await readRecords(env.DB, slice, neighbours, false)).locs) locs.set(id, loc);
   const feed = feeder(env, slice);
-  await feed.add(recs.values(), ver);
+  await feed.add(locs.values());
   return feed.end();
+}
+
+/**
+ * Writes records a D1 batch has just committed (with their live neighbours that it rewrote) into
+ * their partitions: one upsert per partition, each row with the version its item has now — no
+ * D1 read. Called off the response path. A partition whose call fails gets a sync message for
+ * its items instead (the consumer reads them again; a lost message is caught up by syncStale).
+ */
+export async function syncWritten(env: Bindings, written: readonly WrittenRecord[]): Promise<void> {
+  const byPartition = new Map<string, Map<string, { w: WrittenRecord; ver: number }>>();
+  for (const w of written) {
+    const s = w.slice;
+    const k = `${s.region}\u0000${s.model_id}\u0000${s.model_version}`;
+    let rows = byPartition.get(k);
+    if (!rows) byPartition.set(k, (rows = new Map()));
+    // An item written twice (deliveries applied one by one) goes once, as its newer write.
+    const id = `${s.slice_id}\u0000${w.rec.i.item_id}`;
+    const ver = itemVersion(w.orev, w.prev);
+    if ((rows.get(id)?.ver ?? -1) < ver) rows.set(id, { w, ver });
+  }
+  await Promise.all([...byPartition.values()].map(async (rows) => {
+    const all = [...rows.values()];
+    const s = all[0].w.slice;
+    try {
+      for (const part of chunk(all, ROWS_PER_CALL)) {
+        await partitionOf(env, s.region, s.model_id, s.model_version).upsert(part.map(({ w, ver }) => partitionRow(w.slice, w.rec, ver)));
+      }
+    } catch (e) {
+      console.error(`partition write of ${all.length} items failed (sync requested): ${(e as Error).message}`);
+      await requestItemSync(env, all.map(({ w }) => ({ region: w.slice.region, slice_id: w.slice.slice_id, item_id: w.rec.i.item_id })));
+    }
+  }));
 }
 
 export interface StaleSync { slices: number; items: number; failed: number; remaining: number }

@@ -31,6 +31,29 @@ describe('item partition', () => {
     expect((await stub.list({ outcome: 'TP' }, null, 10, true)).total).toBe(0);
   });
 
+  it('a row that stays in its cell is rewritten in place at the same or a newer version only, and the counts stay exact when it moves', async () => {
+    const stub = partitionOf(env, 'KE', 'unit', 'in-cell');
+    const slice = { slice_id: 's', created_at: '2026-01-01T00:00:00.000Z' };
+    const score = async () => (await stub.list({}, null, 10, false)).items.map((x) => [x.item_id, x.outcome, x.score]);
+    await stub.upsert([partitionRow(slice, rec('x', true, 0.9), 5), partitionRow(slice, rec('y', false, 0.1), 5)]);
+    await stub.upsert([partitionRow(slice, rec('x', true, 0.8), 4)]); // older: ignored
+    expect(await score()).toEqual([['x', 'TP', 0.9], ['y', 'TN', 0.1]]);
+    await stub.upsert([partitionRow(slice, rec('x', true, 0.7), 6)]); // newer, same cell
+    expect(await score()).toEqual([['x', 'TP', 0.7], ['y', 'TN', 0.1]]);
+    const [row] = await stub.records('s', '', 1);
+    expect(row.ver).toBe(6);
+    expect((JSON.parse(row.record) as StoredItem).i.prediction?.score).toBe(0.7);
+    // Moving to another cell, then back, and a repeated write: the counts follow each move once.
+    await stub.upsert([partitionRow(slice, rec('x', true, 0.2), 7)]);
+    await stub.upsert([partitionRow(slice, rec('x', true, 0.2), 7)]);
+    expect((await stub.list({ outcome: 'FN' }, null, 10, true)).total).toBe(1);
+    expect((await stub.list({ outcome: 'TP' }, null, 10, true)).total).toBe(0);
+    await stub.upsert([partitionRow(slice, rec('x', true, 0.95), 8)]);
+    expect((await stub.list({ outcome: 'TP' }, null, 10, true)).total).toBe(1);
+    expect((await stub.list({ outcome: 'FN' }, null, 10, true)).total).toBe(0);
+    expect((await stub.list({}, null, 10, true)).total).toBe(2);
+  });
+
   it('orders by slice created_at, then slice_id, then item_id', async () => {
     const stub = partitionOf(env, 'KE', 'unit', '2');
     const at = '2026-01-01T00:00:00.000Z';
