@@ -26,11 +26,16 @@ export function operatingPoints(cells: Cells) {
   ];
 }
 
+/** Both score histograms of a cell in one pass over its counters (a cell holds ~500 of them,
+ *  and the scorecard asks for every policy's). */
 function histograms(c: Cell): ScoreHistograms {
   const violating: number[] = new Array(101).fill(0);
   const benign: number[] = new Array(101).fill(0);
-  for (const [bin, n] of byPrefix([c], OP_KEY.violating)) violating[Number(bin)] = n;
-  for (const [bin, n] of byPrefix([c], OP_KEY.benign)) benign[Number(bin)] = n;
+  for (const [k, n] of c) {
+    if (!n) continue;
+    if (k.startsWith(OP_KEY.violating)) violating[Number(k.slice(OP_KEY.violating.length))] = n;
+    else if (k.startsWith(OP_KEY.benign)) benign[Number(k.slice(OP_KEY.benign.length))] = n;
+  }
   return { violating, benign };
 }
 

@@ -106,7 +106,7 @@ export function scorecardBody(cells: Cells, overrides: Map<string, { code: strin
     const def = policyByCode(p);
     return { policy: p, severity: def?.severity ?? 1, threshold: def?.threshold ?? null, ...counts([cells.get(p)!]) };
   });
-  const failures = policies.flatMap((p) => [...byPrefix([cells.get(p)!], KEY.sig)].map(([signature, n]) => ({ signature, policy: p, failures: n })));
+  const failures = by_policy.flatMap((b) => b.by_signature.map(({ code, count }) => ({ signature: code, policy: b.policy, failures: count })));
   const recommendations = recommend({
     failures,
     mapping: effectiveMapping(overrides),

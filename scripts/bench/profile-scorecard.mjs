@@ -25,7 +25,11 @@ export async function run({ log = console.log } = {}) {
     const regions = (await w.api('GET', '/v1/regions')).json.regions.filter((r) => r.languages.length).slice(0, 125);
     const key = (await w.api('POST', '/v1/admin/keys', { body: JSON.stringify({ regions: ['*'], scopes: ['read'] }), headers: { 'content-type': 'application/json' } })).json.key;
     if (!w.reused) {
-      await fill(w, jobsFor(regions, Math.ceil(ITEMS / (regions.length * VERSIONS.length))), policies, 1, Infinity, log);
+      // As the scorecard part: BENCH_SCORECARD_FIRST items first, then the rest (two slices per region × version).
+      const first = Number(process.env.BENCH_SCORECARD_FIRST ?? 0);
+      const per = (n) => Math.ceil(n / (regions.length * VERSIONS.length));
+      if (first > 0) await fill(w, jobsFor(regions, per(first)), policies, 1, Infinity, log);
+      await fill(w, jobsFor(regions, per(ITEMS - first)), policies, 2, Infinity, log);
       await partitionsSynced(w, log);
       w.markFilled();
     }
