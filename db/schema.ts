@@ -174,7 +174,12 @@ export const sliceAggregates = sqliteTable('slice_aggregates', {
   policy: text('policy').notNull(),
   metric: text('metric').notNull(),
   value: real('value').notNull(),
-}, (t) => [primaryKey({ columns: [t.slicePk, t.policy, t.metric] })]);
+}, (t) => [
+  primaryKey({ columns: [t.slicePk, t.policy, t.metric] }),
+  // Session 7: a slice's counters by metric prefix across policies (the scorecard's DIST.SHIFT
+  // read seeks score:, lang:, surface: instead of testing every counter of two slices); covering.
+  index('slice_aggregates_metric').on(t.slicePk, t.metric, t.policy, t.value),
+]);
 
 /** Labelling vendors (SPEC §6). HMAC secrets are kept encrypted (AES-GCM under SECRETS_KEY)
  *  because verifying needs them; a static token is kept as its SHA-256 only. During a

@@ -128,14 +128,13 @@ export interface ShiftRow { slice_pk: number; slice_id: string; policy: string; 
 
 /** The region's latest committed slice of a version (?1 region, ?2 model, ?3 version), and the
  *  score, language and surface counters of it and of the region's slice before it: one read,
- *  one row per slice × policy (packed as packedCellsSql packs, for the same reason). */
-export const SHIFT_SQL = `WITH latest AS (SELECT pk FROM slices WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1)
-  SELECT slice_pk, slice_id, policy, ${jsonNumbers('metric', 'value')} AS m FROM (
-    SELECT sa.slice_pk, s.slice_id, sa.policy, sa.metric, sa.value FROM slice_aggregates sa JOIN slices s ON s.pk = sa.slice_pk
-    WHERE (sa.slice_pk = (SELECT pk FROM latest) OR sa.slice_pk = (SELECT MAX(pk) FROM slices WHERE region = ?1 AND pk < (SELECT pk FROM latest) AND status IN ('complete', 'probing')))
-    AND ((${prefixRange(KEY.score, 'sa.metric')}) OR (${prefixRange(KEY.lang, 'sa.metric')}) OR (${prefixRange(KEY.surface, 'sa.metric')}))
-    ORDER BY sa.slice_pk, sa.policy, sa.metric)
-  GROUP BY slice_pk, policy`;
+ *  one row per slice × policy (packed as packedCellsSql packs, for the same reason). One range
+ *  seek per prefix on slice_aggregates_metric, not a test of every counter of both slices. */
+export const SHIFT_SQL = `WITH latest AS (SELECT pk FROM slices WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND status IN ('complete', 'probing') ORDER BY pk DESC LIMIT 1),
+  pks AS (SELECT pk FROM latest UNION ALL SELECT MAX(pk) FROM slices WHERE region = ?1 AND pk < (SELECT pk FROM latest) AND status IN ('complete', 'probing')),
+  picked AS (${[KEY.score, KEY.lang, KEY.surface].map((prefix) => `SELECT sa.slice_pk, sa.policy, sa.metric, sa.value FROM pks JOIN slice_aggregates sa ON sa.slice_pk = pks.pk AND ${prefixRange(prefix, 'sa.metric')}`).join(' UNION ALL ')})
+  SELECT r.slice_pk, s.slice_id, r.policy, ${jsonNumbers('r.metric', 'r.value')} AS m
+  FROM (SELECT * FROM picked ORDER BY slice_pk, policy, metric) r JOIN slices s ON s.pk = r.slice_pk GROUP BY r.slice_pk, r.policy`;
 
 /** DIST.SHIFT per policy present in both slices. */
 function distShift(latestPk: number, rows: readonly ShiftRow[]) {

@@ -1,7 +1,9 @@
 // Versions across the lifecycle: compare, lifecycle and slice-level signatures, checked
 // against numbers computed here by textbook formulas (not the service's own statistics).
 import { describe, it, expect, beforeAll } from 'vitest';
+import { env } from 'cloudflare:test';
 import { api, createKey, item, submit } from '../helpers.ts';
+import { SHIFT_SQL } from '../../../functions/services/slice-signatures.ts';
 
 const Z = 1.959964;
 function wilson(k: number, n: number) {
@@ -120,6 +122,12 @@ describe('versions, lifecycle and slice-level signatures', () => {
     const id = (await api(`/v1/regions/ID/scorecard?model=${M}&version=3`)).data;
     expect(id.slice_signatures.filter((s: any) => s.code === 'REG.DISPARITY')).toEqual([]);
   });
+  it('reads the distributions DIST.SHIFT compares by range seeks on slice_aggregates_metric', async () => {
+    const { results } = await env.DB.prepare(`EXPLAIN QUERY PLAN ${SHIFT_SQL}`).bind('IN', M, '3').all<{ detail: string }>();
+    const seeks = results.filter((r) => r.detail.includes('slice_aggregates_metric'));
+    expect(seeks.map((r) => r.detail)).toEqual(Array(3).fill('SEARCH sa USING COVERING INDEX slice_aggregates_metric (slice_pk=? AND metric>? AND metric<?)'));
+  });
+
   // Other regions' counts come from a read each instance keeps for 15 s, and the disparity tests
   // over it are kept with it (services/slice-signatures.ts); the region's own counts must still
   // be its fresh ones. Last in this file: it adds a slice to IN v3.

@@ -1,0 +1,1 @@
+CREATE INDEX `slice_aggregates_metric` ON `slice_aggregates` (`slice_pk`,`metric`,`policy`,`value`);
