@@ -4,7 +4,7 @@
 import { costCurve, OPERATING, operatingPoint, recommendThreshold, type Confusion, type ScoreHistograms } from '../../taxonomy/operating/index.ts';
 import { policyByCode, POLICY_CODES } from '../../taxonomy/policies.ts';
 import { OP_KEY } from '../store/operating-counts.ts';
-import { policyTimeToDetect, type DelayBuckets } from '../store/histograms.ts';
+import { policyTimeToDetect, scoreHistogramsOf, type DelayBuckets } from '../store/histograms.ts';
 import { byPrefix, metric, type Cells } from './aggregates.ts';
 
 type Cell = Map<string, number>;
@@ -26,9 +26,11 @@ export function operatingPoints(cells: Cells) {
   ];
 }
 
-/** Both score histograms of a cell in one pass over its counters (a cell holds ~500 of them,
- *  and the scorecard asks for every policy's). */
+/** A cell's score histograms: as read with it (store/histograms.ts), else from counters named
+ *  `op:v:<bin>` / `op:b:<bin>` in the cell itself. */
 function histograms(c: Cell): ScoreHistograms {
+  const read = scoreHistogramsOf(c);
+  if (read) return read;
   const violating: number[] = new Array(101).fill(0);
   const benign: number[] = new Array(101).fill(0);
   for (const [k, n] of c) {

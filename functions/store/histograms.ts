@@ -5,7 +5,7 @@
 // they are written and read differs. Why: one `aggregates` row per bin and per distinct
 // millisecond delay was ~10,000 rows per 100k-item slice (three indexes each) — most of the
 // commit's time, and of the scorecard's read.
-import { delayBucket, delayBucketsNeeded, OPERATING, timeToDetectBucketed, type TimeToDetect } from '../../taxonomy/operating/index.ts';
+import { delayBucket, delayBucketsNeeded, OPERATING, timeToDetectBucketed, type ScoreHistograms, type TimeToDetect } from '../../taxonomy/operating/index.ts';
 import { jsonRows } from '../lib/db.ts';
 import { OP_KEY } from './operating-counts.ts';
 
@@ -72,19 +72,32 @@ export const histogramsStatement = (d1: D1Database, region: string, modelId: str
    WHERE region = ?1 AND model_id = ?2 AND model_version = ?3 AND family = '${FAMILY.delay}' AND n <> 0 GROUP BY policy`,
 ).bind(region, modelId, version);
 
-/** Adds the rows of histogramsStatement to `cells` as the counters they pack; returns the delay bucket counts. */
+// The score histograms read with a cell, by the cell: as arrays, not as 202 counters per policy
+// in the cell's map (every scan of a cell's counters would walk them, and each would be a string
+// key built here and parsed back by the reader).
+const scoreOf = new WeakMap<Map<string, number>, ScoreHistograms>();
+
+/** The score histograms addHistograms read for this cell (undefined: none were read for it). */
+export const scoreHistogramsOf = (cell: Map<string, number>): ScoreHistograms | undefined => scoreOf.get(cell);
+
+/** Adds the rows of histogramsStatement to `cells`: the score histograms (scoreHistogramsOf its
+ *  policy's cell); returns the delay bucket counts. */
 export function addHistograms(cells: Cells, rows: readonly Record<string, unknown>[]): DelayBuckets {
   const coarse = new Map<string, Map<number, number>>();
   for (const r of rows as Array<{ policy: string; family: string; counts: string }>) {
-    const counts = Object.entries(JSON.parse(r.counts) as Record<string, number>);
+    const counts = JSON.parse(r.counts) as Record<string, number>;
     if (r.family === FAMILY.delay) {
-      coarse.set(r.policy, new Map(counts.map(([bucket, n]) => [Number(bucket), n])));
+      const c = new Map<number, number>();
+      for (const bucket in counts) c.set(Number(bucket), counts[bucket]);
+      coarse.set(r.policy, c);
       continue;
     }
-    const prefix = r.family === FAMILY.violating ? OP_KEY.violating : OP_KEY.benign;
     let cell = cells.get(r.policy);
     if (!cell) cells.set(r.policy, (cell = new Map()));
-    for (const [bin, n] of counts) cell.set(prefix + bin, n);
+    let h = scoreOf.get(cell) as { violating: number[]; benign: number[] } | undefined;
+    if (!h) scoreOf.set(cell, (h = { violating: new Array(101).fill(0), benign: new Array(101).fill(0) }));
+    const bins = r.family === FAMILY.violating ? h.violating : h.benign;
+    for (const bin in counts) bins[Number(bin)] = counts[bin];
   }
   return { coarse, fine: new Map() };
 }
