@@ -95,11 +95,6 @@ export class DiscoveryDelta {
     }
     return out;
   }
-
-  /** Whether any attribute cell moves (only then can an attribute cap be crossed). */
-  hasAttributes(): boolean {
-    return this.preds.some(([f]) => f.startsWith(ATTR_PREFIX));
-  }
 }
 
 /** errors[code id] (see DiscoveryDelta.codeId); holes for codes the cell never saw. */
@@ -114,11 +109,17 @@ function bump(cell: Cell, primary: number, sign: number): void {
 
 const WHERE_VERSION = 'region = ?1 AND model_id = ?2 AND model_version = ?3';
 const ATTR_ROWS = `f2 = '' AND f1 >= '${ATTR_PREFIX}' AND f1 < '${ATTR_PREFIX.slice(0, -1)}/' AND code = '' AND n > 0`;
+const UPSERT_HEAD = `INSERT INTO discovery_counts (region, model_id, model_version, policy, slice_key, f1, f2, code, n)
+  SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5 FROM json_each(?4) AS j`;
+const UPSERT_TAIL = 'ON CONFLICT (region, model_id, model_version, f1, policy, slice_key, code) DO UPDATE SET n = n + excluded.n';
 // Rows of an attribute key the region × version stopped counting are never written again.
-const UPSERT = `INSERT INTO discovery_counts (region, model_id, model_version, policy, slice_key, f1, f2, code, n)
-  SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, j.value ->> 5 FROM json_each(?4) AS j
+const UPSERT_ATTRS = `${UPSERT_HEAD}
   WHERE NOT EXISTS (SELECT 1 FROM discovery_ignored g WHERE g.${WHERE_VERSION.replaceAll(' AND ', ' AND g.')} AND g.feature IN (j.value ->> 2, j.value ->> 3))
-  ON CONFLICT (region, model_id, model_version, f1, policy, slice_key, code) DO UPDATE SET n = n + excluded.n`;
+  ${UPSERT_TAIL}`;
+// Only attribute keys are ever ignored (the caps below): rows of built-in features (all of a
+// slice without attributes) skip that lookup per row. (`WHERE true`: SQLite's upsert-after-SELECT
+// parsing ambiguity.)
+const UPSERT_BUILTIN = `${UPSERT_HEAD} WHERE true ${UPSERT_TAIL}`;
 // SPEC §11's limits, kept at write time so a region × version holds a bounded number of rows:
 // a key past 64 distinct values, then keys past the 32 seen on most items, stop being counted.
 // Inside the batch (a transaction), so concurrent commits cannot both slip past a cap.
@@ -139,20 +140,30 @@ const PURGE = `DELETE FROM discovery_counts WHERE rowid IN (
     WHERE g.${WHERE_VERSION.replaceAll(' AND ', ' AND g.')} AND g.purged = 0)`;
 const MARK_PURGED = `UPDATE discovery_ignored SET purged = 1 WHERE ${WHERE_VERSION} AND purged = 0`;
 
+const cmp = (a: unknown, b: unknown) => ((a as string) < (b as string) ? -1 : (a as string) > (b as string) ? 1 : 0);
+/** The primary key's order after the version (f1, policy, slice_key, code): SQLite then walks
+ *  the index pages in order instead of jumping between them. */
+const byStoredKey = (a: unknown[], b: unknown[]) => cmp(a[2], b[2]) || cmp(a[0], b[0]) || cmp(a[1], b[1]) || cmp(a[4], b[4]);
+const isAttr = (f: string) => f.startsWith(ATTR_PREFIX);
+
 /** The statements that move the stored cells by `delta` (for the counters' batch). */
 export function discoveryStatements(
   d1: D1Database, key: { region: string; model_id: string; model_version: string }, delta: DiscoveryDelta,
 ): D1PreparedStatement[] {
   const rows = delta.rows();
   if (rows.length === 0) return [];
+  rows.sort(byStoredKey);
+  const attrRows: unknown[][] = [], builtinRows: unknown[][] = [];
+  for (const r of rows) (isAttr(r[2] as string) || isAttr(r[3] as string) ? attrRows : builtinRows).push(r);
+  // The JSON is built once and bound for both regions.
+  const writes = [...jsonRows(builtinRows).map((json) => [UPSERT_BUILTIN, json]), ...jsonRows(attrRows).map((json) => [UPSERT_ATTRS, json])];
   const out: D1PreparedStatement[] = [];
-  const attrs = delta.hasAttributes();
   // The region's rows, and the same moves summed over every region (ALL_REGIONS): the global
   // route then reads one version's cells once instead of once per region.
   for (const region of [key.region, ALL_REGIONS]) {
     const k = [region, key.model_id, key.model_version] as const;
-    for (const json of jsonRows(rows)) out.push(d1.prepare(UPSERT).bind(...k, json));
-    if (attrs) out.push(...[IGNORE_VALUES, IGNORE_KEYS, PURGE, MARK_PURGED].map((sql) => d1.prepare(sql).bind(...k)));
+    for (const [sql, json] of writes) out.push(d1.prepare(sql).bind(...k, json));
+    if (attrRows.length) out.push(...[IGNORE_VALUES, IGNORE_KEYS, PURGE, MARK_PURGED].map((sql) => d1.prepare(sql).bind(...k)));
   }
   return out;
 }
