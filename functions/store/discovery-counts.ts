@@ -5,7 +5,7 @@
 // a retried commit is refused as a whole by the ledger, so retries never double count.
 import type { Diagnosis, EvalItem } from '../../taxonomy/types.ts';
 import {
-  ATTR_PREFIX, DISCOVERY, cellAt, emptyCounts, featuresOf, pooledCounts, predicatesOf, sliceKey,
+  ATTR_PREFIX, DISCOVERY, FEATURES, cellAt, emptyCounts, featuresOf, pooledCounts, predicatesOf, sliceKey,
   type DiscoveryCounts, type IgnoredFeature,
 } from '../../taxonomy/discovery/index.ts';
 import { jsonRows } from '../lib/db.ts';
@@ -18,9 +18,17 @@ const POPULATION_KEY = '[]';
 /** A failure without a primary still counts as an error; '' is the item-count code. */
 const NO_PRIMARY = 'UNEXPLAINED';
 
-/** Cells by interned predicate id: `one[a]`, and `two[a].get(b)` for a pair, a before b by name
- *  (small-integer keys: V8 hashes them fast, where a composite number key cost 2 µs a lookup). */
-interface Part { population: Cell; one: Map<number, Cell>; two: Map<number, Map<number, Cell>> }
+/** The fixed features but the partition, by name: a conjunction's order (see sliceKey). A sort
+ *  per item cost a quarter of the tally; attribute features ('attr.<key>', in key order from
+ *  featuresOf) all sort before these names, so ids come out ordered without one. */
+const FIXED_NAMES = FEATURES.map((f) => f.name).filter((n) => n !== PARTITION).sort();
+const FIXED_RANK = new Map(FIXED_NAMES.map((n, i) => [n, i]));
+const ATTRS_FIRST = FIXED_NAMES.every((n) => ATTR_PREFIX < n);
+
+/** Cells by interned predicate id: `one[a]`, and `two[a][b]` for a pair, a before b by name.
+ *  Arrays by id (ids are small and dense: a slice has tens to a few thousand predicates): an
+ *  element load per cell where a Map lookup cost more than the rest of the tally. */
+interface Part { population: Cell; one: Cell[]; two: Cell[][] }
 
 /**
  * One slice's (or one edit's) discovery cells per policy, in memory until the batch. The same
@@ -33,6 +41,8 @@ export class DiscoveryDelta {
   /** feature → value → id (two lookups of existing strings: no key string built per item). */
   private readonly ids = new Map<string, Map<string, number>>();
   private readonly preds: Array<[string, string]> = [];
+  /** One item's fixed-feature ids by FIXED_RANK (−1: none), reused from item to item. */
+  private readonly fixedIds: number[] = FIXED_NAMES.map(() => -1);
 
   /** Primary codes interned: a cell's errors are an array by code id (no string-keyed property per bump). */
   private readonly codeIds = new Map<string, number>();
@@ -56,25 +66,29 @@ export class DiscoveryDelta {
   addItem(item: EvalItem, d: Diagnosis, sign: number): void {
     if (d.outcome === 'pending' || d.excluded || (sign !== 1 && sign !== -1)) return;
     let part = this.parts.get(item.policy);
-    if (!part) this.parts.set(item.policy, (part = { population: newCell(), one: new Map(), two: new Map() }));
+    if (!part) this.parts.set(item.policy, (part = { population: newCell(), one: [], two: [] }));
     const primary = d.failure ? this.codeId(d.primary ?? NO_PRIMARY) : -1;
-    const feats = featuresOf(item);
+    // Ids by feature name, as sliceKey orders a conjunction: attributes (in key order from
+    // featuresOf), then the fixed features' ids from their slots.
     const ids: number[] = [];
-    for (const [f, v] of feats) if (f !== PARTITION) ids.push(this.id(f, v));
-    // Features by name, as sliceKey orders a conjunction.
-    ids.sort((a, b) => (this.preds[a][0] < this.preds[b][0] ? -1 : 1));
+    const fixed = this.fixedIds;
+    for (const [f, v] of featuresOf(item)) {
+      if (f === PARTITION) continue;
+      const r = FIXED_RANK.get(f);
+      if (r === undefined) ids.push(this.id(f, v));
+      else fixed[r] = this.id(f, v);
+    }
+    for (let r = 0; r < fixed.length; r++) if (fixed[r] >= 0) { ids.push(fixed[r]); fixed[r] = -1; }
+    if (!ATTRS_FIRST) ids.sort((a, b) => (this.preds[a][0] < this.preds[b][0] ? -1 : 1));
     bump(part.population, primary, sign);
+    const { one, two } = part;
     for (let i = 0; i < ids.length; i++) {
       const a = ids[i];
-      let c1 = part.one.get(a);
-      if (!c1) part.one.set(a, (c1 = newCell()));
-      bump(c1, primary, sign);
-      let row = part.two.get(a);
-      if (!row) part.two.set(a, (row = new Map()));
+      bump(one[a] ?? (one[a] = newCell()), primary, sign);
+      const row = two[a] ?? (two[a] = []);
       for (let j = i + 1; j < ids.length; j++) {
-        let c = row.get(ids[j]);
-        if (!c) row.set(ids[j], (c = newCell()));
-        bump(c, primary, sign);
+        const b = ids[j];
+        bump(row[b] ?? (row[b] = newCell()), primary, sign);
       }
     }
   }
@@ -88,10 +102,9 @@ export class DiscoveryDelta {
     };
     for (const [policy, part] of this.parts) {
       push(policy, POPULATION_KEY, '', '', part.population);
-      for (const [a, cell] of part.one) push(policy, sliceKey([this.preds[a]]), this.preds[a][0], '', cell);
-      for (const [a, row] of part.two) {
-        for (const [b, cell] of row) push(policy, sliceKey([this.preds[a], this.preds[b]]), this.preds[a][0], this.preds[b][0], cell);
-      }
+      // forEach skips the holes (ids that never met this policy, or this a).
+      part.one.forEach((cell, a) => push(policy, sliceKey([this.preds[a]]), this.preds[a][0], '', cell));
+      part.two.forEach((row, a) => row.forEach((cell, b) => push(policy, sliceKey([this.preds[a], this.preds[b]]), this.preds[a][0], this.preds[b][0], cell)));
     }
     return out;
   }
