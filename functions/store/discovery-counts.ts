@@ -27,7 +27,7 @@ const ATTRS_FIRST = FIXED_NAMES.every((n) => ATTR_PREFIX < n);
 
 /** Cells by interned predicate id: `one[a]`, and `two[a][b]` for a pair, a before b by name.
  *  Arrays by id (ids are small and dense: a slice has tens to a few thousand predicates): an
- *  element load per cell where a Map lookup cost more than the rest of the tally. */
+ *  element load per cell instead of a Map lookup (k(k−1)/2 + k of them per item). */
 interface Part { population: Cell; one: Cell[]; two: Cell[][] }
 
 /**
