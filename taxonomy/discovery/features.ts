@@ -17,16 +17,34 @@ export function scoreBand(score: number): string {
   return SCORE_BANDS[Math.min(SCORE_BANDS.length - 1, Math.max(0, Math.floor(score * 5 + 1e-9)))];
 }
 
+// Per item at ingest: a language tag's subtag is memoised (few distinct tags, a regex split
+// each), and evidence of one modality skips the copy, sort and join.
+const LANGUAGE_MEMO_MAX = 1024;
+const languages = new Map<string, string | undefined>();
+function languageOf(tag: string): string | undefined {
+  let v = languages.get(tag);
+  if (v === undefined && !languages.has(tag)) {
+    v = tag.split(/[-_]/)[0].toLowerCase() || undefined;
+    if (languages.size < LANGUAGE_MEMO_MAX) languages.set(tag, v);
+  }
+  return v;
+}
+
+function evidenceOf(e: readonly unknown[] | undefined): string {
+  if (!e || e.length === 0) return 'none';
+  return (e.length === 1 ? String(e[0] ?? '') : [...e].sort().join('+')) || 'none';
+}
+
 export const FEATURES: readonly FeatureDef[] = Object.freeze([
   { name: 'policy', of: (i) => i.policy },
   { name: 'surface', of: (i) => i.surface },
   // Primary subtag, lower case: pt-BR and pt-PT are one language here.
-  { name: 'language', of: (i) => (i.language ? i.language.split(/[-_]/)[0].toLowerCase() || undefined : undefined) },
+  { name: 'language', of: (i) => (i.language ? languageOf(i.language) : undefined) },
   { name: 'label_source', of: (i) => (typeof i.label?.source === 'string' ? i.label.source : undefined) },
   { name: 'score_band', of: (i) => (typeof i.prediction?.score === 'number' ? scoreBand(i.prediction.score) : undefined) },
   {
     name: 'evidence',
-    of: (i) => (i.label ? ([...(i.label.evidence ?? [])].sort().join('+') || 'none') : undefined),
+    of: (i) => (i.label ? evidenceOf(i.label.evidence) : undefined),
   },
 ]);
 
