@@ -135,6 +135,15 @@ export async function run() {
       buckets += sl.row.buckets;
       parts += (await db.prepare('SELECT COUNT(*) AS n FROM item_chunks WHERE slice_pk = ?').bind(sl.row.pk).first()).n;
     }
+    // Each slice's first copy into its partition is queued a few seconds after its commit
+    // (PARTITION_SYNC_DELAY_SECONDS): wait for them, or they would run during the first phase
+    // and be measured as the deliveries' latency.
+    for (const t = performance.now(); ;) {
+      const { n } = await db.prepare(`SELECT COUNT(*) AS n FROM partition_sync WHERE slice_id LIKE 'webhook-load-%'`).first();
+      if (n >= SLICES.length) break;
+      if (performance.now() - t > 120_000) throw new Error(`${SLICES.length - n} slices not in their partitions after 120 s`);
+      await new Promise((r) => setTimeout(r, 250));
+    }
     log(`slices: ${fmt(perSlice * SLICES.length)} items in ${SLICES.length} slices (${SLICES.length} item partitions), ${buckets} buckets, ${parts} parts`);
 
     // Pre-generate the deliveries. labelled_at increases with generation order, so the
