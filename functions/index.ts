@@ -5,7 +5,7 @@ import type { Bindings, NotifyQueueMessage, QueueMessage } from './env.ts';
 import { requeueStaleProbeJobs } from './store/probe-jobs.ts';
 import { sweepAbandonedStreams } from './ingest/claim.ts';
 import { drainStranded } from './labels/consensus.ts';
-import { syncStale } from './store/partition/sync.ts';
+import { syncStale, syncWritten } from './store/partition/sync.ts';
 
 export { ItemPartition } from './store/partition/item-partition.ts';
 
@@ -24,7 +24,7 @@ export default {
   scheduled: async (_c: ScheduledController, env: Bindings) => {
     await requeueStaleProbeJobs(env);
     await sweepAbandonedStreams(env.DB);
-    await drainStranded(env.DB);
+    await drainStranded(env.DB, undefined, (written) => syncWritten(env, written));
     await syncStale(env, CRON_SYNC_ITEMS);
   },
 } satisfies ExportedHandler<Bindings, QueueMessage | NotifyQueueMessage>;

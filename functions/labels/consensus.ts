@@ -12,11 +12,11 @@ import { dawidSkene, type DawidSkeneResult, type LabelVote } from '../../taxonom
 import { applyConsensusLabel } from '../../taxonomy/labels.ts';
 import { bucketOf } from '../store/items/writer.ts';
 import { chunk } from '../lib/db.ts';
-import { planLabelEdits } from './apply.ts';
+import { planLabelEdits, type OnWritten } from './apply.ts';
 import { strandedPending } from '../store/pending-labels.ts';
 import { SUBMITTED_VENDOR, type PackedVote } from '../store/submitted-votes.ts';
 import { planSliceEdit } from '../store/items/slice-edit.ts';
-import { findSlices, rediagnose, sliceKey, type Editor, type SliceRef } from '../store/items/editor.ts';
+import { findSlices, rediagnose, sliceKey, type Editor, type SliceRef, type WrittenRecord } from '../store/items/editor.ts';
 import { withRetry } from '../store/guards.ts';
 
 export interface VoteRow { region: string; slice_id: string; item_id: string; annotator: string; vendor: string; violating: number }
@@ -151,7 +151,7 @@ const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** Parked events whose slice has arrived since (parked while it was processing): applied now.
  *  Runs after every ingest commit (for that slice), from the cron, and before consensus. */
-export async function drainStranded(d1: D1Database, slice?: { region: string; slice_id: string }): Promise<{ applied: number; parked: number }> {
+export async function drainStranded(d1: D1Database, slice?: { region: string; slice_id: string }, onWritten?: OnWritten): Promise<{ applied: number; parked: number }> {
   const rows = await strandedPending(d1, CONSENSUS_LIMITS.stranded, slice);
   if (rows.length === 0) return { applied: 0, parked: 0 };
   return withRetry(async () => {
@@ -162,6 +162,7 @@ export async function drainStranded(d1: D1Database, slice?: { region: string; sl
     try {
       if (plan.statements.length || deletes.length) await d1.batch([...plan.statements, ...deletes]);
       plan.committed();
+      await afterCommit(onWritten, plan.written);
       return { applied: ids.length, parked: plan.outcomes[0].parked.length };
     } catch (e) {
       plan.failed();
@@ -170,9 +171,21 @@ export async function drainStranded(d1: D1Database, slice?: { region: string; sl
   });
 }
 
-export async function runConsensus(d1: D1Database, opts: { limit?: number; cursor?: number } = {}) {
+/** What a committed batch wrote goes to `onWritten` (the item partitions); its failure never
+ *  undoes or repeats the commit — the cron's syncStale catches a partition up. */
+async function afterCommit(onWritten: OnWritten | undefined, written: WrittenRecord[]): Promise<void> {
+  if (!onWritten || !written.length) return;
+  try {
+    await onWritten(written);
+  } catch (e) {
+    console.error(`after a label edit: ${(e as Error).message}`);
+  }
+}
+
+/** A consensus run over the voted items; `onWritten` is told the records each batch wrote. */
+export async function runConsensus(d1: D1Database, opts: { limit?: number; cursor?: number } = {}, onWritten?: OnWritten) {
   const limit = Math.min(opts.limit ?? CONSENSUS_LIMITS.defaultItems, CONSENSUS_LIMITS.maxItems);
-  const stranded = await drainStranded(d1);
+  const stranded = await drainStranded(d1, undefined, onWritten);
   const c = await runDawidSkene(d1);
 
   // Voted items of stored slices, grouped by (slice, bucket) in a stable order: the cursor
@@ -234,6 +247,7 @@ export async function runConsensus(d1: D1Database, opts: { limit?: number; curso
       try {
         if (edit.statements.length) await d1.batch(edit.statements);
         edit.committed();
+        await afterCommit(onWritten, edit.written);
         unstored += editors.size - edit.found.size; // voted items their slice does not hold (parked)
         changed += edit.changed; rediagnosed += edit.rediagnosed; relabelled += rel; becameAmbiguous += became; clearedAmbiguous += cleared;
       } catch (e) {

@@ -2,6 +2,7 @@ import type { Principal } from '../../env.ts';
 import type { AppRouteHandler } from '../../lib/openapi.ts';
 import { requireAccess, requireAdmin } from '../../middleware/auth.ts';
 import { forbidden, notFound } from '../../lib/errors.ts';
+import { syncWritten } from '../../store/partition/sync.ts';
 import { annotatorQuality as annotatorQ, runConsensus as run, runDawidSkene, vendorQuality as vendorQ } from '../../labels/consensus.ts';
 import { getVendorRow } from '../../labels/vendors.ts';
 import type { annotatorQuality, runConsensus, vendorQuality } from './routes.ts';
@@ -34,5 +35,6 @@ export const annotatorQualityHandler: AppRouteHandler<typeof annotatorQuality> =
 export const runConsensusHandler: AppRouteHandler<typeof runConsensus> = async (c) => {
   requireAdmin(c.get('principal'));
   const body = c.req.valid('json') as { limit?: number; cursor?: number };
-  return c.json(await run(c.env.DB, body), 200);
+  // The records each batch rewrote go straight to their item partitions (store/partition/sync.ts).
+  return c.json(await run(c.env.DB, body, (written) => syncWritten(c.env, written)), 200);
 };
