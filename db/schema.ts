@@ -417,6 +417,10 @@ export const partitionSync = sqliteTable('partition_sync', {
   syncedAt: text('synced_at').notNull(),
   items: integer('items').notNull(),
   version: integer('version').notNull(),
+  // Issue 14 (D1 as the write buffer): how often D1's copy of the slice's items was evicted
+  // (a sync that read before one leaves the watermark alone), and when last.
+  evictions: integer('evictions').notNull().default(0),
+  evictedAt: text('evicted_at'),
 }, (t) => [primaryKey({ columns: [t.region, t.sliceId] })]);
 // Issues 14/16 (ingest cost): histograms packed per row instead of one counter per value.
 /** Per region × model version × policy, the counters of a histogram family kept as one JSON

@@ -9,7 +9,7 @@ import { queueNotify } from './notify/hooks.ts';
 import { requestSliceSync } from './store/partition/messages.ts';
 
 export const onPublished = (env: Bindings): OnPublished => async (d1, slice) => {
-  await applyStrandedLabels(d1, slice);
+  await applyStrandedLabels(env, slice);
   await requestSliceSync(env, slice);
   await queueNotify(env, slice.region, slice.sliceId, 'commit');
 };

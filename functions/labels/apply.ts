@@ -13,7 +13,7 @@ import { ApiError } from '../lib/errors.ts';
 import { jsonRows, nowIso } from '../lib/db.ts';
 import { cacheEvict, cachePut } from '../store/items/cache.ts';
 import {
-  addChange, findSlices, overlayStatements, readRecords,
+  addChange, findSlices, overlayStatements, readRecords, type ItemStore,
   rediagnose, sliceKey, type ItemLoc, type OverlayWrite, type ReadResult, type SliceRef, type WrittenRecord,
 } from '../store/items/editor.ts';
 import { abortOf, raiseSql, withRetry } from '../store/guards.ts';
@@ -66,7 +66,8 @@ type VendorEvent = DeliveryEvent & { vendor: string };
  * before the unit), the next unit sees the result. Each changed item is re-diagnosed and
  * written once.
  */
-export async function planLabelEdits(d1: D1Database, units: readonly (readonly VendorEvent[])[], useCache = true): Promise<LabelPlan> {
+export async function planLabelEdits(store: ItemStore, units: readonly (readonly VendorEvent[])[], useCache = true): Promise<LabelPlan> {
+  const d1 = store.DB;
   const slices = await findSlices(d1, units.flat());
   const idsBySlice = new Map<string, Set<string>>();
   for (const u of units) {
@@ -79,7 +80,7 @@ export async function planLabelEdits(d1: D1Database, units: readonly (readonly V
     }
   }
   const reads = new Map<string, ReadResult>(await Promise.all([...idsBySlice].map(async ([key, ids]) =>
-    [key, await readRecords(d1, slices.get(key)!, ids, useCache)] as const)));
+    [key, await readRecords(store, slices.get(key)!, ids, useCache)] as const)));
   const states = new Map<string, ItemState>();
   const outcomes = units.map((events): UnitOutcome => {
     const out: UnitOutcome = { applied: [], parked: [], itemsChanged: 0, relabelled: 0 };
@@ -112,7 +113,7 @@ export async function planLabelEdits(d1: D1Database, units: readonly (readonly V
     return out;
   });
 
-  await propagateToNeighbours(d1, states, useCache);
+  await propagateToNeighbours(store, states, useCache);
 
   const statements: D1PreparedStatement[] = [];
   const written: Array<{ st: ItemState; loc: ItemLoc; bytes: number }> = [];
@@ -197,9 +198,10 @@ export function pendingEventJson(e: DeliveryEvent): string {
 export interface DeliveriesPlan { statements: D1PreparedStatement[]; results: DeliveryResult[]; written: WrittenRecord[]; committed(): void; failed(): void }
 
 /** The whole batch for `deliveries` (distinct ids): ledger rows, votes, parked events, items, counters. */
-export async function planDeliveries(d1: D1Database, deliveries: readonly Delivery[], maxParked = DEFAULT_MAX_PARKED, useCache = true): Promise<DeliveriesPlan> {
+export async function planDeliveries(store: ItemStore, deliveries: readonly Delivery[], maxParked = DEFAULT_MAX_PARKED, useCache = true): Promise<DeliveriesPlan> {
+  const d1 = store.DB;
   const receivedAt = nowIso();
-  const plan = await planLabelEdits(d1, deliveries.map((d) => d.events.map((e) => ({ ...e, vendor: d.vendor }))), useCache);
+  const plan = await planLabelEdits(store, deliveries.map((d) => d.events.map((e) => ({ ...e, vendor: d.vendor }))), useCache);
   const ledger = jsonRows(deliveries.map((d, k) => [d.vendor, d.deliveryId, d.events.length, plan.outcomes[k].applied.length, plan.outcomes[k].parked.length]))
     .map((json) => d1.prepare(LEDGER_INSERT).bind(receivedAt, json));
   const parked = new Map<string, unknown[][]>();
@@ -228,11 +230,11 @@ export async function planDeliveries(d1: D1Database, deliveries: readonly Delive
 export type OnWritten = (written: WrittenRecord[]) => Promise<void> | void;
 
 /** Applies one delivery exactly once, on its own (see the file comment); retries on a concurrent rewrite. */
-export async function applyDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED, written?: WrittenRecord[]): Promise<DeliveryResult> {
+export async function applyDelivery(store: ItemStore, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED, written?: WrittenRecord[]): Promise<DeliveryResult> {
   return withRetry(async () => {
-    const plan = await planDeliveries(d1, [delivery], maxParked);
+    const plan = await planDeliveries(store, [delivery], maxParked);
     try {
-      await d1.batch(plan.statements);
+      await store.DB.batch(plan.statements);
       plan.committed();
       written?.push(...plan.written);
       return plan.results[0];

@@ -16,7 +16,7 @@ import { planLabelEdits, type OnWritten } from './apply.ts';
 import { strandedPending } from '../store/pending-labels.ts';
 import { SUBMITTED_VENDOR, type PackedVote } from '../store/submitted-votes.ts';
 import { planSliceEdit } from '../store/items/slice-edit.ts';
-import { findSlices, rediagnose, sliceKey, type Editor, type SliceRef, type WrittenRecord } from '../store/items/editor.ts';
+import { findSlices, rediagnose, sliceKey, type Editor, type ItemStore, type SliceRef, type WrittenRecord } from '../store/items/editor.ts';
 import { withRetry } from '../store/guards.ts';
 
 export interface VoteRow { region: string; slice_id: string; item_id: string; annotator: string; vendor: string; violating: number }
@@ -151,12 +151,13 @@ const round6 = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** Parked events whose slice has arrived since (parked while it was processing): applied now.
  *  Runs after every ingest commit (for that slice), from the cron, and before consensus. */
-export async function drainStranded(d1: D1Database, slice?: { region: string; slice_id: string }, onWritten?: OnWritten): Promise<{ applied: number; parked: number }> {
+export async function drainStranded(store: ItemStore, slice?: { region: string; slice_id: string }, onWritten?: OnWritten): Promise<{ applied: number; parked: number }> {
+  const d1 = store.DB;
   const rows = await strandedPending(d1, CONSENSUS_LIMITS.stranded, slice);
   if (rows.length === 0) return { applied: 0, parked: 0 };
   return withRetry(async () => {
     // The stranded events as one unit (as if one delivery had brought them all).
-    const plan = await planLabelEdits(d1, [rows]);
+    const plan = await planLabelEdits(store, [rows]);
     const ids = plan.outcomes[0].applied.map((i) => rows[i].id);
     const deletes = chunk(ids, 100).map((part) => d1.prepare(`DELETE FROM pending_labels WHERE id IN (${part.map(() => '?').join(',')})`).bind(...part));
     try {
@@ -183,9 +184,10 @@ async function afterCommit(onWritten: OnWritten | undefined, written: WrittenRec
 }
 
 /** A consensus run over the voted items; `onWritten` is told the records each batch wrote. */
-export async function runConsensus(d1: D1Database, opts: { limit?: number; cursor?: number } = {}, onWritten?: OnWritten) {
+export async function runConsensus(store: ItemStore, opts: { limit?: number; cursor?: number } = {}, onWritten?: OnWritten) {
+  const d1 = store.DB;
   const limit = Math.min(opts.limit ?? CONSENSUS_LIMITS.defaultItems, CONSENSUS_LIMITS.maxItems);
-  const stranded = await drainStranded(d1, undefined, onWritten);
+  const stranded = await drainStranded(store, undefined, onWritten);
   const c = await runDawidSkene(d1);
 
   // Voted items of stored slices, grouped by (slice, bucket) in a stable order: the cursor
@@ -243,7 +245,7 @@ export async function runConsensus(d1: D1Database, opts: { limit?: number; curso
         }
       }
       // Read from D1, not the item cache (a run touches many items once); edited items leave it.
-      const edit = await planSliceEdit(d1, slice, editors);
+      const edit = await planSliceEdit(store, slice, editors);
       try {
         if (edit.statements.length) await d1.batch(edit.statements);
         edit.committed();

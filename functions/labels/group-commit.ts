@@ -25,7 +25,7 @@ import { ApiError } from '../lib/errors.ts';
 import { chunk } from '../lib/db.ts';
 import { applyDelivery, DEFAULT_MAX_PARKED, duplicateResult, planDeliveries, type Delivery, type DeliveryResult, type OnWritten } from './apply.ts';
 import { abortOf } from '../store/guards.ts';
-import type { WrittenRecord } from '../store/items/editor.ts';
+import type { ItemStore, WrittenRecord } from '../store/items/editor.ts';
 
 /** At most this many deliveries / events in one group (one D1 batch). Not more deliveries: a
  *  group that empties the queue leaves the next leader alone, and it writes a group of one or
@@ -54,7 +54,7 @@ function remember(d: Delivery): void {
 }
 
 interface Entry {
-  d1: D1Database;
+  store: ItemStore;
   delivery: Delivery;
   /** The vendor's cap on parked events (the same for every entry of an isolate: one env). */
   maxParked: number;
@@ -102,9 +102,9 @@ function pause(e: Entry): Promise<void> {
 
 /** Applies a delivery through the isolate's group commit; resolves once it is durably applied.
  *  `onWritten`: told the records of each group this request writes as the leader. */
-export async function commitDelivery(d1: D1Database, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED, onWritten?: OnWritten): Promise<DeliveryResult> {
+export async function commitDelivery(store: ItemStore, delivery: Delivery, maxParked = DEFAULT_MAX_PARKED, onWritten?: OnWritten): Promise<DeliveryResult> {
   if (committed.has(idKey(delivery))) return duplicateResult(delivery);
-  const entry: Entry = { d1, delivery, maxParked, onWritten, state: 'queued' };
+  const entry: Entry = { store, delivery, maxParked, onWritten, state: 'queued' };
   queue.push(entry);
   if (!leader) handLead(entry);
   const since = Date.now();
@@ -153,7 +153,7 @@ async function writeGroup(self: Entry): Promise<void> {
   for (const e of group) e.state = 'taken';
   writingSince = Date.now();
   try {
-    await commitGroup(self.d1, group);
+    await commitGroup(self.store, group);
     const took = Date.now() - writingSince;
     groupMs = groupMs ? 0.8 * groupMs + 0.2 * took : took;
   } catch (err) {
@@ -167,7 +167,8 @@ async function writeGroup(self: Entry): Promise<void> {
   }
 }
 
-async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
+async function commitGroup(store: ItemStore, group: Entry[]): Promise<void> {
+  const d1 = store.DB;
   // One entry per id; later copies of an id in the group follow its first.
   const firsts = new Map<string, Entry>();
   const copies: Array<[Entry, Entry]> = [];
@@ -182,7 +183,7 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
   const written: WrittenRecord[] = [];
   let todo = [...firsts.values()];
   for (let round = 0; round < 2 && todo.length; round++) {
-    const plan = await planDeliveries(d1, todo.map((e) => e.delivery), group[0].maxParked);
+    const plan = await planDeliveries(store, todo.map((e) => e.delivery), group[0].maxParked);
     try {
       await d1.batch(plan.statements);
       plan.committed();
@@ -205,7 +206,7 @@ async function commitGroup(d1: D1Database, group: Entry[]): Promise<void> {
   for (const e of todo) {
     stats.fallbacks++;
     try {
-      const r = await applyDelivery(d1, e.delivery, e.maxParked, written);
+      const r = await applyDelivery(store, e.delivery, e.maxParked, written);
       remember(e.delivery);
       outcome.set(e, r);
     } catch (err) {

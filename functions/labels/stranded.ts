@@ -4,10 +4,11 @@
 // entry points hand this to ingest as its `onPublished`). Best effort — the commit stands
 // either way, and the cron applies whatever is left.
 import { drainStranded } from './consensus.ts';
+import type { ItemStore } from '../store/items/editor.ts';
 
-export async function applyStrandedLabels(d1: D1Database, { region, sliceId }: { region: string; sliceId: string }): Promise<void> {
+export async function applyStrandedLabels(store: ItemStore, { region, sliceId }: { region: string; sliceId: string }): Promise<void> {
   try {
-    await drainStranded(d1, { region, slice_id: sliceId });
+    await drainStranded(store, { region, slice_id: sliceId });
   } catch (e) {
     console.error(`slice ${region}/${sliceId}: parked labels not applied yet (the cron retries): ${(e as Error).message}`);
   }

@@ -35,7 +35,7 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage, onComple
   // queue retries later.
   return withRetry(async () => {
     // The items as stored now (a label may have changed since ingest), then one backend call.
-    const list: EvalItem[] = [...(await readItems(env.DB, slice, wanted)).values()].map((rec) => rec.i);
+    const list: EvalItem[] = [...(await readItems(env, slice, wanted)).values()].map((rec) => rec.i);
     // A malformed item is marked unprobeable (with the reason) instead of failing the job.
     const results = await probeIsolating(backendFromEnv(env), list, await featureDims(env));
     const editors = new Map<string, Editor>(list.map((item, i) => {
@@ -48,7 +48,7 @@ export async function processProbeJob(env: Bindings, msg: ProbeMessage, onComple
       }, rec.c)];
     }));
     // Shared with the consensus run: rev-guarded writes (overlay rows or parts) and every counter the change moves.
-    const plan = await planSliceEdit(env.DB, slice, editors);
+    const plan = await planSliceEdit(env, slice, editors);
     const now = new Date().toISOString();
     try {
       const results = await env.DB.batch([

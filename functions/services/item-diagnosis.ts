@@ -3,7 +3,7 @@
 // neighbours). Its current record: the label overlay over the item store.
 import { notFound } from '../lib/errors.ts';
 import { isUnprobeable } from '../store/counters.ts';
-import { findCurrentItem } from '../store/items/editor.ts';
+import { findCurrentItem, type ItemStore } from '../store/items/editor.ts';
 import type { StoredItem } from '../store/items/format.ts';
 import { getSlice, type SliceRow } from '../store/slices.ts';
 
@@ -13,9 +13,9 @@ export async function sliceOr404(d1: D1Database, region: string, sliceId: string
   return row;
 }
 
-export async function itemDiagnosis(d1: D1Database, region: string, sliceId: string, itemId: string) {
-  const slice = await sliceOr404(d1, region, sliceId);
-  const rec: StoredItem | null = slice.status === 'complete' || slice.status === 'probing' ? await findCurrentItem(d1, slice, itemId) : null;
+export async function itemDiagnosis(store: ItemStore, region: string, sliceId: string, itemId: string) {
+  const slice = await sliceOr404(store.DB, region, sliceId);
+  const rec: StoredItem | null = slice.status === 'complete' || slice.status === 'probing' ? await findCurrentItem(store, slice, itemId) : null;
   if (!rec) throw notFound(`item_id: no item '${itemId}' in slice '${sliceId}'${slice.status === 'processing' ? ' (slice still processing)' : ''}`);
   const { d, t, i } = rec;
   const body = {

@@ -21,7 +21,9 @@ export type GuardName =
   /** The GPU backend job was done meanwhile (a duplicate message). */
   | 'job-done'
   /** A vendor's parked label events would pass its cap (MAX_PARKED_PER_VENDOR). */
-  | 'parked-cap';
+  | 'parked-cap'
+  /** A slice was edited, synced or evicted since its eviction was planned (partition/evict.ts). */
+  | 'not-evictable';
 
 export type Abort = GuardName
   /** The delivery id is in the webhook ledger: applied before. */

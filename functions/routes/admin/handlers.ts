@@ -3,7 +3,7 @@ import { forgetKey, requireAdmin } from '../../middleware/auth.ts';
 import { ApiError, notFound } from '../../lib/errors.ts';
 import { createKey as newKey, listKeys as keys, revokeKey as revoke } from '../../services/keys.ts';
 import { listDeadLetters as deadLetters, replayDeadLetter as replay } from '../../services/dead-letters.ts';
-import { syncStale } from '../../store/partition/sync.ts';
+import { maintainItemStore } from '../../services/item-store.ts';
 import type { createKey, listDeadLetters, listKeys, replayDeadLetter, revokeKey, syncPartitions } from './routes.ts';
 
 export const createKeyHandler: AppRouteHandler<typeof createKey> = async (c) => {
@@ -45,5 +45,5 @@ export const replayDeadLetterHandler: AppRouteHandler<typeof replayDeadLetter> =
 
 export const syncPartitionsHandler: AppRouteHandler<typeof syncPartitions> = async (c) => {
   requireAdmin(c.get('principal'));
-  return c.json(await syncStale(c.env, c.req.valid('query').max_items), 200);
+  return c.json(await maintainItemStore(c.env, c.req.valid('query').max_items), 200);
 };

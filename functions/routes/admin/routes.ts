@@ -64,7 +64,7 @@ export const syncPartitions = createRoute({
   operationId: 'syncPartitions',
   method: 'post', path: '/v1/admin/partitions/sync', tags: ['admin'], security: bearer,
   summary: 'Move items into the item partitions (admin): the migration, resumable',
-  description: 'Syncs, oldest first, every committed slice not yet in its region × version item partition or edited since its last sync, until about max_items items are synced (at least one slice). Idempotent: call again until remaining is 0; the cron does the same every run.',
+  description: 'Syncs, oldest first, every committed slice not yet in its region × version item partition or edited since its last sync, until about max_items items are synced (at least one slice); then deletes D1\'s copy of the items of complete slices that are wholly in their partition and unedited for 15 minutes since (D1 keeps only recent items: reads fall back to the partition). Idempotent: call again until remaining is 0; the cron does the same every run.',
   request: { query: z.object({ max_items: z.coerce.number().int().min(1).max(2_000_000).default(200_000) }) },
   responses: {
     200: {
@@ -73,6 +73,11 @@ export const syncPartitions = createRoute({
         slices: z.number().int(), items: z.number().int(),
         failed: z.number().int().openapi({ description: 'slices whose sync failed this time (logged; retried by the next call)' }),
         remaining: z.number().int().openapi({ description: 'slices still to sync (failed ones included), counted up to 1,000' }),
+        evicted: z.object({
+          slices: z.number().int().openapi({ description: 'slices whose items D1 no longer holds after this call (their partition does)' }),
+          items: z.number().int(),
+          skipped: z.number().int().openapi({ description: 'candidates left in D1: partition short of the slice (logged) or edited meanwhile' }),
+        }),
       }) } },
     },
     ...errorsWhen({ 400: 'max_items is not an integer in 1–2,000,000', 403: ADMIN_ONLY }),

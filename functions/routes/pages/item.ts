@@ -18,7 +18,7 @@ export async function itemDiagnosisPage(c: Context<PagesEnv>) {
   if (sliceId.length > 128 || itemId.length > 128) throw new ApiError(404, 'not_found', 'No such item: slice and item ids have at most 128 characters.');
   requireAccess(c.get('principal'), 'read', region);
   const d1 = c.env.DB;
-  const found = await itemDiagnosis(d1, region, sliceId, itemId);
+  const found = await itemDiagnosis(c.env, region, sliceId, itemId);
   const [texts, votes, name] = await Promise.all([
     signatureTexts(d1, found.body.secondary.map((s) => s.code)),
     itemVotes(d1, region, sliceId, found.rec.i),

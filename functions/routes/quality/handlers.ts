@@ -36,5 +36,5 @@ export const runConsensusHandler: AppRouteHandler<typeof runConsensus> = async (
   requireAdmin(c.get('principal'));
   const body = c.req.valid('json') as { limit?: number; cursor?: number };
   // The records each batch rewrote go straight to their item partitions (store/partition/sync.ts).
-  return c.json(await run(c.env.DB, body, (written) => syncWritten(c.env, written)), 200);
+  return c.json(await run(c.env, body, (written) => syncWritten(c.env, written)), 200);
 };

@@ -26,7 +26,7 @@ export const getSliceHandler: AppRouteHandler<typeof getSliceRoute> = async (c) 
 export const getItemHandler: AppRouteHandler<typeof getItemRoute> = async (c) => {
   const { region, slice_id, item_id } = c.req.valid('param');
   requireAccess(c.get('principal'), 'read', region);
-  return c.json((await itemDiagnosis(c.env.DB, region, slice_id, item_id)).body, 200);
+  return c.json((await itemDiagnosis(c.env, region, slice_id, item_id)).body, 200);
 };
 
 export const listSlicesHandler: AppRouteHandler<typeof listSlicesRoute> = async (c) => {

@@ -121,7 +121,7 @@ export async function labelWebhookHandler(c: Context<AppEnv>) {
   await checkRegions(c.env.DB, events);
   // The item partitions get the records each group this request leads has written, after the
   // answer (store/partition/sync.ts syncWritten; a failed call falls back to a sync message).
-  const result = await commitDelivery(c.env.DB, { vendor, deliveryId, events }, maxParked(c.env),
+  const result = await commitDelivery(c.env, { vendor, deliveryId, events }, maxParked(c.env),
     (written) => afterResponse(c, syncWritten(c.env, written)));
   // A plain Response: the hot path of the load run, and c.json's header merging is not needed here.
   return new Response(JSON.stringify(result), { headers: JSON_HEADERS });

@@ -17,10 +17,22 @@ export interface ItemLoc {
 // from and the guards abort the batch if anything moved on (another isolate, the consensus run,
 // the GPU backend); the caller then evicts, re-reads and retries. Records of complete/probing
 // slices only. Bounded by the JSON size of the records held; records are never mutated.
+// Forgotten after ITEM_CACHE_TTL_MS: once a slice's D1 copy is evicted, an old location is no
+// longer caught by a guard (editor.ts), and eviction waits far longer than this (evict.ts).
 const ITEM_CACHE_BYTES = 24 * 1024 * 1024;
-export const itemCache = new Map<string, { loc: ItemLoc; bytes: number }>(); // insertion order = LRU order
+export const ITEM_CACHE_TTL_MS = 2 * 60_000;
+export const itemCache = new Map<string, { loc: ItemLoc; bytes: number; at: number }>(); // insertion order = LRU order
 let itemCacheBytes = 0;
 export const itemKey = (slicePk: number, itemId: string) => `${slicePk}\u0000${itemId}`;
+
+/** A cached location not older than ITEM_CACHE_TTL_MS. */
+export function cacheGet(slicePk: number, itemId: string): ItemLoc | undefined {
+  const c = itemCache.get(itemKey(slicePk, itemId));
+  if (!c) return undefined;
+  if (Date.now() - c.at < ITEM_CACHE_TTL_MS) return c.loc;
+  cacheEvict(slicePk, itemId);
+  return undefined;
+}
 
 export function cacheEvict(slicePk: number, itemId: string): void {
   const k = itemKey(slicePk, itemId);
@@ -40,7 +52,7 @@ export function cachePut(slicePk: number, itemId: string, loc: ItemLoc, bytes: n
     itemCache.delete(k);
     itemCacheBytes -= held.bytes;
   }
-  itemCache.set(k, { loc, bytes });
+  itemCache.set(k, { loc, bytes, at: Date.now() });
   itemCacheBytes += bytes;
   while (itemCacheBytes > ITEM_CACHE_BYTES && itemCache.size > 1) {
     const [oldest, c] = itemCache.entries().next().value!;

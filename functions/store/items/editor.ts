@@ -9,10 +9,14 @@ import { posteriorOfLabel } from '../../../taxonomy/labels.ts';
 import type { EvalItem } from '../../../taxonomy/types.ts';
 import { bucketOf, rewritePartStatements } from './writer.ts';
 import { parseRecords, partNeedles, partText, type StoredItem } from './format.ts';
-import { cachePut, itemCache, itemKey, type ItemLoc } from './cache.ts';
+import { cacheGet, cachePut, type ItemLoc } from './cache.ts';
 import type { AggregateDelta } from '../counters.ts';
 import { guardSql, raiseSql } from '../guards.ts';
 import { chunk, jsonRows } from '../../lib/db.ts';
+import { readFromPartition } from '../partition/read.ts';
+import type { ItemStore } from '../partition/stub.ts';
+
+export type { ItemStore } from '../partition/stub.ts';
 
 export interface SliceRef {
   pk: number; region: string; slice_id: string; model_id: string; model_version: string; status: string; buckets: number;
@@ -79,7 +83,14 @@ export type Editor = (rec: StoredItem) => StoredItem | null;
 //   the part must still have the rev read (a part rewrite — GPU backend, consensus — may have
 //   changed the item);
 // - a part rewrite (planSliceEdit, slice-edit.ts): the part's rev, and no overlay row for the items it edits.
+// - a record from the item partition (its slice's parts were evicted: partition/evict.ts): the
+//   overlay row must still have the rev the partition's version encodes (0: still absent).
 // A failed guard aborts the whole D1 batch; the caller re-reads and retries.
+//
+// An evicted item is read from its partition, whose version is exact once the slice's every edit
+// is copied (eviction's precondition); what D1 no longer holds is no longer in any guard, so no
+// read a write relies on may be older than the quiet period before eviction: the item cache
+// forgets after ITEM_CACHE_TTL_MS (cache.ts), well under EVICT_QUIET_MS (evict.ts).
 
 export type { ItemLoc } from './cache.ts';
 
@@ -110,13 +121,14 @@ export const bucketsSelect = (d1: D1Database, slicePk: number, buckets: number[]
  * whole bucket, so the result is exact). Overlays and parts are read in one batch (one
  * snapshot). With `useCache`, cached locations are used and what is read is cached.
  */
-export async function readRecords(d1: D1Database, slice: Pick<SliceRef, 'pk' | 'buckets'>, itemIds: Iterable<string>, useCache = true): Promise<ReadResult> {
+export async function readRecords(store: ItemStore, slice: ItemSlice, itemIds: Iterable<string>, useCache = true): Promise<ReadResult> {
+  const d1 = store.DB;
   const locs = new Map<string, ItemLoc>();
   const rows: PartRow[] = [];
   let missing: string[] = [];
   for (const id of new Set(itemIds)) {
-    const c = useCache ? itemCache.get(itemKey(slice.pk, id)) : undefined;
-    if (c) locs.set(id, c.loc); else missing.push(id);
+    const c = useCache ? cacheGet(slice.pk, id) : undefined;
+    if (c) locs.set(id, c); else missing.push(id);
   }
   const wanted = new Set(missing);
   const take = (overlays: OverlayRow[], chunks: ChunkRow[]) => {
@@ -179,18 +191,31 @@ export async function readRecords(d1: D1Database, slice: Pick<SliceRef, 'pk' | '
     const res = await d1.batch(stmts);
     for (let i = 0; i < res.length; i += 2) take(res[i].results as OverlayRow[], res[i + 1].results as ChunkRow[]);
   }
+  // Not in D1: the slice's parts were evicted (or the id is not stored at all).
+  const evicted = [...wanted].filter((id) => !locs.has(id));
+  for (const [id, r] of await readFromPartition(store, slice, evicted)) {
+    const loc: ItemLoc = { rec: r.rec, orev: r.orev, bucket: bucketOfId(id), part: -1, prev: -1 };
+    locs.set(id, loc);
+    if (useCache) cachePut(slice.pk, id, loc, r.bytes);
+  }
   return { locs, rows };
 }
 
+/** What reading a slice's items needs: its D1 key and buckets, and its partition and place there. */
+export type ItemSlice = Pick<SliceRef, 'pk' | 'buckets' | 'region' | 'slice_id' | 'model_id' | 'model_version' | 'created_at'>;
+
+/** A location read from the item partition: no D1 row holds the item (part −1, overlay rev as its version says). */
+export const inPartitionOnly = (loc: Pick<ItemLoc, 'orev' | 'part'>): boolean => loc.orev === 0 && loc.part < 0;
+
 /** The current record of each given item that is stored (overlays merged). */
-export async function readItems(d1: D1Database, slice: Pick<SliceRef, 'pk' | 'buckets'>, itemIds: Iterable<string>): Promise<Map<string, StoredItem>> {
-  const { locs } = await readRecords(d1, slice, itemIds, false);
+export async function readItems(store: ItemStore, slice: ItemSlice, itemIds: Iterable<string>): Promise<Map<string, StoredItem>> {
+  const { locs } = await readRecords(store, slice, itemIds, false);
   return new Map([...locs].map(([id, l]) => [id, l.rec]));
 }
 
 /** One item's current record (the item GET route): its overlay row, else its copy in the part. */
-export async function findCurrentItem(d1: D1Database, slice: Pick<SliceRef, 'pk' | 'buckets'>, itemId: string): Promise<StoredItem | null> {
-  return (await readItems(d1, slice, [itemId])).get(itemId) ?? null;
+export async function findCurrentItem(store: ItemStore, slice: ItemSlice, itemId: string): Promise<StoredItem | null> {
+  return (await readItems(store, slice, [itemId])).get(itemId) ?? null;
 }
 
 
@@ -211,16 +236,16 @@ const OVERLAYS_UPSERT = `INSERT INTO item_overlays (slice_pk, bucket, item_id, r
 
 export interface OverlayWrite {
   bucket: number; itemId: string;
-  /** The overlay rev read (0: none, the record came from its part). */
+  /** The overlay rev read (0: none, the record came from its part or its partition). */
   orev: number;
-  /** orev 0: the part the record was read from, and its rev then. */
+  /** orev 0: the part the record was read from, and its rev then (part < 0: from the partition, no part). */
   part?: number; prev?: number;
   rec: StoredItem;
 }
 
 /** Upserts overlay rows under the guards above; `sizes` gets each row's JSON length (≈ the record's). */
 export function overlayStatements(d1: D1Database, slicePk: number, writes: readonly OverlayWrite[], sizes?: number[]): D1PreparedStatement[] {
-  return jsonRows(writes.map((w) => [w.bucket, w.itemId, w.orev + 1, w.rec, ...(w.orev === 0 ? [w.part, w.prev] : [])]), sizes)
+  return jsonRows(writes.map((w) => [w.bucket, w.itemId, w.orev + 1, w.rec, ...(w.orev === 0 && (w.part ?? -1) >= 0 ? [w.part, w.prev] : [])]), sizes)
     .map((json) => d1.prepare(OVERLAYS_UPSERT).bind(slicePk, json));
 }
 

@@ -6,7 +6,7 @@
 import { decisionFacts, sameFacts, segmentFacts } from '../../../taxonomy/live.ts';
 import type { EvalItem, SegmentFacts } from '../../../taxonomy/types.ts';
 import type { StoredItem } from './format.ts';
-import { readRecords, sliceKey, type ItemLoc, type PartRow, type SliceRef } from './editor.ts';
+import { readRecords, sliceKey, type ItemLoc, type ItemStore, type PartRow, type SliceRef } from './editor.ts';
 
 /** An item a label plan or bulk edit touches: its location, its current item, consensus posterior, and —
  *  when a neighbouring segment's facts changed — its new neighbour facts `n`. */
@@ -20,11 +20,11 @@ export const stateKey = (slice: Pick<SliceRef, 'region' | 'slice_id'>, id: strin
 const factsOf = (item: EvalItem, rec: StoredItem) => decisionFacts(item, rec.t);
 
 /** Loads into `states` (not dirty) the given items not there yet; the parts read go to `rows`. */
-async function load(d1: D1Database, states: Map<string, ItemState>, wanted: Map<SliceRef, Set<string>>, useCache: boolean, rows?: PartRow[]): Promise<void> {
+async function load(store: ItemStore, states: Map<string, ItemState>, wanted: Map<SliceRef, Set<string>>, useCache: boolean, rows?: PartRow[]): Promise<void> {
   await Promise.all([...wanted].map(async ([slice, ids]) => {
     const missing = [...ids].filter((id) => !states.has(stateKey(slice, id)));
     if (!missing.length) return;
-    const { locs, rows: read } = await readRecords(d1, slice, missing, useCache);
+    const { locs, rows: read } = await readRecords(store, slice, missing, useCache);
     rows?.push(...read);
     for (const [id, loc] of locs) states.set(stateKey(slice, id), { slice, id, loc, item: loc.rec.i, c: loc.rec.c, dirty: false });
   }));
@@ -43,14 +43,14 @@ function want(into: Map<SliceRef, Set<string>>, slice: SliceRef, ids: readonly s
  * from D1 when needed: at most two reads, and none unless a live item's facts changed).
  * `rows` (callers editing one slice by part rewrites) collects the parts those reads return.
  */
-export async function propagateToNeighbours(d1: D1Database, states: Map<string, ItemState>, useCache = true, rows?: PartRow[]): Promise<void> {
+export async function propagateToNeighbours(store: ItemStore, states: Map<string, ItemState>, useCache = true, rows?: PartRow[]): Promise<void> {
   const changed = [...states.values()].filter((st) => st.dirty && st.item.live && st.loc.rec.s
     && !sameFacts(factsOf(st.loc.rec.i, st.loc.rec), factsOf(st.item, st.loc.rec)));
   if (!changed.length) return;
   // The neighbours: claimants of segment n−1 (their `next` faces the changed item) and n+1.
   const wanted = new Map<SliceRef, Set<string>>();
   for (const st of changed) { want(wanted, st.slice, st.loc.rec.s!.p); want(wanted, st.slice, st.loc.rec.s!.x); }
-  await load(d1, states, wanted, useCache, rows);
+  await load(store, states, wanted, useCache, rows);
   // Each neighbour side that faces a changed segment, and every claimant of that segment.
   const sides: Array<{ nb: ItemState; side: 'prev' | 'next'; claimants: string[] }> = [];
   const more = new Map<SliceRef, Set<string>>();
@@ -67,7 +67,7 @@ export async function propagateToNeighbours(d1: D1Database, states: Map<string, 
       want(more, st.slice, claimants);
     }
   }
-  await load(d1, states, more, useCache, rows);
+  await load(store, states, more, useCache, rows);
   for (const { nb, side, claimants } of sides) {
     // A claimant that cannot be read counts as undecided: missing evidence never fires.
     const facts: SegmentFacts | undefined = segmentFacts(claimants.map((id) => {

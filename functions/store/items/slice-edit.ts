@@ -6,8 +6,8 @@ import { AggregateDelta, countersStatements } from '../counters.ts';
 import { baseRecord, propagateToNeighbours, stateKey, type ItemState } from './neighbours.ts';
 import { cacheEvict } from './cache.ts';
 import {
-  addChange, noOverlayGuards, overlayStatements, readRecords, rediagnose, rewritePartsStatements,
-  type Editor, type ItemLoc, type OverlayWrite, type PartRow, type SliceRef, type WrittenRecord,
+  addChange, inPartitionOnly, noOverlayGuards, overlayStatements, readRecords, rediagnose, rewritePartsStatements,
+  type Editor, type ItemLoc, type ItemStore, type OverlayWrite, type PartRow, type SliceRef, type WrittenRecord,
 } from './editor.ts';
 
 export interface SliceEdit {
@@ -35,8 +35,9 @@ export interface SliceEdit {
  * `rediagnose(rec, item, c)` of its new item and posterior: an edited item whose neighbours
  * changed too is diagnosed again from those. Reads from D1, not the cache; the items read leave it.
  */
-export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Map<string, Editor>): Promise<SliceEdit> {
-  const { locs, rows } = await readRecords(d1, slice, editors.keys(), false);
+export async function planSliceEdit(store: ItemStore, slice: SliceRef, editors: Map<string, Editor>): Promise<SliceEdit> {
+  const d1 = store.DB;
+  const { locs, rows } = await readRecords(store, slice, editors.keys(), false);
   const states = new Map<string, ItemState>();
   const edited = new Map<ItemState, StoredItem>();
   for (const [id, loc] of locs) {
@@ -47,7 +48,7 @@ export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Ma
     if (next) edited.set(st, next);
   }
   // Live items whose label or decision changed: their neighbours too (their parts join `rows`).
-  await propagateToNeighbours(d1, states, false, rows);
+  await propagateToNeighbours(store, states, false, rows);
 
   const delta = new AggregateDelta();
   const overlays: OverlayWrite[] = [];
@@ -61,7 +62,8 @@ export async function planSliceEdit(d1: D1Database, slice: SliceRef, editors: Ma
     const prev = st.loc.rec;
     if (next.d.outcome !== prev.d.outcome || next.d.primary !== prev.d.primary || next.d.excluded !== prev.d.excluded) rediagnosed++;
     addChange(delta, prev, next);
-    if (st.loc.orev > 0) {
+    // An item with an overlay row, or none in D1 at all (its slice evicted): its row is written.
+    if (st.loc.orev > 0 || inPartitionOnly(st.loc)) {
       overlays.push({ bucket: st.loc.bucket, itemId: st.id, orev: st.loc.orev, rec: next });
       written.push({ slice, rec: next, orev: st.loc.orev + 1, prev: -1 });
     } else inParts.set(st.id, { loc: st.loc, next });

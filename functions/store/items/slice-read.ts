@@ -16,7 +16,9 @@ const BUCKETS_PER_READ = 48;
 /**
  * The slice's version: the sum of its parts' and overlay rows' revs. Every edit raises a rev
  * (a part rewrite bumps it, an overlay row starts at 1 and is bumped by each rewrite, neither
- * is ever deleted once the slice is committed), so the sum only grows, and grows with each edit.
+ * is deleted once the slice is committed but by eviction, which resets the watermark it is
+ * compared with in the same batch: partition/evict.ts), so between evictions the sum only
+ * grows, and grows with each edit.
  */
 export async function sliceVersion(d1: D1Database, slicePk: number): Promise<number> {
   const r = await d1.prepare(`SELECT ${sliceVersionSql('?1')} AS v`).bind(slicePk).first<{ v: number }>();
@@ -41,8 +43,14 @@ export async function forEachSliceRecord(
     }
     const recs: RevisedRecord[] = [];
     for (const c of chunks.results as Array<{ rev: number; data: string }>) {
-      for (const rec of parseRecords(c.data)) recs.push(shadow.get(rec.i.item_id) ?? { rec, orev: 0, prev: c.rev });
+      for (const rec of parseRecords(c.data)) {
+        const o = shadow.get(rec.i.item_id);
+        if (o) shadow.delete(rec.i.item_id);
+        recs.push(o ?? { rec, orev: 0, prev: c.rev });
+      }
     }
+    // Overlay rows of items whose part was evicted (partition/evict.ts): D1 holds only those.
+    recs.push(...shadow.values());
     if (recs.length) await onRecords(recs);
   }
 }

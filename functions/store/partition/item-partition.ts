@@ -9,7 +9,7 @@
 // is replaced only by a read of the same or a newer version (sync.ts says why that is enough).
 import { DurableObject } from 'cloudflare:workers';
 import type { StoredItem } from '../items/format.ts';
-import { featuresJson, type CellFilter, type ItemCursor, type ItemPage, type ListedItem, type PartitionRow } from './rows.ts';
+import { featuresJson, VERSION_EPOCH, type CellFilter, type ItemCursor, type ItemPage, type ListedItem, type PartitionRow } from './rows.ts';
 import { exportLines, type ExportFormat, type ListedRaw } from './export-format.ts';
 import { ADD_FEATURES, cellWhere, COLUMNS, IN_CELL_KEY, IN_CELL_SET, LISTED, SCHEMA, UNFEATURED_INDEX, UPDATE_IN_CELL, UPSERT } from './schema.ts';
 
@@ -100,6 +100,23 @@ export class ItemPartition extends DurableObject<unknown> {
    *  (a SQLite Durable Object holds up to 10 GB). */
   stats(): { items: number; bytes: number } {
     return { items: this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM items').one().n, bytes: this.sql.databaseSize };
+  }
+
+  /** The stored records of the given items of a slice (the item store's read once D1's copy of
+   *  the slice is evicted: store/items/editor.ts readRecords), through the listing order's index. */
+  current(createdAt: string, sliceId: string, itemIds: readonly string[]): Array<{ item_id: string; record: string; ver: number }> {
+    return this.sql.exec<{ item_id: string; record: string; ver: number }>(
+      `SELECT item_id, record, ver FROM items WHERE slice_created_at = ? AND slice_id = ? AND item_id IN (SELECT value FROM json_each(?))`,
+      createdAt, sliceId, JSON.stringify(itemIds),
+    ).toArray();
+  }
+
+  /** How many items of a slice the partition holds, and how many still carry a version from
+   *  before per-item versions (what eviction checks before D1's copy goes: evict.ts). */
+  sliceHeld(sliceId: string): { items: number; unversioned: number } {
+    const items = this.sql.exec<{ n: number }>('SELECT coalesce(sum(n), 0) AS n FROM cell_counts WHERE slice_id = ?', sliceId).one().n;
+    const unversioned = this.sql.exec<{ n: number }>('SELECT count(*) AS n FROM items WHERE slice_id = ? AND ver < ?', sliceId, VERSION_EPOCH).one().n;
+    return { items, unversioned };
   }
 
   /** The stored records of a slice's items after `afterItemId`, in item_id order (tests and the

@@ -22,7 +22,7 @@ export interface PartitionRow {
 
 /** Above every version the first syncs stored (a slice's sum of revs, read before its records):
  *  those rows are replaced by the first write of a per-item version. */
-const VERSION_EPOCH = 2 ** 40;
+export const VERSION_EPOCH = 2 ** 40;
 /** Above every part rev (one per rewrite of a 16 KB part: never near a billion). */
 const OVERLAY_BASE = 2 ** 30;
 
@@ -38,6 +38,13 @@ const OVERLAY_BASE = 2 ** 30;
  */
 export function itemVersion(orev: number, prev: number): number {
   return VERSION_EPOCH + (orev > 0 ? OVERLAY_BASE + orev : prev);
+}
+
+/** The D1 revs a per-item version was made from (itemVersion's inverse): an overlay row's rev,
+ *  else 0 (the record came from a part: its rev does not matter once the part is gone). A row
+ *  stored before per-item versions reads as 0 too; eviction waits until there is none (evict.ts). */
+export function overlayRevOf(ver: number): number {
+  return ver > VERSION_EPOCH + OVERLAY_BASE ? ver - VERSION_EPOCH - OVERLAY_BASE : 0;
 }
 
 export function partitionRow(slice: { slice_id: string; created_at: string }, rec: StoredItem, ver: number): PartitionRow {

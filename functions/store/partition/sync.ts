@@ -12,9 +12,12 @@
 import type { Bindings } from '../../env.ts';
 import { chunk, nowIso } from '../../lib/db.ts';
 import { readRecords, type WrittenRecord } from '../items/editor.ts';
-import { forEachSliceRecord, sliceVersion, sliceVersionSql, type RevisedRecord } from '../items/slice-read.ts';
+import { forEachSliceRecord, sliceVersionSql, type RevisedRecord } from '../items/slice-read.ts';
 import { itemVersion, partitionRow, type PartitionRow } from './rows.ts';
 import { requestItemSync } from './messages.ts';
+import { partitionOf } from './stub.ts';
+
+export { partitionOf };
 
 /** A committed slice, as a sync needs it. */
 export interface SyncSlice {
@@ -29,10 +32,6 @@ const COMMITTED = `s.status IN ('complete', 'probing')`;
 const ROWS_PER_CALL = 10_000;
 const BYTES_PER_CALL = 8 << 20;
 
-/** The partition of a region × model version (created on demand by its first call). */
-export function partitionOf(env: Pick<Bindings, 'ITEM_PARTITIONS'>, region: string, modelId: string, version: string) {
-  return env.ITEM_PARTITIONS.get(env.ITEM_PARTITIONS.idFromName(`${region}\u0000${modelId}\u0000${version}`));
-}
 
 export async function committedSlice(d1: D1Database, region: string, sliceId: string): Promise<SyncSlice | null> {
   return d1.prepare(`SELECT ${SLICE_COLUMNS} FROM slices s WHERE s.region = ? AND s.slice_id = ? AND ${COMMITTED}`)
@@ -67,15 +66,19 @@ function feeder(env: Bindings, slice: SyncSlice) {
 
 /** Syncs every item of the slice and moves its watermark; returns the items synced. */
 export async function syncSlice(env: Bindings, slice: SyncSlice): Promise<number> {
-  // Before the records: the watermark may lag them, never lead (syncStale syncs again).
-  const ver = await sliceVersion(env.DB, slice.pk);
+  // Before the records: the watermark may lag them, never lead (syncStale syncs again). With
+  // the eviction count: a watermark read before an eviction (evict.ts) is not written after it.
+  const before = await env.DB.prepare(`SELECT ${sliceVersionSql('?1')} AS v,
+      (SELECT evictions FROM partition_sync WHERE region = ?2 AND slice_id = ?3 AND slice_pk = ?1) AS e`)
+    .bind(slice.pk, slice.region, slice.slice_id).first<{ v: number; e: number | null }>();
   const feed = feeder(env, slice);
   await forEachSliceRecord(env.DB, slice, (recs) => feed.add(recs));
   const items = await feed.end();
-  await env.DB.prepare(`INSERT INTO partition_sync (region, slice_id, slice_pk, synced_at, items, version) VALUES (?, ?, ?, ?, ?, ?)
+  await env.DB.prepare(`INSERT INTO partition_sync (region, slice_id, slice_pk, synced_at, items, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
       ON CONFLICT (region, slice_id) DO UPDATE SET slice_pk = excluded.slice_pk, synced_at = excluded.synced_at, items = excluded.items,
-        version = excluded.version WHERE excluded.version >= partition_sync.version OR excluded.slice_pk <> partition_sync.slice_pk`)
-    .bind(slice.region, slice.slice_id, slice.pk, nowIso(), items, ver).run();
+        version = excluded.version, evictions = CASE WHEN excluded.slice_pk <> partition_sync.slice_pk THEN 0 ELSE partition_sync.evictions END
+      WHERE (excluded.version >= partition_sync.version AND partition_sync.evictions = ?7) OR excluded.slice_pk <> partition_sync.slice_pk`)
+    .bind(slice.region, slice.slice_id, slice.pk, nowIso(), items, before?.v ?? 0, before?.e ?? 0).run();
   return items;
 }
 
@@ -85,10 +88,10 @@ export async function syncSlice(env: Bindings, slice: SyncSlice): Promise<number
  * watermark stays: the slice as a whole is confirmed by the next syncSlice (syncStale).
  */
 export async function syncItems(env: Bindings, slice: SyncSlice, itemIds: Iterable<string>): Promise<number> {
-  const { locs } = await readRecords(env.DB, slice, itemIds, false);
+  const { locs } = await readRecords(env, slice, itemIds, false);
   const neighbours = new Set<string>();
   for (const { rec } of locs.values()) for (const id of [...(rec.s?.p ?? []), ...(rec.s?.x ?? [])]) if (!locs.has(id)) neighbours.add(id);
-  if (neighbours.size) for (const [id, loc] of (await readRecords(env.DB, slice, neighbours, false)).locs) locs.set(id, loc);
+  if (neighbours.size) for (const [id, loc] of (await readRecords(env, slice, neighbours, false)).locs) locs.set(id, loc);
   const feed = feeder(env, slice);
   await feed.add(locs.values());
   return feed.end();

@@ -9,7 +9,7 @@ import { runInDurableObject } from 'cloudflare:test';
 import { featuresFor } from '../../../gpu-backend/model/spec.ts';
 import { policyIndex } from '../../../taxonomy/policies.ts';
 import { api, item, submit } from '../helpers.ts';
-import { createVendor, deliverStandard, ev, slicePk, storedRecords } from '../labels/webhooks-helpers.ts';
+import { createVendor, deliverStandard, ev, expectCountersMatchStore, slicePk, storedRecords } from '../labels/webhooks-helpers.ts';
 import { partitionOf } from '../../../functions/store/partition/sync.ts';
 import type { StoredItem } from '../../../functions/store/items/format.ts';
 import { submitWorld, waitFor, sleep, type Expected } from './world.ts';
@@ -77,7 +77,7 @@ beforeAll(async () => {
   await sleep(300);
   // …then the instance as it was before stage 1: empty partitions, no watermark.
   for (const m of [V1, V2]) {
-    await runInDurableObject(partitionOf(env, R, m.id, m.version), (_o, state) => { state.storage.sql.exec('DELETE FROM items'); });
+    await runInDurableObject(partitionOf(env, R, m.id, m.version), (_o, state) => { state.storage.sql.exec('DELETE FROM items'); state.storage.sql.exec('DELETE FROM cell_counts'); });
   }
   await env.DB.prepare('DELETE FROM partition_sync').run();
 });
@@ -96,7 +96,8 @@ describe('migration into the item partitions', () => {
     expect(calls.map((c) => c.remaining)).toEqual([3, 2, 1, 0]);
     await expectPartitionEqualsD1();
     // Idempotent: nothing is left to do, and a second pass changes nothing.
-    expect((await api('/v1/admin/partitions/sync', { method: 'POST' })).data).toEqual({ slices: 0, items: 0, failed: 0, remaining: 0 });
+    expect((await api('/v1/admin/partitions/sync', { method: 'POST' })).data)
+      .toEqual({ slices: 0, items: 0, failed: 0, remaining: 0, evicted: { slices: 0, items: 0, skipped: 0 } });
   });
 
   it('a slice edited after its watermark is synced again (the catch-up for a lost message)', async () => {
@@ -110,5 +111,64 @@ describe('migration into the item partitions', () => {
     await sleep(300); // the delivery's own sync message, if still in flight
     await expectPartitionEqualsD1();
     expect((await partitionRecords('m-plain', V1)).get(target.item_id)!.i.label?.violating).toBe(!before.i.label?.violating);
+  });
+
+  it('then evicts D1\'s copy: D1 holds none of the items, every item reads back whole, and edits of evicted items keep every guarantee', async () => {
+    // Nothing goes while the slices are recent (synced moments ago).
+    expect((await api('/v1/admin/partitions/sync', { method: 'POST' })).data.evicted).toEqual({ slices: 0, items: 0, skipped: 0 });
+    const pks = await Promise.all(SLICES.map(([id]) => slicePk(R, id)));
+    const before = await Promise.all(pks.map((pk) => storedRecords(pk)));
+    const bodies = async () => Promise.all(SLICES.map(async ([sliceId], k) => Promise.all([...before[k].keys()].sort().map(async (id) => {
+      const r = await api(`/v1/regions/${R}/slices/${sliceId}/items/${encodeURIComponent(id)}`);
+      expect(r.status, `${sliceId}/${id}`).toBe(200);
+      return r.data;
+    }))));
+    const answers = await bodies();
+    // Quiet for longer than the eviction waits (as if 15 minutes had passed since the syncs).
+    await env.DB.prepare(`UPDATE partition_sync SET synced_at = '2000-01-01T00:00:00.000Z'`).run();
+    const r = await api('/v1/admin/partitions/sync', { method: 'POST' });
+    const total = before.reduce((n, m) => n + m.size, 0);
+    expect(r.data.evicted).toEqual({ slices: SLICES.length, items: total, skipped: 0 });
+    const held = await env.DB.prepare(`SELECT (SELECT count(*) FROM item_chunks WHERE slice_pk IN (SELECT value FROM json_each(?1)))
+      + (SELECT count(*) FROM item_overlays WHERE slice_pk IN (SELECT value FROM json_each(?1))) AS n`).bind(JSON.stringify(pks)).first<{ n: number }>();
+    expect(held!.n).toBe(0);
+    // Read back whole: every record and every answer as before.
+    for (const [k, pk] of pks.entries()) expect(await storedRecords(pk)).toEqual(before[k]);
+    expect(await bodies()).toEqual(answers);
+    await expectPartitionEqualsD1();
+    for (const pk of pks) await expectCountersMatchStore(pk);
+
+    // A label on an evicted item, and one on a live item (its neighbours are evicted too).
+    const secret = await createVendor('mig-vendor-3');
+    const target = plain[20];
+    const was = before[0].get(target.item_id)!;
+    const l0 = before[2].get('l0')!;
+    const d = await deliverStandard('mig-vendor-3', secret, [ev(R, 'm-plain', target.item_id, !was.i.label?.violating), ev(R, 'm-live', 'l1', true)]);
+    expect(d.data).toMatchObject({ applied: 2, parked: 0 });
+    expect(d.data.items_changed).toBe(2);
+    const overlay = await env.DB.prepare('SELECT rev FROM item_overlays WHERE slice_pk = ? AND item_id = ?').bind(pks[0], target.item_id).first<{ rev: number }>();
+    expect(overlay?.rev).toBe(1); // the record came from a part: its first overlay row
+    const now = (await api(`/v1/regions/${R}/slices/m-plain/items/${target.item_id}`)).data;
+    expect(now.item.label.violating).toBe(!was.i.label?.violating);
+    // l1's neighbour l0, read from its partition, was diagnosed again with l1's new facts.
+    expect((await storedRecords(pks[2])).get('l0')!.n).not.toEqual(l0.n);
+    expect((await storedRecords(pks[2])).get('l0')!.n?.next).toMatchObject({ violating: true });
+    for (const pk of pks) await expectCountersMatchStore(pk);
+    await sleep(300); // the partitions' copy of the delivery (after its answer)
+    await expectPartitionEqualsD1();
+
+    // Synced again (version moved from the evicted 0), evicted again, then edited again: the
+    // overlay rev continues from the one the partition's version holds.
+    const again = await api('/v1/admin/partitions/sync', { method: 'POST' });
+    expect(again.data).toMatchObject({ slices: 2, remaining: 0 });
+    await env.DB.prepare(`UPDATE partition_sync SET synced_at = '2000-01-01T00:00:00.000Z'`).run();
+    expect((await api('/v1/admin/partitions/sync', { method: 'POST' })).data.evicted).toMatchObject({ slices: 2, skipped: 0 });
+    expect(await env.DB.prepare('SELECT count(*) AS n FROM item_overlays').first<{ n: number }>()).toEqual({ n: 0 });
+    const d2 = await deliverStandard('mig-vendor-3', secret, [ev(R, 'm-plain', target.item_id, !!was.i.label?.violating)]);
+    expect(d2.data.items_changed).toBe(1);
+    const overlay2 = await env.DB.prepare('SELECT rev FROM item_overlays WHERE slice_pk = ? AND item_id = ?').bind(pks[0], target.item_id).first<{ rev: number }>();
+    expect(overlay2?.rev).toBe(2);
+    expect((await api(`/v1/regions/${R}/slices/m-plain/items/${target.item_id}`)).data.item.label.violating).toBe(!!was.i.label?.violating);
+    for (const pk of pks) await expectCountersMatchStore(pk);
   });
 });

@@ -193,7 +193,7 @@ describe('a bulk edit (GPU backend job) writes its partition rows with the revs 
   it('an item in a part gets its part\'s new rev, an item with an overlay row its new overlay rev; the rows equal D1', async () => {
     const slice = (await findSlices(env.DB, [{ region: R, slice_id: S }])).get(`${R}\u0000${S}`)!;
     const rescored = (score: number): Editor => (rec) => rediagnose(rec, { ...rec.i, prediction: { score } }, rec.c);
-    const plan = await planSliceEdit(env.DB, slice, new Map([['lone', rescored(0.77)], ['s3', rescored(0.88)], ['s1', rescored(0.66)]]));
+    const plan = await planSliceEdit(env, slice, new Map([['lone', rescored(0.77)], ['s3', rescored(0.88)], ['s1', rescored(0.66)]]));
     await env.DB.batch(plan.statements as [D1PreparedStatement, ...D1PreparedStatement[]]);
     plan.committed();
     const byId = new Map(plan.written.map((w) => [w.rec.i.item_id, w]));

@@ -8,6 +8,7 @@ import { itemMetrics } from '../../../functions/store/counters.ts';
 import { isSliceCounter } from '../../../functions/store/operating-counts.ts';
 import type { StoredItem } from '../../../functions/store/items/writer.ts';
 import { parseRecords } from '../../../functions/store/items/format.ts';
+import { partitionOf } from '../../../functions/store/partition/stub.ts';
 import { expectDiscoveryMatchStore } from '../discovery/recount.ts';
 
 export async function createVendor(vendor: string, scheme = 'standard-webhooks', extra: Record<string, unknown> = {}) {
@@ -79,13 +80,21 @@ export async function snapshot() {
 }
 
 /** Every current record of a slice, read straight from D1: item_chunks with the item_overlays
- *  rows (labels changed after ingest) shadowing their items' copies. */
+ *  rows (labels changed after ingest) shadowing their items' copies. A slice whose D1 copy was
+ *  evicted (store/partition/evict.ts) starts from its partition's rows instead of the parts. */
 export async function storedRecords(pk: number): Promise<Map<string, StoredItem>> {
-  const [chunks, overlays] = await env.DB.batch([
+  const [chunks, overlays, slice] = await env.DB.batch([
     env.DB.prepare('SELECT data FROM item_chunks WHERE slice_pk = ?').bind(pk),
     env.DB.prepare('SELECT item_id, data FROM item_overlays WHERE slice_pk = ?').bind(pk),
+    env.DB.prepare(`SELECT s.region, s.slice_id, s.model_id, s.model_version, coalesce(p.evictions, 0) AS evictions FROM slices s
+      LEFT JOIN partition_sync p ON p.region = s.region AND p.slice_id = s.slice_id AND p.slice_pk = s.pk WHERE s.pk = ?`).bind(pk),
   ]);
   const out = new Map<string, StoredItem>();
+  const s = (slice.results as Array<{ region: string; slice_id: string; model_id: string; model_version: string; evictions: number }>)[0];
+  if (s?.evictions > 0) {
+    expect(chunks.results.length, 'parts of an evicted slice').toBe(0);
+    for (const r of await partitionOf(env, s.region, s.model_id, s.model_version).records(s.slice_id, '', 1_000_000)) out.set(r.item_id, JSON.parse(r.record) as StoredItem);
+  }
   for (const r of chunks.results as Array<{ data: string }>) for (const rec of parseRecords(r.data)) out.set(rec.i.item_id, rec);
   for (const r of overlays.results as Array<{ item_id: string; data: string }>) {
     expect(out.has(r.item_id), `overlay of an item not in the store: ${r.item_id}`).toBe(true);

@@ -98,7 +98,7 @@ describe('item diagnosis page', () => {
     const run = await api('/v1/admin/consensus', { method: 'POST', json: {} });
     expect(run.status, JSON.stringify(run.data)).toBe(200);
     const slice = (await getSlice(env.DB, 'BR', SLICE))!;
-    const rec = (await findCurrentItem(env.DB, slice, 'amb'))!;
+    const rec = (await findCurrentItem(env, slice, 'amb'))!;
     expect(typeof rec.c).toBe('number');
     const after = await elements((await page(path('amb'))).data, '#consensus');
     expect(num(after[0]['data-p-violating'])).toBe(rec.c);

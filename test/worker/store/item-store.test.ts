@@ -83,16 +83,17 @@ describe('item store', () => {
     const tricky = item(`q"1'`, { content_id: `c'"x` });
     const r = await submit('PT', { slice_id: 'store-quotes', model: MODEL, items: [tricky, item('plain-1')] });
     expect(r.status).toBe(201);
-    const slice = (await env.DB.prepare(`SELECT pk, buckets FROM slices WHERE slice_id = 'store-quotes'`).first<{ pk: number; buckets: number }>())!;
+    const slice = (await env.DB.prepare(`SELECT pk, buckets, region, slice_id, model_id, model_version, created_at FROM slices WHERE slice_id = 'store-quotes'`)
+      .first<{ pk: number; buckets: number; region: string; slice_id: string; model_id: string; model_version: string; created_at: string }>())!;
     const loc = (await findItem(env.DB, slice.pk, slice.buckets, `q"1'`))!;
     expect(loc.record.i).toMatchObject({ item_id: `q"1'`, content_id: `c'"x` });
-    expect((await readItems(env.DB, slice, [`q"1'`, 'plain-1'])).get(`q"1'`)!.i.content_id).toBe(`c'"x`);
+    expect((await readItems(env, slice, [`q"1'`, 'plain-1'])).get(`q"1'`)!.i.content_id).toBe(`c'"x`);
     // Parts written before the exchange (plain JSON) are found by the same lookups.
     const old = { d: 'TN', t: 0.5, i: { item_id: `old"2'`, surface: 'vod', policy: 'hate.slur', note: `it's old` } };
     const bucket = bucketOf(old.i.item_id, slice.buckets);
     await env.DB.prepare('INSERT INTO item_chunks (slice_pk, bucket, part, n, data) VALUES (?, ?, 99, 1, ?)').bind(slice.pk, bucket, JSON.stringify([old])).run();
     expect((await findItem(env.DB, slice.pk, slice.buckets, old.i.item_id))!.record.i).toMatchObject({ note: `it's old` });
-    expect((await readItems(env.DB, slice, [old.i.item_id])).get(old.i.item_id)!.i).toMatchObject({ note: `it's old` });
+    expect((await readItems(env, slice, [old.i.item_id])).get(old.i.item_id)!.i).toMatchObject({ note: `it's old` });
     // A rewrite stores the exchanged form again.
     expect(partText([old]).charAt(2)).toBe("'");
     expect(parseRecords(partText([old]))[0].i).toEqual(old.i);
