@@ -80,7 +80,7 @@ export interface paths {
         put?: never;
         /**
          * Move items into the item partitions (admin): the migration, resumable
-         * @description Syncs, oldest first, every committed slice not yet in its region × version item partition or edited since its last sync, until about max_items items are synced (at least one slice). Idempotent: call again until remaining is 0; the cron does the same every run.
+         * @description Syncs, oldest first, every committed slice not yet in its region × version item partition or edited since its last sync, until about max_items items are synced (at least one slice); then deletes D1's copy of the items of complete slices that are wholly in their partition and unedited for 15 minutes since (D1 keeps only recent items: reads fall back to the partition). Idempotent: call again until remaining is 0; the cron does the same every run.
          */
         post: operations["syncPartitions"];
         delete?: never;
@@ -1902,6 +1902,13 @@ export interface operations {
                         failed: number;
                         /** @description slices still to sync (failed ones included), counted up to 1,000 */
                         remaining: number;
+                        evicted: {
+                            /** @description slices whose items D1 no longer holds after this call (their partition does) */
+                            slices: number;
+                            items: number;
+                            /** @description candidates left in D1: partition short of the slice (logged) or edited meanwhile */
+                            skipped: number;
+                        };
                     };
                 };
             };
