@@ -41,13 +41,17 @@ export function splitPacked(rows: readonly CounterRow[]): { plain: CounterRow[];
 }
 
 // Counts merged in SQL (never read-modify-write in JS: concurrent writers touch the same row);
-// values whose count reaches 0 are dropped.
+// values whose count reaches 0 are dropped. Only the delta's keys are touched: a merge patch
+// (RFC 7396, json_patch) of their new sums, null for a sum of 0 (which removes the key). A label
+// edit moves one or two keys of a 101-key score histogram, a group of deliveries a few dozen;
+// regrouping the whole object per write cost 5–7× more (node:sqlite, 1–32 keys: ~70 µs against
+// 11–52 µs per statement; the same object, its keys maybe in another order, which no reader uses:
+// keys are integers, JSON.parse orders them, SQL readers sum by key).
 const UPSERT = `INSERT INTO histograms (region, model_id, model_version, policy, family, bucket, n, counts)
   SELECT ?1, ?2, ?3, j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4 FROM json_each(?4) AS j WHERE true
   ON CONFLICT (region, model_id, model_version, policy, family, bucket) DO UPDATE SET n = n + excluded.n,
-    counts = (SELECT coalesce(json_group_object(key, total), '{}') FROM
-      (SELECT key, SUM(value) AS total FROM (SELECT key, value FROM json_each(histograms.counts) UNION ALL SELECT key, value FROM json_each(excluded.counts))
-       GROUP BY key HAVING total <> 0))`;
+    counts = json_patch(histograms.counts, (SELECT json_group_object(d.key, nullif(coalesce(histograms.counts ->> ('$."' || d.key || '"'), 0) + d.value, 0))
+      FROM json_each(excluded.counts) AS d))`;
 
 /** The statements that add the packed rows (from splitPacked) to a region × version. */
 export function histogramStatements(d1: D1Database, key: VersionKey, packed: readonly unknown[][]): D1PreparedStatement[] {
